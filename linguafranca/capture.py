@@ -1,0 +1,191 @@
+"""Capture: the mean MLP neuron activation of every sample, layer by layer, in length-sorted padded batches.
+
+A forward pre-hook on each layer's down projection sees the neuron vector ``[batch, seq, n_neurons]`` and reduces
+it at once to a masked sum over real tokens, so no token-level activations outlive their layer. Only the base
+model runs: no LM head, no logits.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import __version__
+from .adapters import adapter_for, down_projections, n_neurons
+from .errors import LinguaFrancaError
+from .store import activation_writer, block_size
+
+if TYPE_CHECKING:
+    from .data import Sample
+
+
+@dataclass
+class Batch:
+    """Token ids of one padded batch and the positions (in the caller's sample order) they came from."""
+
+    indices: list[int]
+    input_ids: torch.Tensor  # [b, t]
+    attention_mask: torch.Tensor  # [b, t], 1 for real tokens
+
+
+def tokenize(tokenizer, texts: Sequence[str], max_length: int, bos: bool | None) -> list[list[int]]:
+    """Token ids per text. ``bos=None`` keeps the tokenizer's own special tokens; True/False forces a BOS or none."""
+    if bos is None:
+        encoded = tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+    else:
+        encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        if bos:
+            if tokenizer.bos_token_id is None:
+                raise ValueError("bos: true, but the tokenizer has no BOS token")
+            encoded = [[tokenizer.bos_token_id, *ids] for ids in encoded]
+    return [ids[:max_length] for ids in encoded]
+
+
+def batches(token_ids: Sequence[list[int]], batch_size: int, pad_id: int, padding_side: str) -> Iterator[Batch]:
+    """Group samples of similar length (longest first) so little compute goes to padding."""
+    order = sorted(range(len(token_ids)), key=lambda i: -len(token_ids[i]))
+    for start in range(0, len(order), batch_size):
+        indices = order[start : start + batch_size]
+        width = max(len(token_ids[i]) for i in indices)
+        ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(indices), width), dtype=torch.long)
+        for row, i in enumerate(indices):
+            n = len(token_ids[i])
+            span = slice(width - n, width) if padding_side == "left" else slice(0, n)
+            ids[row, span] = torch.tensor(token_ids[i])
+            mask[row, span] = 1
+        yield Batch(indices, ids, mask)
+
+
+class NeuronSums:
+    """Forward pre-hooks that sum each layer's neuron vector over the real tokens of the current batch."""
+
+    def __init__(self, modules: Sequence[torch.nn.Module]):
+        self.modules = list(modules)
+        self.weights: torch.Tensor | None = None  # [b, 1, t] token mask as the activations' dtype
+        self.sums: list[torch.Tensor | None] = [None] * len(self.modules)
+
+    def _hook(self, layer: int):
+        def hook(module, args):
+            weights = self.weights.to(args[0].dtype)  # [b, 1, t]
+            # [b, t, n_neurons]; OPT flattens tokens to [b * t, n_neurons] inside its layers.
+            activations = args[0].reshape(weights.shape[0], weights.shape[2], -1)
+            self.sums[layer] = torch.bmm(weights, activations).squeeze(1).to(torch.float64)
+
+        return hook
+
+    @contextmanager
+    def installed(self) -> Iterator["NeuronSums"]:
+        handles = [m.register_forward_pre_hook(self._hook(i)) for i, m in enumerate(self.modules)]
+        try:
+            yield self
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+def _forward_kwargs(base_model: torch.nn.Module, batch: Batch, device: torch.device) -> dict:
+    """Inputs for the base model; explicit position ids so left padding does not shift positions."""
+    kwargs = {
+        "input_ids": batch.input_ids.to(device),
+        "attention_mask": batch.attention_mask.to(device),
+        "use_cache": False,
+    }
+    if "position_ids" in inspect.signature(base_model.forward).parameters:
+        kwargs["position_ids"] = (batch.attention_mask.cumsum(-1) - 1).clamp(min=0).to(device)
+    return kwargs
+
+
+def capture_means(
+    model: torch.nn.Module,
+    token_ids: Sequence[list[int]],
+    batch_size: int,
+    pad_id: int,
+    padding_side: str = "right",
+    progress: bool = True,
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Yield ``(indices, mean [b, n_layers, n_neurons] float64, n_tokens [b])`` batch by batch.
+
+    ``indices`` are positions in ``token_ids``; batches come longest first, not in sample order.
+    """
+    sums = NeuronSums(down_projections(model))
+    base = model.base_model
+    device = next(model.parameters()).device
+    bar = tqdm(total=sum(map(len, token_ids)), unit="tok", disable=not progress, desc="capture")
+    with torch.inference_mode(), sums.installed():
+        for batch in batches(token_ids, batch_size, pad_id, padding_side):
+            sums.weights = batch.attention_mask.to(device).unsqueeze(1)
+            base(**_forward_kwargs(base, batch, device))
+            n_tokens = batch.attention_mask.sum(-1)
+            mean = torch.stack(sums.sums, dim=1) / n_tokens.to(device, torch.float64)[:, None, None]
+            bar.update(int(n_tokens.sum()))
+            yield batch.indices, mean.cpu().numpy(), n_tokens.numpy()
+    bar.close()
+
+
+def _check_finite(mean: np.ndarray, sample_ids: Sequence[str], where: str) -> None:
+    bad = ~np.isfinite(mean).reshape(len(mean), -1).all(axis=1)
+    if bad.any():
+        raise LinguaFrancaError(
+            f"non-finite (NaN or inf) activations for {where}, sample id(s) "
+            f"{', '.join(sample_ids[i] for i in np.flatnonzero(bad)[:5])}: try dtype float32"
+        )
+
+
+def capture_store(
+    model: torch.nn.Module,
+    tokenizer,
+    samples: Sequence["Sample"],
+    out_path: str | Path,
+    settings: dict,
+    attrs: dict,
+    progress: bool = True,
+) -> None:
+    """Capture one language's samples into an activation store at ``out_path`` (atomic; see :mod:`store`).
+
+    ``settings`` holds ``batch_size``, ``max_length`` and ``bos`` from the model's config entry; ``attrs`` the
+    provenance (model, revision, dataset, lang, weights) to record in the store.
+    """
+    sample_ids = [s.id for s in samples]
+    token_ids = tokenize(tokenizer, [s.text for s in samples], settings["max_length"], settings.get("bos"))
+    modules = down_projections(model)
+    n_layers, n_neurons_ = len(modules), n_neurons(model)
+    block = block_size(len(samples), n_layers, n_neurons_)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    where = f"model {attrs.get('model')} language {attrs.get('lang')}"
+    with activation_writer(out_path, len(samples), n_layers, n_neurons_, block) as writer:
+        for start in range(0, len(samples), block):
+            stop = min(start + block, len(samples))
+            mean = np.empty((stop - start, n_layers, n_neurons_), dtype=np.float64)
+            counts = np.empty(stop - start, dtype=np.int32)
+            for indices, batch_mean, batch_counts in capture_means(
+                model, token_ids[start:stop], settings["batch_size"], pad_id, tokenizer.padding_side, progress
+            ):
+                mean[indices], counts[indices] = batch_mean, batch_counts
+            _check_finite(mean, sample_ids[start:stop], where)
+            writer.write(start, mean, counts)
+        writer.finish(
+            {
+                **attrs,
+                "sample_ids": sample_ids,
+                "n_samples": len(samples),
+                "n_layers": n_layers,
+                "n_neurons": n_neurons_,
+                "neuron_site": adapter_for(model.config.model_type).site,
+                "neuron_definition": adapter_for(model.config.model_type).neurons,
+                "model_type": model.config.model_type,
+                "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+                "bos": settings.get("bos"),
+                "max_length": settings["max_length"],
+                "n_truncated": sum(len(t) >= settings["max_length"] for t in token_ids),
+                "linguafranca_version": __version__,
+            }
+        )

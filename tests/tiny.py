@@ -1,0 +1,62 @@
+"""Tiny random models and a tiny byte-level tokenizer, built offline, for tests and the end-to-end scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import transformers
+from tokenizers import ByteLevelBPETokenizer
+
+SMALL = dict(vocab_size=300)
+
+CONFIGS = {
+    "llama": lambda: transformers.LlamaConfig(hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                                              num_attention_heads=2, num_key_value_heads=1, **SMALL),
+    "mistral": lambda: transformers.MistralConfig(hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                                                  num_attention_heads=2, num_key_value_heads=1, head_dim=8, **SMALL),
+    "qwen2": lambda: transformers.Qwen2Config(hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                                              num_attention_heads=2, num_key_value_heads=1, **SMALL),
+    "gemma3_text": lambda: transformers.Gemma3TextConfig(hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                                                         num_attention_heads=2, num_key_value_heads=1, head_dim=8,
+                                                         sliding_window=4, **SMALL),
+    "bloom": lambda: transformers.BloomConfig(hidden_size=16, n_layer=2, n_head=2, **SMALL),
+    "gpt2": lambda: transformers.GPT2Config(n_embd=16, n_layer=2, n_head=2, n_positions=64, **SMALL),
+    "gpt_neox": lambda: transformers.GPTNeoXConfig(hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                                                   num_attention_heads=2, max_position_embeddings=64, **SMALL),
+    "opt": lambda: transformers.OPTConfig(hidden_size=16, ffn_dim=24, num_hidden_layers=2, num_attention_heads=2,
+                                          word_embed_proj_dim=16, max_position_embeddings=64, **SMALL),
+}
+
+CORPUS = [
+    "In the beginning God created the heaven and the earth.",
+    "起初，神创造天地。", "Au commencement, Dieu créa les cieux et la terre.",
+    "En el principio creó Dios los cielos y la tierra.", "No princípio criou Deus os céus e a terra.",
+    "في البدء خلق الله السموات والارض.", "Ban đầu Đức Chúa Trời dựng nên trời đất.",
+    "आदि में परमेश्वर ने आकाश और पृथ्वी की सृष्टि की।", "Pada mulanya Allah menciptakan langit dan bumi.",
+]
+
+
+def tiny_tokenizer() -> transformers.PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer (any script) with BOS/EOS/PAD, trained on a few sentences."""
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(CORPUS * 3, vocab_size=SMALL["vocab_size"] - 3, min_frequency=1,
+                            special_tokens=["<pad>", "<s>", "</s>"])
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>",
+                                                pad_token="<pad>")
+
+
+def tiny_model(arch: str, seed: int = 0) -> torch.nn.Module:
+    """A random ``*ForCausalLM`` of the architecture, in eval mode, with pad/bos/eos ids of the tiny tokenizer."""
+    torch.manual_seed(seed)
+    config = CONFIGS[arch]()
+    config.pad_token_id, config.bos_token_id, config.eos_token_id = 0, 1, 2
+    model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    return model.eval()
+
+
+def save_tiny(arch: str, folder: Path, seed: int = 0) -> Path:
+    """Save a tiny model and tokenizer as a Hugging Face folder (safetensors)."""
+    tiny_model(arch, seed).save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return folder
