@@ -7,15 +7,17 @@ rule capture:
         data=DATA,
     output:
         directory(ACTIVATIONS),
-    params:
-        settings=capture_settings,
+    log:
+        "results/logs/{model}/{revision}/capture/{dataset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/capture/{dataset}/{lang}.tsv"
+    conda:
+        ENV
     threads: 8
     resources:
         mem_mb=8000,
         runtime=120,
-    log:
-        LOGS + "/capture/{dataset}/{lang}.log",
-    benchmark:
-        BENCH + "/capture/{dataset}/{lang}.tsv"
+    params:
+        settings=capture_settings,
     script:
         "../scripts/capture.py"

@@ -11,12 +11,10 @@ except LinguaFrancaError as error:
     sys.exit(f"linguafranca: {error}")
 
 LANGS = config["languages"]
-RESULTS = "results/{model}/{revision}/{dataset}"
+ENV = "../../envs/linguafranca.yaml"
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
 DATA = "resources/data/{dataset}/{lang}.jsonl"
-ACTIVATIONS = RESULTS + "/activations/{lang}.zarr"
-LOGS = "results/logs/{model}/{revision}"
-BENCH = "results/benchmarks/{model}/{revision}"
+ACTIVATIONS = "results/{model}/{revision}/{dataset}/activations/{lang}.zarr"
 
 
 wildcard_constraints:
@@ -54,7 +52,9 @@ def analysis_datasets():
 
 
 def activation_stores(model, revision, dataset):
-    return expand(ACTIVATIONS, model=model, revision=revision, dataset=dataset, lang=LANGS)
+    return expand(
+        ACTIVATIONS, model=model, revision=revision, dataset=dataset, lang=LANGS
+    )
 
 
 def stores_of(wildcards):
@@ -68,7 +68,9 @@ def per_analysis(pattern, **extra):
         path
         for model, revision in model_revisions()
         for dataset in analysis_datasets()
-        for path in expand(pattern, model=model, revision=revision, dataset=dataset, **extra)
+        for path in expand(
+            pattern, model=model, revision=revision, dataset=dataset, **extra
+        )
     ]
 
 

@@ -4,15 +4,17 @@
 rule resolve_model:
     output:
         MANIFEST,
-    params:
-        source=lambda wc: model_spec(wc)["source"],
-        name=lambda wc: model_spec(wc)["name"],
+    log:
+        "results/logs/{model}/{revision}/resolve_model.log",
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
-    log:
-        LOGS + "/resolve_model.log",
+    params:
+        source=lambda wc: model_spec(wc)["source"],
+        name=lambda wc: model_spec(wc)["name"],
     script:
         "../scripts/resolve_model.py"
 
@@ -20,14 +22,16 @@ rule resolve_model:
 rule prepare_dataset:
     output:
         expand(DATA, dataset="{dataset}", lang=LANGS),
+    log:
+        "results/logs/prepare_dataset/{dataset}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         spec=dataset_spec,
         samples=dataset_samples,
         languages=LANGS,
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    log:
-        "results/logs/prepare_dataset/{dataset}.log",
     script:
         "../scripts/prepare_dataset.py"

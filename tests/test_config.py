@@ -1,0 +1,85 @@
+"""Every kind of config error stops the run before any job, with one message naming the key and what is allowed."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from linguafranca.config import validate
+from linguafranca.errors import LinguaFrancaError
+
+DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def broken(edit):
+    config = copy.deepcopy(DEFAULT)
+    edit(config)
+    return config
+
+
+def test_default_config_is_valid_and_gets_defaults():
+    config = validate(copy.deepcopy(DEFAULT))
+    model = config["models"]["gemma3-270m"]
+    assert model["revisions"] == ["main"] and model["bos"] is None and model["trust_remote_code"] is False
+    assert config["languages"] == ["en", "zh", "fr", "es", "pt", "ar", "vi", "hi", "id"]
+    assert config["samples"] == 100 and config["regions"]["threshold"] == 2
+
+
+def test_minimal_config_gets_every_default():
+    config = validate({"models": {"m": {"source": "hf", "name": "org/m"}}, "datasets": {"d": {"loader": "bible"}}})
+    assert config["languages"][0] == "en" and config["models"]["m"]["batch_size"] == 16
+    assert config["datasets"]["d"]["options"] == {} and config["capture"]["datasets"] == []
+
+
+CASES = {
+    "unknown top-level key": (lambda c: c.update(sampels=5), r"\(top level\).*'sampels' was unexpected.*allowed keys"),
+    "unknown model key": (lambda c: c["models"]["gemma3-270m"].update(batchsize=4),
+                          r"models\.gemma3-270m.*'batchsize' was unexpected.*batch_size"),
+    "wrong type": (lambda c: c.update(samples="many"), r"samples: 'many' is not of type 'integer'"),
+    "unknown language": (lambda c: c["languages"].append("de"),
+                         r"languages\.9: 'de' is not allowed; allowed values: en, zh, fr, es, pt, ar, vi, hi, id"),
+    "unknown loader": (lambda c: c["datasets"]["bible"].update(loader="csv"),
+                       r"datasets\.bible\.loader: 'csv' is not allowed; allowed values: bible, textfiles, table, hf"),
+    "unknown model source": (lambda c: c["models"]["gemma3-270m"].update(source="s3"),
+                             r"models\.gemma3-270m\.source: 's3' is not allowed; allowed values: hf, local, pypi_gguf"),
+    "bad dtype": (lambda c: c["models"]["gemma3-270m"].update(dtype="int8"), r"dtype: 'int8' is not allowed"),
+    "unknown dataset reference": (lambda c: c["capture"].update(datasets=["ntrex"]),
+                                  r"capture\.datasets: unknown dataset 'ntrex'; defined datasets: bible"),
+    "missing models": (lambda c: c.pop("models"), r"'models' is a required property"),
+    "threshold type": (lambda c: c["regions"].update(threshold="two"), r"regions\.threshold: 'two' is not of type"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_config_error_names_the_key(case):
+    edit, message = CASES[case]
+    with pytest.raises(LinguaFrancaError, match=message):
+        validate(broken(edit))
+
+
+def test_bad_config_stops_snakemake_before_any_job(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml.safe_dump(broken(lambda c: c["languages"].append("xx"))))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                          str(tmp_path), "--configfile", str(config), "-n"], capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "linguafranca: config error at languages.9: 'xx' is not allowed" in run.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+def test_snakemake_lint_is_clean():
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_conda_env_pins_match_pyproject():
+    import tomllib
+
+    pins = set(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
+    env = yaml.safe_load((REPO / "envs" / "linguafranca.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pins == {p for p in pip if not p.startswith("-e")}
