@@ -1,0 +1,32 @@
+"""Parallel text in, one JSON Lines file per language out: the loaders behind a config's ``datasets`` entries.
+
+A loader (``bible``, ``textfiles``, ``table``, ``hf``) takes the entry's options and the languages and returns
+lang -> list of :class:`Sample`; :func:`prepare_dataset` checks the result is parallel and writes it; later
+stages read it back with :func:`read_jsonl`.
+"""
+
+from .bible import TRANSLATIONS, load_bible
+from .clean import clean_verse
+from .hub import XLSUM, XLSUM_CONFIGS, load_hf
+from .prepare import LOADERS, check_alignment, prepare_dataset
+from .samples import Sample, read_jsonl, write_jsonl
+from .table import load_table
+from .textfiles import NTREX_FILES, load_textfiles
+
+__all__ = [
+    "LOADERS",
+    "NTREX_FILES",
+    "TRANSLATIONS",
+    "XLSUM",
+    "XLSUM_CONFIGS",
+    "Sample",
+    "check_alignment",
+    "clean_verse",
+    "load_bible",
+    "load_hf",
+    "load_table",
+    "load_textfiles",
+    "prepare_dataset",
+    "read_jsonl",
+    "write_jsonl",
+]

@@ -1,0 +1,103 @@
+"""Turn a dataset entry of the config into one JSON Lines file per language, checked to be parallel.
+
+This is the one place where every loader's output is checked the same way, so capture and the analyses can
+take sample i of every language to mean the same thing without looking again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import LinguaFrancaError
+from .bible import load_bible
+from .hub import load_hf
+from .samples import Sample, write_jsonl
+from .table import load_table
+from .textfiles import load_textfiles
+
+Loader = Callable[[dict[str, Any], list[str]], dict[str, list[Sample]]]
+
+LOADERS: dict[str, Loader] = {"bible": load_bible, "textfiles": load_textfiles, "table": load_table, "hf": load_hf}
+"""Every loader by the name a config's ``loader`` key uses; each takes (options, languages) and returns
+lang -> samples, languages in the order given."""
+
+
+def _some(ids: list[str], shown: int = 5) -> str:
+    """The first few ids and how many there are: enough to find the problem, short enough to read."""
+    listed = ", ".join(map(repr, ids[:shown]))
+    return f"{listed}{', ...' if len(ids) > shown else ''} ({len(ids)} in all)"
+
+
+def check_samples(dataset: str, lang: str, samples: list[Sample]) -> None:
+    """A language must have samples, no empty text and no id twice (ids are what aligns the languages)."""
+    if not samples:
+        raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} has no samples")
+    empty = [sample.id for sample in samples if not sample.text.strip()]
+    if empty:
+        raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} has empty text for id {_some(empty)}")
+    repeated = [sample_id for sample_id, count in Counter(sample.id for sample in samples).items() if count > 1]
+    if repeated:
+        raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} repeats id {_some(repeated)}")
+
+
+def check_alignment(dataset: str, kept: dict[str, list[Sample]], loaded: dict[str, list[Sample]]) -> None:
+    """Every language must keep exactly the first language's ids, in the same order.
+
+    ``kept`` holds the samples to be written and ``loaded`` everything the loader returned, so that the message
+    names ids truly absent from a language (missing) or absent from the first language (extra), not ids that a
+    gap merely pushed out of the first ``samples``.
+    """
+    reference, *others = kept
+    expected = [sample.id for sample in kept[reference]]
+    everywhere = {sample.id for sample in loaded[reference]}
+    for lang in others:
+        ids = [sample.id for sample in kept[lang]]
+        if ids == expected:
+            continue
+        present = {sample.id for sample in loaded[lang]}
+        missing = [sample_id for sample_id in expected if sample_id not in present]
+        extra = [sample_id for sample_id in ids if sample_id not in everywhere]
+        problems = [f"missing ids {_some(missing)}"] if missing else []
+        problems += [f"extra ids {_some(extra)}"] if extra else []
+        if not problems:
+            position = next((i for i, pair in enumerate(zip(expected, ids)) if pair[0] != pair[1]), len(ids))
+            problems = [
+                f"the same ids in another order: sample {position} is "
+                f"{ids[position] if position < len(ids) else None!r}, in {reference!r} "
+                f"{expected[position] if position < len(expected) else None!r}"
+            ]
+        raise LinguaFrancaError(
+            f"dataset {dataset!r} is not parallel: language {lang!r} against {reference!r} has {'; '.join(problems)}"
+        )
+
+
+def prepare_dataset(
+    name: str, spec: dict[str, Any], languages: list[str], samples: int | None, out_dir: str | Path
+) -> None:
+    """Load dataset ``name`` as ``spec`` says and write ``out_dir/{lang}.jsonl`` for every language, atomically.
+
+    ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the
+    caller resolves the entry's own ``samples`` against the top-level one) keeps the first N samples of each
+    language, None keeps all. When ``aligned`` (the default) every language must have the same ids in the same
+    order; a non-parallel dataset (for perplexity) sets it false.
+    """
+    loader = LOADERS.get(spec.get("loader"))
+    if loader is None:
+        raise LinguaFrancaError(
+            f"dataset {name!r}: unknown loader {spec.get('loader')!r}; the loaders are {', '.join(LOADERS)}"
+        )
+    if not languages:
+        raise LinguaFrancaError(f"dataset {name!r}: no languages requested")
+    if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
+        raise LinguaFrancaError(f"dataset {name!r}: samples must be a positive integer or null, not {samples!r}")
+    loaded = loader(spec.get("options") or {}, list(languages))
+    kept = {lang: loaded.get(lang, [])[:samples] for lang in languages}
+    for lang, rows in kept.items():
+        check_samples(name, lang, rows)
+    if spec.get("aligned", True):
+        check_alignment(name, kept, loaded)
+    for lang, rows in kept.items():
+        write_jsonl(Path(out_dir) / f"{lang}.jsonl", rows)

@@ -1,0 +1,56 @@
+"""The unit every stage exchanges: one sample is one sentence or verse of one language, with an id that names
+the same meaning in every language of a parallel dataset.
+
+A prepared dataset is one JSON Lines file per language, ``{"id": ..., "text": ...}`` per line, so that later
+stages (capture, perplexity) read plain files and never depend on where the text came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from ..atomic import atomic_path
+from ..errors import LinguaFrancaError
+
+
+class Sample(NamedTuple):
+    """One text and its id; ids match across the languages of a parallel dataset."""
+
+    id: str
+    text: str
+
+
+def write_jsonl(path: str | os.PathLike, samples: Iterable[Sample]) -> None:
+    """Write ``samples`` to ``path`` atomically, one JSON object per line, non-ASCII kept as is."""
+    with atomic_path(path) as temporary, temporary.open("w", encoding="utf-8") as handle:
+        for sample in samples:
+            handle.write(json.dumps({"id": sample.id, "text": sample.text}, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: str | os.PathLike) -> list[Sample]:
+    """Read a file written by :func:`write_jsonl` (or by hand): every line an object with string ``id`` and ``text``.
+
+    Lines are split on ``\\n`` only, so a text holding U+2028 or another Unicode line separator stays whole.
+    """
+    path = Path(path)
+    samples = []
+    with path.open(encoding="utf-8", newline="\n") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise LinguaFrancaError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+            if not (
+                isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("text"), str)
+            ):
+                raise LinguaFrancaError(
+                    f'{path}:{number}: expected an object {{"id": str, "text": str}}, got {line.strip()[:80]}'
+                )
+            samples.append(Sample(record["id"], record["text"]))
+    return samples
