@@ -32,7 +32,7 @@ def test_default_config_is_valid_and_gets_defaults():
 def test_minimal_config_gets_every_default():
     config = validate({"models": {"m": {"source": "hf", "name": "org/m"}}, "datasets": {"d": {"loader": "bible"}}})
     assert config["languages"][0] == "en" and config["models"]["m"]["batch_size"] == 16
-    assert config["datasets"]["d"]["options"] == {} and config["capture"]["datasets"] == []
+    assert config["datasets"]["d"]["options"]["books"] == [1] and config["capture"]["datasets"] == []
 
 
 CASES = {
@@ -49,6 +49,10 @@ CASES = {
     "bad dtype": (lambda c: c["models"]["gemma3-270m"].update(dtype="int8"), r"dtype: 'int8' is not allowed"),
     "unknown dataset reference": (lambda c: c["capture"].update(datasets=["ntrex"]),
                                   r"capture\.datasets: unknown dataset 'ntrex'; defined datasets: bible"),
+    "unknown loader option": (lambda c: c["datasets"]["bible"]["options"].update(book=3),
+                              r"datasets\.bible\.options: .*'book' was unexpected.*allowed keys here: books, clean"),
+    "missing loader option": (lambda c: c["datasets"].update(n={"loader": "textfiles"}),
+                              r"datasets\.n\.options: 'root' is a required property"),
     "missing models": (lambda c: c.pop("models"), r"'models' is a required property"),
     "threshold type": (lambda c: c["regions"].update(threshold="two"), r"regions\.threshold: 'two' is not of type"),
 }
