@@ -1,0 +1,273 @@
+"""Deactivating neurons and measuring what it costs each language (paper Section 5, Table 1).
+
+A condition is a set of neurons to switch off: ``none`` (the baseline), ``random`` (the regions stage's seeded
+random mask, a control of comparable size) or a language's key linguistic region. Deactivating a neuron means
+zeroing it where the adapters locate neurons: in the input of each layer's MLP down projection. The effect of
+a condition on a language is the perplexity increase over the baseline,
+
+    increase[lang, region] = 100 * (PPL(lang | region off) / PPL(lang | none) - 1)   (percent),
+
+laid out like the paper's Table 1: rows are evaluated languages, columns deactivated regions. A region that is
+really a language's own shows up as a dominant diagonal, which :func:`diagonal_dominance` summarises.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import zarr
+
+from .adapters import down_projections, n_neurons
+from .atomic import write_text
+from .errors import LinguaFrancaError
+from .perplexity import PerplexityResult, perplexity, tokenize_text, windows
+
+BASELINE = "none"
+RANDOM = "random"
+CONDITION_COLUMNS = ("condition", "lang", "ppl", "nll_sum", "n_predicted", "n_windows")
+
+
+@dataclass(frozen=True)
+class IncreaseTable:
+    """The paper's Table 1: perplexity increase (%) of each evaluated language when each region is off.
+
+    ``increase`` is float64 ``[n_langs, n_regions]``; ``region_size`` (neurons, int64) and ``region_percent``
+    (of all neurons of the model) are ``[n_regions]``.
+    """
+
+    langs: list[str]
+    regions: list[str]
+    increase: np.ndarray
+    region_size: np.ndarray
+    region_percent: np.ndarray
+
+
+def _keep_vectors(mask: np.ndarray, n_layers: int, width: int) -> dict[int, np.ndarray]:
+    """``1 - mask[layer]`` for every layer with a masked neuron; validates the mask against the model."""
+    mask = np.asarray(mask)
+    if mask.shape != (n_layers, width):
+        raise LinguaFrancaError(
+            f"deactivation mask has shape {mask.shape}, but the model has {n_layers} layers of {width} neurons; "
+            f"the mask must be [n_layers, n_neurons] = [{n_layers}, {width}] (was the region computed for "
+            "another model?)"
+        )
+    values = mask.astype(np.float64)
+    if not np.all((values >= 0) & (values <= 1)):
+        raise LinguaFrancaError("deactivation mask values must be booleans or fractions in [0, 1]")
+    return {layer: 1.0 - values[layer] for layer in np.flatnonzero(values.any(axis=1)).tolist()}
+
+
+def _scale_input(keep: torch.Tensor):
+    """A forward pre-hook that multiplies the module's input (the neuron vector ``[..., n_neurons]``) by ``keep``."""
+
+    def hook(module: torch.nn.Module, args: tuple) -> tuple:
+        return (args[0] * keep, *args[1:])
+
+    return hook
+
+
+@contextmanager
+def deactivate(model: torch.nn.Module, mask: np.ndarray) -> Iterator[None]:
+    """Within the block, neuron ``(l, i)`` is multiplied by ``1 - mask[l, i]`` (zeroed where the mask is true).
+
+    ``mask`` is bool or float ``[n_layers, n_neurons]``. Only layers with a masked neuron get a hook, so an
+    all-false mask runs the untouched model and reproduces the baseline bit for bit. The hooks are removed when
+    the block exits, also on an exception.
+    """
+    downs = down_projections(model)
+    keep = _keep_vectors(mask, len(downs), n_neurons(model))
+    handles = []
+    try:
+        for layer, vector in keep.items():
+            weight = downs[layer].weight
+            tensor = torch.as_tensor(vector, dtype=weight.dtype, device=weight.device)
+            handles.append(downs[layer].register_forward_pre_hook(_scale_input(tensor)))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def conditions(regions_zarr: str | os.PathLike) -> list[str]:
+    """All conditions a regions store defines, in table order: ``none``, ``random``, then each language."""
+    return [BASELINE, RANDOM, *_open_regions(regions_zarr).attrs["langs"]]
+
+
+def _open_regions(regions_zarr: str | os.PathLike) -> zarr.Group:
+    path = Path(regions_zarr)
+    if not path.exists():
+        raise LinguaFrancaError(f"regions store {path} does not exist: run the regions stage first")
+    return zarr.open_group(str(path), mode="r")
+
+
+def condition_mask(regions_zarr: str | os.PathLike, condition: str) -> np.ndarray:
+    """The bool mask ``[n_layers, n_neurons]`` of a condition: all false for ``none``.
+
+    Reads the regions store directly: ``mask`` ``[n_langs, n_layers, n_neurons]`` (languages in the order of
+    the ``langs`` attribute) and ``random_mask`` ``[n_layers, n_neurons]``.
+    """
+    group = _open_regions(regions_zarr)
+    langs = list(group.attrs["langs"])
+    if condition == BASELINE:
+        return np.zeros(group["random_mask"].shape, dtype=bool)
+    if condition == RANDOM:
+        return np.asarray(group["random_mask"][:], dtype=bool)
+    if condition in langs:
+        return np.asarray(group["mask"][langs.index(condition)], dtype=bool)
+    allowed = ", ".join([BASELINE, RANDOM, *langs])
+    raise LinguaFrancaError(f"unknown deactivation condition {condition!r}; {regions_zarr} defines {allowed}")
+
+
+def evaluate_condition(
+    model: torch.nn.Module,
+    tokenizer,
+    texts: dict[str, str],
+    mask: np.ndarray,
+    seqlen: int,
+    max_tokens: int | None,
+    batch_size: int,
+    bos: bool | None,
+    progress: bool = True,
+    bos_per_window: bool = False,
+) -> dict[str, PerplexityResult]:
+    """Perplexity of every language's text with the neurons of ``mask`` deactivated (one condition).
+
+    ``bos`` is :func:`~linguafranca.perplexity.tokenize_text`'s (the paper: the tokenizer's default, one BOS for
+    the whole text). ``bos_per_window=True`` instead starts every window with BOS (see
+    :func:`~linguafranca.perplexity.windows`); it contradicts ``bos=False``.
+    """
+    if bos_per_window and (bos is False or tokenizer.bos_token_id is None):
+        raise LinguaFrancaError("perplexity bos_per_window needs a tokenizer with a BOS token and bos not false")
+    bos_id = tokenizer.bos_token_id if bos_per_window else None
+    results = {}
+    with deactivate(model, mask):
+        for lang, text in texts.items():
+            ids = tokenize_text(tokenizer, text, False if bos_per_window else bos)
+            wins = windows(ids, seqlen, max_tokens, bos_id)
+            results[lang] = perplexity(model, wins, batch_size, progress, desc=lang)
+    return results
+
+
+def _tsv(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["\t".join(header), *("\t".join(str(value) for value in row) for row in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def write_condition(path: str | os.PathLike, condition: str, results: dict[str, PerplexityResult]) -> None:
+    """One condition's results as a TSV (columns :data:`CONDITION_COLUMNS`), full float precision."""
+    rows = [[condition, lang, r.ppl, r.nll_sum, r.n_predicted, r.n_windows] for lang, r in results.items()]
+    write_text(path, _tsv(list(CONDITION_COLUMNS), rows))
+
+
+def read_condition(path: str | os.PathLike, condition: str) -> dict[str, PerplexityResult]:
+    """Read a TSV of :func:`write_condition`, checking that it holds ``condition``."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    if not rows or tuple(rows[0]) != CONDITION_COLUMNS:
+        raise LinguaFrancaError(f"{path} is not a perplexity condition table with columns {CONDITION_COLUMNS}")
+    found = {row["condition"] for row in rows}
+    if found != {condition}:
+        raise LinguaFrancaError(f"{path} holds condition(s) {sorted(found)}, expected {condition!r}")
+    return {
+        row["lang"]: PerplexityResult(
+            float(row["ppl"]), float(row["nll_sum"]), int(row["n_predicted"]), int(row["n_windows"])
+        )
+        for row in rows
+    }
+
+
+def _ordered_results(
+    condition_tsvs: dict[str, str | os.PathLike], regions_zarr: str | os.PathLike
+) -> dict[str, dict[str, PerplexityResult]]:
+    """Each condition's results, in table order, all over the same languages."""
+    order = conditions(regions_zarr)
+    unknown = sorted(set(condition_tsvs) - set(order))
+    if unknown or BASELINE not in condition_tsvs:
+        raise LinguaFrancaError(
+            f"perplexity conditions {sorted(condition_tsvs)}: the baseline {BASELINE!r} is required and only "
+            f"{order} are defined by {regions_zarr} (unknown: {unknown})"
+        )
+    results = {c: read_condition(condition_tsvs[c], c) for c in order if c in condition_tsvs}
+    langs = list(results[BASELINE])
+    for condition, by_lang in results.items():
+        if set(by_lang) != set(langs):
+            raise LinguaFrancaError(
+                f"condition {condition!r} was evaluated on {sorted(by_lang)}, the baseline on {sorted(langs)}; "
+                "every condition must cover the same languages"
+            )
+    return results
+
+
+def gather(
+    condition_tsvs: dict[str, str | os.PathLike],
+    regions_zarr: str | os.PathLike,
+    out_ppl_tsv: str | os.PathLike,
+    out_increase_tsv: str | os.PathLike,
+) -> IncreaseTable:
+    """Combine per-condition TSVs into ``perplexity.tsv`` and the paper's Table 1, ``perplexity_increase.tsv``.
+
+    ``perplexity.tsv``: rows evaluated languages (baseline order), columns conditions (none, random, regions in
+    the store's language order), values PPL. ``perplexity_increase.tsv``: rows evaluated languages then
+    ``region_size`` and ``region_percent``, columns the deactivated regions, values % increase over ``none``.
+    """
+    results = _ordered_results(condition_tsvs, regions_zarr)
+    columns = list(results)
+    langs = list(results[BASELINE])
+    ppl = np.array([[results[c][lang].ppl for c in columns] for lang in langs], dtype=np.float64)
+    write_text(out_ppl_tsv, _tsv(["lang", *columns], [[lang, *row.tolist()] for lang, row in zip(langs, ppl)]))
+
+    regions = columns[1:]
+    size = np.array([int(condition_mask(regions_zarr, region).sum()) for region in regions], dtype=np.int64)
+    total = condition_mask(regions_zarr, BASELINE).size
+    table = IncreaseTable(langs, regions, 100.0 * (ppl[:, 1:] / ppl[:, :1] - 1.0), size, 100.0 * size / total)
+    write_increase(out_increase_tsv, table)
+    return table
+
+
+def write_increase(path: str | os.PathLike, table: IncreaseTable) -> None:
+    """Write an :class:`IncreaseTable` as TSV (the layout :func:`read_increase` reads)."""
+    rows = [[lang, *row.tolist()] for lang, row in zip(table.langs, table.increase)]
+    rows.append(["region_size", *table.region_size.tolist()])
+    rows.append(["region_percent", *table.region_percent.tolist()])
+    write_text(path, _tsv(["lang", *table.regions], rows))
+
+
+def read_increase(path: str | os.PathLike) -> IncreaseTable:
+    """Read ``perplexity_increase.tsv`` back into an :class:`IncreaseTable`."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle, delimiter="\t"))
+    if len(rows) < 2 or [rows[-2][0], rows[-1][0]] != ["region_size", "region_percent"]:
+        raise LinguaFrancaError(f"{path} is not a perplexity increase table (last rows region_size, region_percent)")
+    return IncreaseTable(
+        langs=[row[0] for row in rows[:-2]],
+        regions=header[1:],
+        increase=np.array([[float(v) for v in row[1:]] for row in rows[:-2]], dtype=np.float64).reshape(
+            len(rows) - 2, len(header) - 1
+        ),
+        region_size=np.array([int(v) for v in rows[-2][1:]], dtype=np.int64),
+        region_percent=np.array([float(v) for v in rows[-1][1:]], dtype=np.float64),
+    )
+
+
+def diagonal_dominance(table: IncreaseTable) -> dict[str, float]:
+    """For each language that is both evaluated and a region: own increase / mean increase of the others.
+
+    ``increase[L, L] / mean(increase[M, L] for evaluated M != L)``: how much more deactivating L's region hurts
+    L than the other languages (> 1 means language-specific). Division by a zero mean gives ``inf`` or ``nan``.
+    """
+    if len(table.langs) < 2:
+        raise LinguaFrancaError("diagonal dominance compares languages, so it needs at least two evaluated languages")
+    dominance = {}
+    for lang in (lang for lang in table.langs if lang in table.regions):
+        row, column = table.langs.index(lang), table.regions.index(lang)
+        others = np.delete(table.increase[:, column], row)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dominance[lang] = float(np.float64(table.increase[row, column]) / others.mean())
+    return dominance

@@ -1,0 +1,56 @@
+"""The deactivation heatmap: the paper's Table 1 as a picture, rows evaluated languages, columns regions off."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+
+from .ablation import IncreaseTable  # noqa: E402
+from .atomic import atomic_path  # noqa: E402
+
+
+def _colour_scale(table: IncreaseTable) -> dict:
+    """Sequential colours when every increase is ≥ 0; diverging around 0 when some region lowers perplexity."""
+    low, high = float(table.increase.min()), float(table.increase.max())
+    if low >= 0:
+        return {"cmap": "YlOrRd", "vmin": 0.0, "vmax": max(high, 1e-12)}
+    return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=max(high, 1e-12))}
+
+
+def plot_increase(
+    table: IncreaseTable, png_path: str | os.PathLike, pdf_path: str | os.PathLike, title: str | None = None
+) -> None:
+    """Write the increase heatmap as PNG and PDF, each cell annotated with its % increase.
+
+    Column labels carry each region's size (% of all neurons) so that a large effect of a large region is
+    not mistaken for specificity.
+    """
+    n_langs, n_regions = table.increase.shape
+    figure, axes = plt.subplots(figsize=(1.0 + 0.9 * n_regions, 1.0 + 0.6 * n_langs), layout="constrained")
+    try:
+        _draw(figure, axes, table, title)
+        for path, kind in ((png_path, "png"), (pdf_path, "pdf")):
+            with atomic_path(path) as temporary:
+                figure.savefig(temporary, format=kind, dpi=150)
+    finally:
+        plt.close(figure)
+
+
+def _draw(figure, axes, table: IncreaseTable, title: str | None) -> None:
+    """The annotated matrix, its labels and colour bar."""
+    n_langs, n_regions = table.increase.shape
+    image = axes.imshow(table.increase, aspect="auto", **_colour_scale(table))
+    for row in range(n_langs):
+        for column in range(n_regions):
+            axes.text(column, row, f"{table.increase[row, column]:.1f}", ha="center", va="center", fontsize=8)
+    axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)])
+    axes.set_yticks(range(n_langs), table.langs)
+    axes.set_xlabel("deactivated region (size, % of neurons)")
+    axes.set_ylabel("evaluated language")
+    axes.set_title(title or "perplexity increase (%) over no deactivation")
+    figure.colorbar(image, ax=axes, label="perplexity increase (%)")

@@ -1,0 +1,152 @@
+"""Greedy continuations with and without neurons deactivated (paper Appendix A).
+
+Perplexity says *how much* a deactivated region hurts a language; a few continuations show *how*: with its own
+region off, a model tends to drift into another language or into repetition. For each configured language the
+first prompts of its parallel data are continued greedily (deterministic, so reruns agree) under every
+condition: no deactivation, the random control, and each language's region.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .ablation import deactivate
+from .atomic import write_text
+from .errors import LinguaFrancaError
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One prompt: a sample of a language's parallel data."""
+
+    lang: str
+    prompt_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One continuation: one language × prompt × condition (one line of ``generations.jsonl``)."""
+
+    lang: str
+    prompt_id: str
+    prompt: str
+    condition: str
+    continuation: str
+
+
+def load_prompts(jsonl_path: str | os.PathLike, lang: str, n_prompts: int = 1) -> list[Prompt]:
+    """The first ``n_prompts`` records (``{"id", "text"}``) of a prepared dataset JSONL, as prompts."""
+    path = Path(jsonl_path)
+    if not path.is_file():
+        raise LinguaFrancaError(f"prompt file {path} does not exist: prepare the dataset first")
+    prompts = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if len(prompts) == n_prompts:
+                break
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                prompts.append(Prompt(lang, str(record["id"]), record["text"]))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise LinguaFrancaError(f"{path}:{number} is not a JSON object with 'id' and 'text' fields") from None
+    if len(prompts) < n_prompts:
+        raise LinguaFrancaError(f"{path} has {len(prompts)} records, fewer than the {n_prompts} prompts asked for")
+    return prompts
+
+
+def prompt_ids(tokenizer, text: str, max_prompt_tokens: int | None) -> torch.Tensor:
+    """Token ids ``[1, n]`` of a prompt with the tokenizer's usual special tokens (BOS), cut to the first
+    ``max_prompt_tokens`` so that long samples leave room for the continuation."""
+    ids = tokenizer(text, add_special_tokens=True, return_tensors="pt")["input_ids"]
+    return ids[:, :max_prompt_tokens] if max_prompt_tokens is not None else ids
+
+
+def greedy_continuation(model: torch.nn.Module, tokenizer, ids: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
+    """The greedily generated token ids ``[n_new]`` after ``ids`` ``[1, n]`` (stops early at EOS).
+
+    Sampling settings of the model's own generation config (top-k, top-p) are switched off explicitly so
+    that the result is the argmax path whatever the checkpoint ships.
+    """
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    device = next(model.parameters()).device
+    ids = ids.to(device)
+    with torch.inference_mode():
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            do_sample=False,
+            top_k=None,
+            top_p=None,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=pad,
+        )
+    return out[0, ids.shape[1] :].cpu()
+
+
+def generate_samples(
+    model: torch.nn.Module,
+    tokenizer,
+    prompts: list[Prompt],
+    masks: dict[str, np.ndarray],
+    max_new_tokens: int = 64,
+    max_prompt_tokens: int | None = None,
+) -> list[Generation]:
+    """Continue every prompt under every condition of ``masks`` (condition → ``[n_layers, n_neurons]`` mask).
+
+    Records come prompt by prompt, conditions in the order of ``masks``. The recorded prompt is the decoded
+    (possibly truncated) prompt the model actually saw.
+    """
+    inputs = [prompt_ids(tokenizer, prompt.text, max_prompt_tokens) for prompt in prompts]
+    continuations: dict[tuple[int, str], str] = {}
+    for condition, mask in masks.items():
+        with deactivate(model, mask):
+            for index, ids in enumerate(inputs):
+                new = greedy_continuation(model, tokenizer, ids, max_new_tokens)
+                continuations[index, condition] = tokenizer.decode(new, skip_special_tokens=True)
+    return [
+        Generation(
+            prompt.lang,
+            prompt.prompt_id,
+            tokenizer.decode(inputs[index][0], skip_special_tokens=True),
+            condition,
+            continuations[index, condition],
+        )
+        for index, prompt in enumerate(prompts)
+        for condition in masks
+    ]
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, line breaks kept as ``<br>``."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def to_markdown(records: list[Generation]) -> str:
+    """One section per prompt (the prompt quoted), with a table of condition → continuation."""
+    lines = ["# Greedy continuations under neuron deactivation", ""]
+    seen: list[tuple[str, str]] = []
+    for record in records:
+        if (record.lang, record.prompt_id) not in seen:
+            seen.append((record.lang, record.prompt_id))
+    for lang, prompt_id in seen:
+        group = [r for r in records if (r.lang, r.prompt_id) == (lang, prompt_id)]
+        lines += [f"## {lang} — {prompt_id}", "", f"**Prompt:** {_cell(group[0].prompt)}", ""]
+        lines += ["| deactivated | continuation |", "| --- | --- |"]
+        lines += [f"| {_cell(r.condition)} | {_cell(r.continuation)} |" for r in group]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_generations(records: list[Generation], jsonl_path: str | os.PathLike, md_path: str | os.PathLike) -> None:
+    """Write ``generations.jsonl`` (one record per line, UTF-8 unescaped) and ``generations.md``."""
+    write_text(jsonl_path, "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records))
+    write_text(md_path, to_markdown(records))

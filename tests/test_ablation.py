@@ -1,0 +1,277 @@
+"""Deactivation hooks against models with the same neurons removed from the weights; the Table 1 gathering."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import zarr
+from tokenizers import Tokenizer, models, pre_tokenizers, processors
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from linguafranca.ablation import (
+    IncreaseTable,
+    condition_mask,
+    conditions,
+    deactivate,
+    diagonal_dominance,
+    evaluate_condition,
+    gather,
+    read_increase,
+    write_condition,
+)
+from linguafranca.ablation_plots import plot_increase
+from linguafranca.adapters import down_projections
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.perplexity import PerplexityResult, perplexity
+
+VOCAB = 100
+
+
+def tiny_model(kind: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    if kind == "llama":
+        config = LlamaConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=3,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=VOCAB,
+        )
+        return LlamaForCausalLM(config).eval()
+    return GPT2LMHeadModel(GPT2Config(n_embd=32, n_inner=64, n_layer=3, n_head=4, vocab_size=VOCAB)).eval()
+
+
+def tiny_tokenizer() -> PreTrainedTokenizerFast:
+    """Word-level: ``w0 .. w95`` are ids 4..99, one BOS (id 1) added by default."""
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, **{f"w{i}": i + 4 for i in range(VOCAB - 4)}}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+
+
+def without_neurons(model: torch.nn.Module, mask: np.ndarray) -> torch.nn.Module:
+    """A hook-free copy whose down projections ignore the masked neurons, built from the weights alone.
+
+    A neuron is an input of the down projection, so zeroing it equals zeroing its weights: columns of an
+    ``nn.Linear`` weight ``[out, in]``, rows of GPT-2's ``Conv1D`` weight ``[in, out]``. The bias is an output
+    term and stays.
+    """
+    reference = copy.deepcopy(model)
+    with torch.no_grad():
+        for layer, down in enumerate(down_projections(reference)):
+            keep = torch.as_tensor(1.0 - mask[layer].astype(np.float64), dtype=down.weight.dtype)
+            if type(down).__name__ == "Conv1D":
+                down.weight.mul_(keep[:, None])
+            else:
+                down.weight.mul_(keep[None, :])
+    return reference
+
+
+def hooks_left(model: torch.nn.Module) -> int:
+    return sum(len(module._forward_pre_hooks) for module in model.modules())
+
+
+def a_mask(n_layers: int = 3, n_neurons: int = 64) -> np.ndarray:
+    """All of layer 1 off, a scattered tenth of layer 2; layer 0 untouched."""
+    mask = np.zeros((n_layers, n_neurons), dtype=bool)
+    mask[1] = True
+    mask[2, np.random.default_rng(0).choice(n_neurons, n_neurons // 10, replace=False)] = True
+    return mask
+
+
+@pytest.mark.parametrize("kind", ["llama", "gpt2"])
+def test_hooks_equal_removing_the_neurons_from_the_weights(kind):
+    model = tiny_model(kind)
+    mask = a_mask()
+    torch.manual_seed(1)
+    batch = torch.randint(0, VOCAB, (2, 8))
+    with torch.no_grad():
+        baseline = model(batch).logits
+        with deactivate(model, mask):
+            hooked = model(batch).logits
+        expected = without_neurons(model, mask)(batch).logits
+    torch.testing.assert_close(hooked, expected, rtol=1e-5, atol=1e-6)
+    assert (hooked - baseline).abs().max() > 1e-3  # the mask does change the model
+
+
+def test_fractional_mask_scales_neurons():
+    model = tiny_model("llama")
+    mask = np.zeros((3, 64))
+    mask[0, :10] = 0.5
+    batch = torch.arange(8)[None] + 4
+    with torch.no_grad():
+        with deactivate(model, mask):
+            hooked = model(batch).logits
+        expected = without_neurons(model, mask)(batch).logits
+    torch.testing.assert_close(hooked, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_empty_mask_gives_the_baseline_bit_for_bit():
+    model = tiny_model("llama")
+    wins = torch.randint(0, VOCAB, (3, 8), generator=torch.Generator().manual_seed(3))
+    baseline = perplexity(model, wins, batch_size=2, progress=False)
+    with deactivate(model, np.zeros((3, 64), dtype=bool)):
+        assert hooks_left(model) == 0
+        empty = perplexity(model, wins, batch_size=2, progress=False)
+    assert empty == baseline
+
+
+def test_hooks_are_removed_on_exit_and_on_error():
+    model = tiny_model("gpt2")
+    mask = a_mask()
+    with deactivate(model, mask):
+        assert [len(d._forward_pre_hooks) for d in down_projections(model)] == [0, 1, 1]
+    assert hooks_left(model) == 0
+    with pytest.raises(RuntimeError, match="boom"), deactivate(model, mask):
+        assert hooks_left(model) == 2
+        raise RuntimeError("boom")
+    assert hooks_left(model) == 0
+
+
+def test_mask_is_validated_against_the_model():
+    model = tiny_model("llama")
+    with pytest.raises(LinguaFrancaError, match=r"shape \(3, 32\).*\[3, 64\]"), deactivate(model, np.zeros((3, 32))):
+        pass
+    with pytest.raises(LinguaFrancaError, match=r"\[0, 1\]"), deactivate(model, np.full((3, 64), 2.0)):
+        pass
+    assert hooks_left(model) == 0
+
+
+def write_regions(path, langs=("en", "zh", "fr"), n_layers=3, n_neurons=64) -> tuple[np.ndarray, np.ndarray]:
+    """A regions store as the regions stage writes it; returns (mask, random_mask)."""
+    rng = np.random.default_rng(4)
+    mask = rng.random((len(langs), n_layers, n_neurons)) < np.array([0.05, 0.1, 0.02])[: len(langs), None, None]
+    random_mask = rng.random((n_layers, n_neurons)) < 0.1
+    group = zarr.open_group(str(path), mode="w", zarr_format=3)
+    group.create_array("mask", data=mask, dimension_names=("lang", "layer", "neuron"))
+    group.create_array("random_mask", data=random_mask, dimension_names=("layer", "neuron"))
+    group.attrs["langs"] = list(langs)
+    return mask, random_mask
+
+
+def test_condition_masks_come_from_the_regions_store(tmp_path):
+    path = tmp_path / "regions.zarr"
+    mask, random_mask = write_regions(path)
+    assert conditions(path) == ["none", "random", "en", "zh", "fr"]
+    none = condition_mask(path, "none")
+    assert none.shape == (3, 64) and none.dtype == bool and not none.any()
+    np.testing.assert_array_equal(condition_mask(path, "random"), random_mask)
+    np.testing.assert_array_equal(condition_mask(path, "zh"), mask[1])
+    with pytest.raises(LinguaFrancaError, match="unknown deactivation condition 'de'.*none, random, en, zh, fr"):
+        condition_mask(path, "de")
+
+
+PPL = {  # condition -> evaluated lang -> perplexity
+    "none": {"en": 10.0, "zh": 20.0, "fr": 8.0},
+    "random": {"en": 11.0, "zh": 21.0, "fr": 8.4},
+    "en": {"en": 40.0, "zh": 22.0, "fr": 10.0},
+    "zh": {"en": 12.0, "zh": 100.0, "fr": 8.8},
+}
+
+
+def condition_files(tmp_path) -> dict[str, str]:
+    files = {}
+    for condition in ["zh", "none", "en", "random"]:  # deliberately not in table order
+        results = {lang: PerplexityResult(ppl, np.log(ppl) * 70, 70, 10) for lang, ppl in PPL[condition].items()}
+        files[condition] = str(tmp_path / f"{condition}.tsv")
+        write_condition(files[condition], condition, results)
+    return files
+
+
+def test_gather_writes_both_tables(tmp_path):
+    regions = tmp_path / "regions.zarr"
+    mask, random_mask = write_regions(regions)
+    table = gather(condition_files(tmp_path), regions, tmp_path / "ppl.tsv", tmp_path / "increase.tsv")
+
+    assert (tmp_path / "ppl.tsv").read_text().splitlines() == [
+        "lang\tnone\trandom\ten\tzh",
+        "en\t10.0\t11.0\t40.0\t12.0",
+        "zh\t20.0\t21.0\t22.0\t100.0",
+        "fr\t8.0\t8.4\t10.0\t8.8",
+    ]
+    assert table.langs == ["en", "zh", "fr"] and table.regions == ["random", "en", "zh"]
+    expected = [[10.0, 300.0, 20.0], [5.0, 10.0, 400.0], [5.0, 25.0, 10.0]]
+    np.testing.assert_allclose(table.increase, expected, rtol=1e-12)
+    sizes = [random_mask.sum(), mask[0].sum(), mask[1].sum()]
+    np.testing.assert_array_equal(table.region_size, sizes)
+    np.testing.assert_allclose(table.region_percent, 100 * np.array(sizes) / (3 * 64))
+
+    lines = (tmp_path / "increase.tsv").read_text().splitlines()
+    assert lines[0] == "lang\trandom\ten\tzh"
+    assert [line.split("\t")[0] for line in lines[1:]] == ["en", "zh", "fr", "region_size", "region_percent"]
+    assert lines[4] == "region_size\t" + "\t".join(str(s) for s in sizes)
+    again = read_increase(tmp_path / "increase.tsv")
+    assert again.langs == table.langs and again.regions == table.regions
+    np.testing.assert_array_equal(again.increase, table.increase)
+    np.testing.assert_array_equal(again.region_size, table.region_size)
+    np.testing.assert_array_equal(again.region_percent, table.region_percent)
+
+
+def test_gather_rejects_inconsistent_inputs(tmp_path):
+    regions = tmp_path / "regions.zarr"
+    write_regions(regions)
+    files = condition_files(tmp_path)
+    with pytest.raises(LinguaFrancaError, match="baseline 'none' is required"):
+        gather({k: v for k, v in files.items() if k != "none"}, regions, tmp_path / "a", tmp_path / "b")
+    write_condition(files["en"], "en", {"en": PerplexityResult(1.0, 0.0, 1, 1)})
+    with pytest.raises(LinguaFrancaError, match="condition 'en' was evaluated on"):
+        gather(files, regions, tmp_path / "a", tmp_path / "b")
+    with pytest.raises(LinguaFrancaError, match="holds condition"):
+        gather({**files, "zh": files["en"]}, regions, tmp_path / "a", tmp_path / "b")
+    assert not (tmp_path / "a").exists()
+
+
+def test_diagonal_dominance_by_hand():
+    table = IncreaseTable(
+        langs=["en", "zh", "fr"],
+        regions=["random", "en", "zh"],
+        increase=np.array([[10.0, 300.0, 20.0], [5.0, 10.0, 400.0], [5.0, 30.0, 10.0]]),
+        region_size=np.array([10, 5, 7]),
+        region_percent=np.array([1.0, 0.5, 0.7]),
+    )
+    # en: 300 / mean(10, 30) = 15; zh: 400 / mean(20, 10) = 400 / 15; fr has no region.
+    assert diagonal_dominance(table) == pytest.approx({"en": 15.0, "zh": 400.0 / 15.0}, rel=1e-12)
+
+
+def test_evaluate_condition_matches_the_weight_reference():
+    model, tokenizer = tiny_model("llama"), tiny_tokenizer()
+    rng = np.random.default_rng(5)
+    texts = {lang: " ".join(f"w{i}" for i in rng.integers(0, 96, 50)) for lang in ["en", "zh"]}
+    mask = a_mask()
+    args = dict(seqlen=8, max_tokens=40, batch_size=2, bos=None, progress=False)
+    hooked = evaluate_condition(model, tokenizer, texts, mask, **args)
+    expected = evaluate_condition(without_neurons(model, mask), tokenizer, texts, np.zeros_like(mask), **args)
+    assert list(hooked) == ["en", "zh"]
+    for lang in texts:
+        assert hooked[lang].n_windows == 5 and hooked[lang].n_predicted == 35
+        assert hooked[lang].ppl == pytest.approx(expected[lang].ppl, rel=1e-5)
+
+
+def test_evaluate_condition_with_bos_per_window():
+    model, tokenizer = tiny_model("llama"), tiny_tokenizer()
+    words = np.random.default_rng(6).integers(0, 96, 30)
+    args = dict(seqlen=8, max_tokens=None, batch_size=2, bos=None, progress=False, bos_per_window=True)
+    result = evaluate_condition(model, tokenizer, {"en": " ".join(f"w{i}" for i in words)}, a_mask(), **args)
+    # 30 words in windows of BOS + 7 words: 4 windows, each predicting all 7 of its words; 2 words dropped.
+    expected = torch.tensor([[1, *(words[7 * k : 7 * k + 7] + 4)] for k in range(4)])
+    with deactivate(model, a_mask()):
+        assert result["en"] == perplexity(model, expected, batch_size=2, progress=False)
+    assert (result["en"].n_windows, result["en"].n_predicted) == (4, 28)
+    with pytest.raises(LinguaFrancaError, match="bos_per_window"):
+        evaluate_condition(model, tokenizer, {"en": "w1"}, a_mask(), **{**args, "bos": False})
+
+
+@pytest.mark.parametrize("low", [0.0, -3.0])
+def test_heatmap_files_are_written(tmp_path, low):
+    table = IncreaseTable(
+        ["en", "zh"], ["random", "en"], np.array([[low, 50.0], [2.0, 4.0]]), np.array([3, 4]), np.array([0.1, 0.2])
+    )
+    plot_increase(table, tmp_path / "h.png", tmp_path / "h.pdf")
+    assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "h.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.pdf", "h.png"]
