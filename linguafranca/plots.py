@@ -1,0 +1,137 @@
+"""Figures of the paper, each drawn from one output file and written as PNG and PDF.
+
+Every function takes the input file and the two output paths and is independent of the others. Figures are
+built on :class:`matplotlib.figure.Figure` directly (no pyplot state, no display needed) and saved atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+from matplotlib.figure import Figure
+
+from .atomic import atomic_path
+from .regions import read_regions
+
+
+def _save(fig: Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Write ``fig`` to both paths; the temporary names have no suffix, so the format is given explicitly."""
+    for path, fmt in ((png, "png"), (pdf, "pdf")):
+        with atomic_path(path) as temporary:
+            fig.savefig(temporary, format=fmt, dpi=150, bbox_inches="tight")
+
+
+def _subtitle(attrs: dict) -> str:
+    """``model @ revision, dataset`` from whichever of those the file records."""
+    model = str(attrs.get("model", ""))
+    revision = f" @ {attrs['revision']}" if "revision" in attrs else ""
+    dataset = f", {attrs['dataset']}" if "dataset" in attrs else ""
+    return f"{model}{revision}{dataset}".strip(", ")
+
+
+def _blocks(langs: np.ndarray) -> list[tuple[str, int, int]]:
+    """``(language, first row, end row)`` of each run of equal labels in ``langs`` (``[N]``)."""
+    starts = [0, *np.flatnonzero(langs[1:] != langs[:-1]) + 1]
+    ends = [*starts[1:], len(langs)]
+    return [(str(langs[s]), s, e) for s, e in zip(starts, ends)]
+
+
+def plot_similarity_heatmap(h5_path: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Fig. 2: the whole-model similarity map, rows and columns grouped by language.
+
+    The colour range spans the off-diagonal values (the diagonal is 1 by definition and would wash out the
+    language blocks); white lines separate languages.
+    """
+    with h5py.File(h5_path, "r") as h5:
+        S = h5["similarity"][...]
+        langs = h5["langs"].asstr()[...]
+        attrs = {key: h5.attrs[key] for key in ("model", "revision", "dataset") if key in h5.attrs}
+    offdiag = S[~np.eye(len(S), dtype=bool)]
+    fig = Figure(figsize=(7.5, 6.5))
+    ax = fig.add_subplot()
+    image = ax.imshow(S, cmap="viridis", vmin=offdiag.min(), vmax=offdiag.max(), interpolation="nearest")
+    blocks = _blocks(langs)
+    for _, start, _ in blocks[1:]:
+        ax.axhline(start - 0.5, color="white", linewidth=0.8)
+        ax.axvline(start - 0.5, color="white", linewidth=0.8)
+    centres = [(start + end - 1) / 2 for _, start, end in blocks]
+    names = [lang for lang, _, _ in blocks]
+    ax.set_xticks(centres, names, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(centres, names)
+    ax.tick_params(length=0)
+    fig.colorbar(image, ax=ax, label="cosine similarity (diagonal clipped)", shrink=0.85)
+    subtitle = _subtitle(attrs)
+    ax.set_title("Similarity of mean neuron activations, whole model" + (f"\n{subtitle}" if subtitle else ""))
+    _save(fig, png, pdf)
+
+
+def _read_tsv(path: str | os.PathLike) -> list[dict[str, str]]:
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def plot_lrds_sads(metrics_tsv: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Fig. 3: LRDS and SADS of each layer, with the whole-model values as dashed horizontal lines."""
+    rows = _read_tsv(metrics_tsv)
+    whole = next(row for row in rows if row["layer"] == "all")
+    layers = [row for row in rows if row["layer"] != "all"]
+    x = [int(row["layer"]) for row in layers]
+    fig = Figure(figsize=(7.5, 4.2))
+    ax = fig.add_subplot()
+    for key, label, colour in (("lrds", "LRDS", "tab:blue"), ("sads", "SADS", "tab:orange")):
+        ax.plot(x, [float(row[key]) for row in layers], color=colour, marker="o", markersize=3, label=label)
+        ax.axhline(float(whole[key]), color=colour, linestyle="--", linewidth=1, label=f"{label}, whole model")
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.set_xlabel("layer")
+    ax.set_ylabel("difference of mean cosine similarity")
+    ax.set_title("Language relevance (LRDS) and semantic alignment (SADS) by layer")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    _save(fig, png, pdf)
+
+
+def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Fig. 5: key neurons per layer, one small panel per language on shared axes."""
+    regions = read_regions(regions_zarr)
+    per_layer = regions.mask.sum(axis=2)  # [n_langs, n_layers]
+    n_langs = len(regions.langs)
+    n_cols = math.ceil(math.sqrt(n_langs))
+    n_rows = math.ceil(n_langs / n_cols)
+    fig = Figure(figsize=(3.0 * n_cols, 2.2 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False).ravel()
+    layers = np.arange(per_layer.shape[1])
+    for ax, lang, counts in zip(axes, regions.langs, per_layer):
+        ax.fill_between(layers, counts, step="mid", alpha=0.35)
+        ax.step(layers, counts, where="mid", linewidth=1)
+        ax.set_title(f"{lang} ({int(counts.sum()):,} neurons)", fontsize="medium")
+        ax.grid(alpha=0.3)
+    for ax in axes[n_langs:]:
+        ax.set_visible(False)
+    fig.supxlabel("layer")
+    fig.supylabel("key neurons")
+    fig.suptitle(f"Key linguistic regions by layer (z > {regions.attrs['threshold']})")
+    _save(fig, png, pdf)
+
+
+def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Fig. 6: size of each language's key region, labelled with its share of all neurons."""
+    regions = read_regions(regions_zarr)
+    sizes = regions.mask.sum(axis=(1, 2))
+    total_neurons = regions.mask.shape[1] * regions.mask.shape[2]
+    fig = Figure(figsize=(max(5.0, 0.8 * len(sizes) + 2), 4.2))
+    ax = fig.add_subplot()
+    bars = ax.bar(regions.langs, sizes, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{s:,}\n{100 * s / total_neurons:.2f}%" for s in sizes], fontsize="small")
+    ax.set_ylim(0, max(1, sizes.max()) * 1.2)
+    ax.set_ylabel("key neurons")
+    ax.tick_params(axis="x", labelrotation=45)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    ax.set_title(f"Key linguistic region size per language (SKLR = {int(sizes.sum()):,} of {total_neurons:,})")
+    _save(fig, png, pdf)

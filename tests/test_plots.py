@@ -1,0 +1,74 @@
+"""Smoke tests of the figures: each writes a valid, non-empty PNG and PDF and leaves no temporary behind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from linguafranca.plots import plot_lrds_sads, plot_region_layers, plot_region_sizes, plot_similarity_heatmap
+from linguafranca.regions import RegionsResult, key_masks, random_mask, write_regions, zscores
+from linguafranca.similarity import SimilarityResult, normalise_rows, write_metrics, write_similarity
+
+LANGS = ["eng_Latn", "deu_Latn", "fra_Latn", "zho_Hans", "jpn_Jpan", "arb_Arab", "rus_Cyrl", "hin_Deva", "swh_Latn"]
+N_SAMPLES, N_LAYERS, N_NEURONS = 12, 16, 40
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Similarity h5, metrics TSV and regions Zarr of 9 languages with language and meaning structure."""
+    directory = tmp_path_factory.mktemp("figures")
+    rng = np.random.default_rng(0)
+    shape = (N_LAYERS, N_NEURONS)
+    language = rng.standard_normal((len(LANGS), 1, *shape)) * np.linspace(1.5, 0.2, N_LAYERS)[:, None]
+    meaning = rng.standard_normal((1, N_SAMPLES, *shape)) * np.linspace(0.2, 1.5, N_LAYERS)[:, None]
+    means = 2 + language + meaning + 0.3 * rng.standard_normal((len(LANGS), N_SAMPLES, *shape))
+    rows = means.reshape(len(LANGS) * N_SAMPLES, N_LAYERS, N_NEURONS)
+    V = normalise_rows(rows.reshape(len(rows), -1))
+    by_layer = np.stack([normalise_rows(rows[:, layer]) for layer in range(N_LAYERS)])
+    similarity = SimilarityResult(
+        similarity=V @ V.T,
+        similarity_by_layer=by_layer @ by_layer.transpose(0, 2, 1),
+        langs=np.repeat(LANGS, N_SAMPLES),
+        sample_ids=np.tile([f"verse{i}" for i in range(N_SAMPLES)], len(LANGS)),
+        languages=LANGS,
+        norms=np.linalg.norm(V, axis=1),
+        layer_norms=np.ones((N_LAYERS, len(rows))),
+        provenance={"model": "tiny-model", "revision": "main", "dataset": "toy"},
+    )
+    write_similarity(similarity, directory / "similarity.h5")
+    write_metrics(similarity, directory / "metrics.tsv")
+    contribution = rng.standard_normal((len(LANGS), *shape)) ** 3
+    zscore = zscores(contribution)
+    regions = RegionsResult(
+        langs=LANGS,
+        contribution=contribution,
+        zscore=zscore,
+        mask=key_masks(zscore, 2.0),
+        random_mask=random_mask(shape, 0.1, 0),
+        random_masks_per_language=None,
+        threshold=2.0,
+        random_fraction=0.1,
+        seed=0,
+        n_samples=N_SAMPLES,
+    )
+    write_regions(regions, directory / "regions.zarr")
+    return directory
+
+
+@pytest.mark.parametrize(
+    "plot, source",
+    [
+        (plot_similarity_heatmap, "similarity.h5"),
+        (plot_lrds_sads, "metrics.tsv"),
+        (plot_region_layers, "regions.zarr"),
+        (plot_region_sizes, "regions.zarr"),
+    ],
+)
+def test_figure_is_written_as_png_and_pdf(outputs, plot, source):
+    figures = outputs / plot.__name__
+    png, pdf = figures / "figure.png", figures / "figure.pdf"
+    plot(outputs / source, png, pdf)
+    assert sorted(p.name for p in figures.iterdir()) == ["figure.pdf", "figure.png"]
+    png_bytes, pdf_bytes = png.read_bytes(), pdf.read_bytes()
+    assert png_bytes.startswith(b"\x89PNG\r\n\x1a\n") and len(png_bytes) > 10_000
+    assert pdf_bytes.startswith(b"%PDF-") and pdf_bytes.rstrip().endswith(b"%%EOF")
