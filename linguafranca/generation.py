@@ -18,6 +18,7 @@ import torch
 
 from .ablation import deactivate
 from .atomic import write_text
+from .data.samples import read_jsonl
 from .errors import LinguaFrancaError
 
 
@@ -46,21 +47,10 @@ def load_prompts(jsonl_path: str | os.PathLike, lang: str, n_prompts: int = 1) -
     path = Path(jsonl_path)
     if not path.is_file():
         raise LinguaFrancaError(f"prompt file {path} does not exist: prepare the dataset first")
-    prompts = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if len(prompts) == n_prompts:
-                break
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                prompts.append(Prompt(lang, str(record["id"]), record["text"]))
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise LinguaFrancaError(f"{path}:{number} is not a JSON object with 'id' and 'text' fields") from None
-    if len(prompts) < n_prompts:
-        raise LinguaFrancaError(f"{path} has {len(prompts)} records, fewer than the {n_prompts} prompts asked for")
-    return prompts
+    samples = read_jsonl(path)
+    if len(samples) < n_prompts:
+        raise LinguaFrancaError(f"{path} has {len(samples)} records, fewer than the {n_prompts} prompts asked for")
+    return [Prompt(lang, sample.id, sample.text) for sample in samples[:n_prompts]]
 
 
 def prompt_ids(tokenizer, text: str, max_prompt_tokens: int | None) -> torch.Tensor:

@@ -17,7 +17,6 @@ per-token losses are kept.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from .data.samples import read_jsonl
 from .errors import LinguaFrancaError
 
 #: Bytes of float32 logits the head may produce at once; sets how many positions one head chunk covers.
@@ -51,18 +51,7 @@ def load_joined_text(jsonl_path: str | os.PathLike, joiner: str) -> str:
     path = Path(jsonl_path)
     if not path.is_file():
         raise LinguaFrancaError(f"perplexity text {path} does not exist: prepare the dataset first")
-    texts = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                texts.append(json.loads(line)["text"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise LinguaFrancaError(
-                    f"{path}:{number} is not a JSON object with a 'text' field; "
-                    'each line must look like {"id": ..., "text": ...}'
-                ) from None
+    texts = [sample.text for sample in read_jsonl(path)]
     if not texts:
         raise LinguaFrancaError(f"{path} holds no records; a perplexity text needs at least one")
     return joiner.join(texts)

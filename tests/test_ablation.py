@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 import zarr
-from tokenizers import Tokenizer, models, pre_tokenizers, processors
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from tiny import WORD_VOCAB as VOCAB
+from tiny import word_model, word_tokenizer
 
 from linguafranca.ablation import (
     IncreaseTable,
@@ -27,31 +27,10 @@ from linguafranca.adapters import down_projections
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult, perplexity
 
-VOCAB = 100
-
 
 def tiny_model(kind: str) -> torch.nn.Module:
-    torch.manual_seed(0)
-    if kind == "llama":
-        config = LlamaConfig(
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=3,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            vocab_size=VOCAB,
-        )
-        return LlamaForCausalLM(config).eval()
-    return GPT2LMHeadModel(GPT2Config(n_embd=32, n_inner=64, n_layer=3, n_head=4, vocab_size=VOCAB)).eval()
-
-
-def tiny_tokenizer() -> PreTrainedTokenizerFast:
-    """Word-level: ``w0 .. w95`` are ids 4..99, one BOS (id 1) added by default."""
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, **{f"w{i}": i + 4 for i in range(VOCAB - 4)}}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    """Three layers of 64 neurons, the shape of the masks below."""
+    return word_model(kind, n_layers=3)
 
 
 def without_neurons(model: torch.nn.Module, mask: np.ndarray) -> torch.nn.Module:
@@ -239,7 +218,7 @@ def test_diagonal_dominance_by_hand():
 
 
 def test_evaluate_condition_matches_the_weight_reference():
-    model, tokenizer = tiny_model("llama"), tiny_tokenizer()
+    model, tokenizer = tiny_model("llama"), word_tokenizer()
     rng = np.random.default_rng(5)
     texts = {lang: " ".join(f"w{i}" for i in rng.integers(0, 96, 50)) for lang in ["en", "zh"]}
     mask = a_mask()
@@ -253,7 +232,7 @@ def test_evaluate_condition_matches_the_weight_reference():
 
 
 def test_evaluate_condition_with_bos_per_window():
-    model, tokenizer = tiny_model("llama"), tiny_tokenizer()
+    model, tokenizer = tiny_model("llama"), word_tokenizer()
     words = np.random.default_rng(6).integers(0, 96, 30)
     args = dict(seqlen=8, max_tokens=None, batch_size=2, bos=None, progress=False, bos_per_window=True)
     result = evaluate_condition(model, tokenizer, {"en": " ".join(f"w{i}" for i in words)}, a_mask(), **args)

@@ -7,45 +7,20 @@ import json
 import numpy as np
 import pytest
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers, processors
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from tiny import word_model, word_tokenizer
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.generation import Generation, Prompt, generate_samples, load_prompts, write_generations
 
-VOCAB = 100
 FIELDS = ["lang", "prompt_id", "prompt", "condition", "continuation"]
 
 
-def tiny_model() -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=VOCAB,
-        bos_token_id=1,
-        eos_token_id=2,
-        pad_token_id=0,
-        initializer_range=0.3,
-    )
-    model = LlamaForCausalLM(config).eval()
+def tiny_model() -> torch.nn.Module:
+    """Two layers of 64 neurons, with the tokenizer's special ids and a checkpoint's sampling defaults."""
+    model = word_model("llama", bos_token_id=1, eos_token_id=2, pad_token_id=0, initializer_range=0.3)
     # A checkpoint may ship sampling defaults; generation must stay greedy regardless.
     model.generation_config.do_sample, model.generation_config.top_k = True, 5
     return model
-
-
-def tiny_tokenizer() -> PreTrainedTokenizerFast:
-    """Word-level: ``w0 .. w95`` are ids 4..99, one BOS (id 1) added by default."""
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, **{f"w{i}": i + 4 for i in range(VOCAB - 4)}}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
-    )
 
 
 PROMPTS = [Prompt("en", "s0", "w1 w2 w3 w4 w5 w6"), Prompt("zh", "s0", "w7 w8 w9"), Prompt("zh", "s1", "w10 w11")]
@@ -59,7 +34,7 @@ def masks() -> dict[str, np.ndarray]:
 
 
 def test_records_cover_every_prompt_and_condition():
-    records = generate_samples(tiny_model(), tiny_tokenizer(), PROMPTS, masks(), max_new_tokens=6)
+    records = generate_samples(tiny_model(), word_tokenizer(), PROMPTS, masks(), max_new_tokens=6)
     assert [(r.lang, r.prompt_id, r.condition) for r in records] == [
         (p.lang, p.prompt_id, c) for p in PROMPTS for c in ["none", "random", "en"]
     ]
@@ -70,7 +45,7 @@ def test_records_cover_every_prompt_and_condition():
 
 
 def test_generation_is_greedy_and_deterministic():
-    model, tokenizer = tiny_model(), tiny_tokenizer()
+    model, tokenizer = tiny_model(), word_tokenizer()
     first = generate_samples(model, tokenizer, PROMPTS, masks(), max_new_tokens=8)
     assert generate_samples(model, tokenizer, PROMPTS, masks(), max_new_tokens=8) == first
 
@@ -83,7 +58,7 @@ def test_generation_is_greedy_and_deterministic():
 
 
 def test_prompts_are_truncated_to_max_prompt_tokens():
-    records = generate_samples(tiny_model(), tiny_tokenizer(), PROMPTS[:1], masks(), 4, max_prompt_tokens=3)
+    records = generate_samples(tiny_model(), word_tokenizer(), PROMPTS[:1], masks(), 4, max_prompt_tokens=3)
     assert {r.prompt for r in records} == {"w1 w2"}  # BOS + two words
 
 

@@ -7,63 +7,16 @@ import math
 
 import pytest
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers, processors
-from transformers import (
-    GPT2Config,
-    GPT2LMHeadModel,
-    Gemma3ForCausalLM,
-    Gemma3TextConfig,
-    LlamaConfig,
-    LlamaForCausalLM,
-    PreTrainedTokenizerFast,
-)
+from tiny import WORD_VOCAB as VOCAB
+from tiny import word_model, word_tokenizer
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import load_joined_text, perplexity, token_nll, tokenize_text, windows
 
-VOCAB = 100
 
-
-def tiny_model(kind: str, **overrides) -> torch.nn.Module:
-    torch.manual_seed(0)
-    if kind == "llama":
-        config = LlamaConfig(
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            vocab_size=VOCAB,
-            **overrides,
-        )
-        return LlamaForCausalLM(config).eval()
-    if kind == "gpt2":
-        return GPT2LMHeadModel(GPT2Config(n_embd=32, n_inner=64, n_layer=3, n_head=4, vocab_size=VOCAB)).eval()
-    config = Gemma3TextConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        vocab_size=VOCAB,
-        sliding_window=4,
-        max_position_embeddings=64,
-        initializer_range=0.2,
-        **overrides,
-    )
-    return Gemma3ForCausalLM(config).eval()
-
-
-def tiny_tokenizer() -> PreTrainedTokenizerFast:
-    """Word-level: ``w0 .. w95`` are ids 4..99; the tokenizer adds one BOS (id 1) by default, like LLaMA/Gemma."""
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, **{f"w{i}": i + 4 for i in range(VOCAB - 4)}}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
-    )
+def model_of(kind: str) -> torch.nn.Module:
+    """The tiny model of ``kind``; Gemma 3 with final-logit soft-capping on, so the chunked head must apply it."""
+    return word_model(kind, final_logit_softcapping=1.0) if kind == "gemma3" else word_model(kind)
 
 
 def brute_force_ppl(model: torch.nn.Module, wins: torch.Tensor) -> tuple[float, int]:
@@ -106,7 +59,7 @@ def test_windows_error_when_no_window_fits():
 
 
 def test_tokenize_text_puts_one_bos_at_the_start_only():
-    tokenizer = tiny_tokenizer()
+    tokenizer = word_tokenizer()
     text = " ".join(f"w{i % 96}" for i in range(40))
     default = tokenize_text(tokenizer, text, bos=None).tolist()
     assert default[0] == 1 and default.count(1) == 1 and len(default) == 41
@@ -126,7 +79,7 @@ def test_load_joined_text_joins_records_in_order(tmp_path):
 
 @pytest.mark.parametrize("kind", ["llama", "gpt2", "gemma3"])
 def test_perplexity_equals_brute_force(kind):
-    model = tiny_model(kind, final_logit_softcapping=1.0) if kind == "gemma3" else tiny_model(kind)
+    model = model_of(kind)
     torch.manual_seed(1)
     wins = torch.randint(0, VOCAB, (5, 8))
     # batch 2 leaves a ragged last batch; head chunks of 5 positions straddle window boundaries.
@@ -140,7 +93,7 @@ def test_perplexity_equals_brute_force(kind):
 
 @pytest.mark.parametrize("kind", ["llama", "gemma3"])
 def test_chunked_head_equals_the_logits_path(kind):
-    model = tiny_model(kind, final_logit_softcapping=1.0) if kind == "gemma3" else tiny_model(kind)
+    model = model_of(kind)
     torch.manual_seed(2)
     batch = torch.randint(0, VOCAB, (3, 8))
     with torch.no_grad():
@@ -154,7 +107,7 @@ def test_chunked_head_equals_the_logits_path(kind):
 
 def test_softcapping_is_applied():
     """The Gemma reference above would pass vacuously if soft-capping changed nothing: check it does."""
-    capped, uncapped = tiny_model("gemma3", final_logit_softcapping=1.0), tiny_model("gemma3")
+    capped, uncapped = model_of("gemma3"), word_model("gemma3")
     torch.manual_seed(2)
     batch = torch.randint(0, VOCAB, (2, 8))
     with torch.no_grad():

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import zarr
+from stores import write_stores
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.regions import (
@@ -24,23 +25,8 @@ from linguafranca.regions import (
     zscores,
 )
 from linguafranca.similarity import compute_similarity, normalise_rows
-from linguafranca.store import activation_writer
 
 LANGS = ["en", "de", "zh"]
-
-
-def write_stores(directory, means, langs, block=2):
-    """One store per language of ``means`` (``[n_langs, n_samples, n_layers, n_neurons]``); returns ``{lang: path}``."""
-    _, n, n_layers, n_neurons = means.shape
-    stores = {}
-    for lang, data in zip(langs, means):
-        path = directory / f"{lang}.zarr"
-        with activation_writer(path, n, n_layers, n_neurons, block) as writer:
-            for start in range(0, n, block):
-                writer.write(start, data[start : start + block], np.full(len(data[start : start + block]), 3))
-            writer.finish({"lang": lang, "sample_ids": [f"s{i}" for i in range(n)], "model": "tiny"})
-        stores[lang] = path
-    return stores
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import math
 import h5py
 import numpy as np
 import pytest
+from stores import write_stores
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.similarity import (
@@ -23,35 +24,8 @@ from linguafranca.similarity import (
     write_metrics,
     write_similarity,
 )
-from linguafranca.store import activation_writer
 
 LANGS = ["en", "de", "zh"]
-
-
-def write_stores(directory, means, langs, sample_ids=None, block=2, attrs=None):
-    """One store per language of ``means`` (``[n_langs, n_samples, n_layers, n_neurons]``); returns ``{lang: path}``."""
-    _, n, n_layers, n_neurons = means.shape
-    sample_ids = sample_ids or [f"s{i}" for i in range(n)]
-    stores = {}
-    for lang, data in zip(langs, means):
-        path = directory / f"{lang}.zarr"
-        with activation_writer(path, n, n_layers, n_neurons, block) as writer:
-            for start in range(0, n, block):
-                writer.write(start, data[start : start + block], np.full(len(data[start : start + block]), 3))
-            writer.finish(
-                {
-                    "lang": lang,
-                    "sample_ids": list(sample_ids),
-                    "n_layers": n_layers,
-                    "n_neurons": n_neurons,
-                    "model": "tiny",
-                    "revision": "r0",
-                    "dataset": "toy",
-                    **(attrs or {}),
-                }
-            )
-        stores[lang] = path
-    return stores
 
 
 def random_means(shape, seed=0):

@@ -1,4 +1,9 @@
-"""Tiny random models and a tiny byte-level tokenizer, built offline, for tests and the end-to-end scenario."""
+"""Tiny random models and tokenizers, built offline, for tests and the end-to-end scenario.
+
+Two families: ``tiny_model``/``tiny_tokenizer`` (8 architectures, a byte-level BPE that reads any script, savable
+as a Hugging Face folder) and ``word_model``/``word_tokenizer`` (LLaMA, GPT-2, Gemma 3 over a word-level
+vocabulary of ``WORD_VOCAB`` ids, where a test can choose token ids directly).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from pathlib import Path
 
 import torch
 import transformers
-from tokenizers import ByteLevelBPETokenizer
+from tokenizers import ByteLevelBPETokenizer, Tokenizer, models, pre_tokenizers, processors
 
 SMALL = dict(vocab_size=300)
 
@@ -60,3 +65,43 @@ def save_tiny(arch: str, folder: Path, seed: int = 0) -> Path:
     tiny_model(arch, seed).save_pretrained(folder)
     tiny_tokenizer().save_pretrained(folder)
     return folder
+
+
+WORD_VOCAB = 100
+
+
+def word_tokenizer() -> transformers.PreTrainedTokenizerFast:
+    """Word-level: ``w0 .. w95`` are ids 4..99; the tokenizer adds one BOS (id 1) by default, like LLaMA/Gemma."""
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, **{f"w{i}": i + 4 for i in range(WORD_VOCAB - 4)}}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+
+
+def word_model(kind: str, n_layers: int = 2, seed: int = 0, **overrides) -> torch.nn.Module:
+    """A random causal LM over the ``WORD_VOCAB`` ids of :func:`word_tokenizer`, in eval mode.
+
+    ``kind`` is ``llama``, ``gpt2`` or ``gemma3``; all are 32 wide with 4 heads and 64 MLP neurons per layer.
+    ``overrides`` go to the config (e.g. ``final_logit_softcapping=1.0`` for Gemma 3, ``initializer_range``).
+    """
+    torch.manual_seed(seed)
+    if kind == "llama":
+        config = transformers.LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=n_layers,
+                                          num_attention_heads=4, num_key_value_heads=2, vocab_size=WORD_VOCAB,
+                                          **overrides)
+        return transformers.LlamaForCausalLM(config).eval()
+    if kind == "gpt2":
+        config = transformers.GPT2Config(n_embd=32, n_inner=64, n_layer=n_layers, n_head=4, vocab_size=WORD_VOCAB,
+                                         **overrides)
+        return transformers.GPT2LMHeadModel(config).eval()
+    if kind == "gemma3":
+        config = transformers.Gemma3TextConfig(
+            hidden_size=32, intermediate_size=64, num_hidden_layers=n_layers, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=8, vocab_size=WORD_VOCAB, sliding_window=4, max_position_embeddings=64,
+            **{"initializer_range": 0.2, **overrides},
+        )
+        return transformers.Gemma3ForCausalLM(config).eval()
+    raise ValueError(f"unknown word_model kind {kind!r}; use llama, gpt2 or gemma3")
