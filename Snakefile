@@ -17,6 +17,10 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/resources.smk"
 include: "workflow/rules/capture.smk"
+include: "workflow/rules/similarity.smk"
+include: "workflow/rules/regions.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/ablation.smk"
 
 
 rule all:

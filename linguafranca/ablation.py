@@ -271,3 +271,14 @@ def diagonal_dominance(table: IncreaseTable) -> dict[str, float]:
         with np.errstate(divide="ignore", invalid="ignore"):
             dominance[lang] = float(np.float64(table.increase[row, column]) / others.mean())
     return dominance
+
+
+def write_dominance(path: str | os.PathLike, table: IncreaseTable) -> None:
+    """``diagonal_dominance.tsv``: per language, own-region increase, mean increase elsewhere, and their ratio."""
+    ratios = diagonal_dominance(table)
+    rows = []
+    for lang, ratio in ratios.items():
+        row, column = table.langs.index(lang), table.regions.index(lang)
+        others = np.delete(table.increase[:, column], row).mean()
+        rows.append([lang, float(table.increase[row, column]), float(others), ratio])
+    write_text(path, _tsv(["lang", "own_increase", "mean_other_increase", "ratio"], rows))

@@ -57,11 +57,42 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
 
 
 def _check_references(config: dict[str, Any]) -> None:
-    """Dataset names used by a stage must be defined under ``datasets``."""
+    """Names that point elsewhere in the config must exist there: datasets, the regions source, languages."""
     known = sorted(config["datasets"])
     for stage in ("capture", "ablation"):
-        for name in config.get(stage, {}).get("datasets", []):
+        for name in config[stage]["datasets"]:
             if name not in config["datasets"]:
                 raise LinguaFrancaError(
                     f"config error at {stage}.datasets: unknown dataset {name!r}; defined datasets: {', '.join(known)}"
                 )
+    analysed = analysis_datasets(config)
+    if not analysed:
+        raise LinguaFrancaError("config error at capture.datasets: every dataset is used for perplexity, none is analysed")
+    ablation = config["ablation"]
+    if ablation["regions_from"] is not None and ablation["regions_from"] not in analysed:
+        raise LinguaFrancaError(
+            f"config error at ablation.regions_from: {ablation['regions_from']!r} is not an analysis dataset; "
+            f"analysis datasets: {', '.join(analysed)}"
+        )
+    unknown = [lang for lang in ablation["generation"]["languages"] if lang not in config["languages"]]
+    if unknown:
+        raise LinguaFrancaError(
+            f"config error at ablation.generation.languages: {', '.join(unknown)} not in languages "
+            f"({', '.join(config['languages'])})"
+        )
+
+
+def analysis_datasets(config: dict[str, Any]) -> list[str]:
+    """Datasets whose activations are captured: ``capture.datasets``, or all not used for perplexity."""
+    perplexity = set(config["ablation"]["datasets"])
+    return config["capture"]["datasets"] or [name for name in config["datasets"] if name not in perplexity]
+
+
+def regions_dataset(config: dict[str, Any]) -> str:
+    """The analysis dataset whose key regions the ablation stage deactivates."""
+    return config["ablation"]["regions_from"] or analysis_datasets(config)[0]
+
+
+def threshold_tag(threshold: float) -> str:
+    """The threshold as it appears in paths: ``2`` for 2.0, ``2.5`` for 2.5."""
+    return f"{threshold:g}"

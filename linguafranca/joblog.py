@@ -28,9 +28,16 @@ def job_log(path: str | None) -> Iterator[None]:
 
 
 def set_threads(threads: int) -> None:
-    """Use at most the job's threads, and never more than the machine has (Snakemake may promise more)."""
+    """Use at most the job's threads, and never more than the machine has (Snakemake may promise more).
+
+    Limits both torch's intra-op pool and the BLAS under numpy: oversubscribed BLAS threads on a busy machine
+    made the similarity Gram step twice as slow.
+    """
     import os
 
     import torch
+    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(max(1, min(threads, os.cpu_count() or 1)))
+    count = max(1, min(threads, os.cpu_count() or 1))
+    torch.set_num_threads(count)
+    threadpool_limits(count)

@@ -53,6 +53,11 @@ CASES = {
                               r"datasets\.bible\.options: .*'book' was unexpected.*allowed keys here: books, clean"),
     "missing loader option": (lambda c: c["datasets"].update(n={"loader": "textfiles"}),
                               r"datasets\.n\.options: 'root' is a required property"),
+    "regions from a perplexity dataset": (lambda c: c["ablation"].update(regions_from="bible_matthew"),
+                                          r"ablation\.regions_from: 'bible_matthew' is not an analysis dataset"),
+    "generation language not analysed": (lambda c: (c.update(languages=["en", "fr"]),
+                                                    c["ablation"]["generation"].update(languages=["zh"])),
+                                         r"ablation\.generation\.languages: zh not in languages \(en, fr\)"),
     "missing models": (lambda c: c.pop("models"), r"'models' is a required property"),
     "threshold type": (lambda c: c["regions"].update(threshold="two"), r"regions\.threshold: 'two' is not of type"),
 }
@@ -87,3 +92,8 @@ def test_conda_env_pins_match_pyproject():
     env = yaml.safe_load((REPO / "envs" / "linguafranca.yaml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert pins == {p for p in pip if not p.startswith("-e")}
+
+
+@pytest.mark.parametrize("example", sorted((REPO / "config" / "examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_example_configs_are_valid(example):
+    validate(yaml.safe_load(example.read_text()))

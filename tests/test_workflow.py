@@ -39,7 +39,14 @@ def write_config(workdir: Path, model_dir: Path, **overrides) -> Path:
         "languages": LANGS,
         "samples": 4,
         "models": {"tiny": {"source": "local", "name": str(model_dir), "device": "cpu", "batch_size": 3}},
-        "datasets": {"toy": {"loader": "table", "options": {"files": files}}},
+        "datasets": {
+            "toy": {"loader": "table", "options": {"files": files}},
+            "held_out": {"loader": "table", "options": {"files": files}, "samples": "all", "joiner": " "},
+        },
+        "capture": {"datasets": ["toy"]},
+        "regions": {"threshold": 1, "random_fraction": 0.25},
+        "ablation": {"datasets": ["held_out"], "seqlen": 8, "max_tokens": 24, "bos_per_window": False,
+                     "generation": {"languages": ["en", "zh"], "max_new_tokens": 4}},
         **overrides,
     }
     path = workdir / "config.yaml"
@@ -81,6 +88,63 @@ def test_prepared_text_is_parallel(finished_run):
         rows = [json.loads(line) for line in (workdir / f"resources/data/toy/{lang}.jsonl").read_text().splitlines()]
         assert [r["id"] for r in rows] == ["v0", "v1", "v2", "v3"]
         assert [r["text"] for r in rows] == TEXTS[lang][:4]
+
+
+def test_similarity_metrics_and_regions(finished_run):
+    import h5py
+
+    workdir, _ = finished_run
+    base = workdir / "results/tiny/main/toy"
+    with h5py.File(base / "similarity.h5") as h5:
+        assert h5["similarity"].shape == (12, 12) and h5["similarity"].dtype == np.float32
+        assert h5["similarity_by_layer"].shape == (2, 12, 12)
+        assert [x.decode() for x in h5["langs"][:]] == [lang for lang in LANGS for _ in range(4)]
+        np.testing.assert_allclose(np.diag(h5["similarity"][:]), 1, atol=1e-6)
+    metrics = (base / "metrics.tsv").read_text().splitlines()
+    assert metrics[0].split("\t")[:3] == ["layer", "lrds", "sads"]
+    assert [row.split("\t")[0] for row in metrics[1:]] == ["all", "0", "1"]
+    regions = zarr.open_group(str(base / "regions/z1.zarr"), mode="r")
+    assert regions["mask"].shape == (3, 2, 24) and regions["random_mask"][:].sum() == 12
+    assert regions.attrs["langs"] == LANGS and regions.attrs["threshold"] == 1
+    sklr = (base / "regions/z1_sklr.tsv").read_text().splitlines()
+    assert sklr[0].split("\t") == ["layer", *LANGS, "all"] and sklr[-2].startswith("total")
+    for figure in ("similarity", "lrds_sads", "regions_z1_layers", "regions_z1_sizes"):
+        assert (base / f"figures/{figure}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (base / f"figures/{figure}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_ablation_tables_have_the_right_labels(finished_run):
+    workdir, _ = finished_run
+    folder = workdir / "results/tiny/main/held_out/ablation/z1"
+    rows = [line.split("\t") for line in (folder / "perplexity.tsv").read_text().splitlines()]
+    assert rows[0] == ["lang", "none", "random", *LANGS] and [r[0] for r in rows[1:]] == LANGS
+    assert all(float(v) > 1 for r in rows[1:] for v in r[1:])
+    increase = [line.split("\t") for line in (folder / "perplexity_increase.tsv").read_text().splitlines()]
+    assert increase[0] == ["lang", "random", *LANGS]
+    assert [r[0] for r in increase[1:]] == [*LANGS, "region_size", "region_percent"]
+    assert increase[-2][1] == "12"  # the random control: 25% of 2 x 24 neurons
+    dominance = (folder / "diagonal_dominance.tsv").read_text().splitlines()
+    assert dominance[0] == "lang\town_increase\tmean_other_increase\tratio" and len(dominance) == 4
+    assert (folder / "perplexity_increase.png").read_bytes()[:4] == b"\x89PNG"
+    generations = [json.loads(line) for line in
+                   (workdir / "results/tiny/main/toy/generations/z1.jsonl").read_text().splitlines()]
+    assert {(g["lang"], g["condition"]) for g in generations} == {
+        (lang, c) for lang in ("en", "zh") for c in ("none", "random", *LANGS)}
+
+
+def test_threshold_change_reruns_regions_but_never_capture(finished_run):
+    workdir, config = finished_run
+    changed = yaml.safe_load(config.read_text())
+    changed["regions"]["threshold"] = 1.5
+    other = workdir / "threshold.yaml"
+    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    dry = snakemake(workdir, "--configfile", str(other), "-n", "all")
+    assert dry.returncode == 0, dry.stderr
+    jobs = dry.stdout
+    assert "rule regions:" in jobs or "regions " in jobs
+    assert "z1.5.zarr" in jobs and "ablation_condition" in jobs
+    for stage in ("capture", "prepare_dataset", "resolve_model", "similarity"):
+        assert f"rule {stage}:" not in jobs and f"\n{stage} " not in jobs, jobs
 
 
 def test_nothing_left_to_do_after_a_run(finished_run):

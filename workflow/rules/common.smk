@@ -2,7 +2,12 @@
 import sys
 from pathlib import Path
 
-from linguafranca.config import validate
+from linguafranca.config import (
+    analysis_datasets,
+    regions_dataset,
+    threshold_tag,
+    validate,
+)
 from linguafranca.errors import LinguaFrancaError
 
 try:
@@ -12,9 +17,30 @@ except LinguaFrancaError as error:
 
 LANGS = config["languages"]
 ENV = "../../envs/linguafranca.yaml"
+THRESHOLD = threshold_tag(config["regions"]["threshold"])
+
+# Resources.
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
 DATA = "resources/data/{dataset}/{lang}.jsonl"
+# Capture and analysis, per (model, revision, dataset).
 ACTIVATIONS = "results/{model}/{revision}/{dataset}/activations/{lang}.zarr"
+SIMILARITY = "results/{model}/{revision}/{dataset}/similarity.h5"
+METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
+REGIONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr"
+SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
+FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
+# Deactivation, per (model, revision, perplexity dataset, threshold).
+CONDITION = "results/{model}/{revision}/{dataset}/ablation/z{threshold}/conditions/{condition}.tsv"
+PERPLEXITY = "results/{model}/{revision}/{dataset}/ablation/z{threshold}/perplexity.tsv"
+INCREASE = (
+    "results/{model}/{revision}/{dataset}/ablation/z{threshold}/perplexity_increase.tsv"
+)
+DOMINANCE = (
+    "results/{model}/{revision}/{dataset}/ablation/z{threshold}/diagonal_dominance.tsv"
+)
+INCREASE_FIGURE = "results/{model}/{revision}/{dataset}/ablation/z{threshold}/perplexity_increase.{ext}"
+GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
+EXTS = ["png", "pdf"]
 
 
 wildcard_constraints:
@@ -22,6 +48,14 @@ wildcard_constraints:
     revision="[A-Za-z0-9][A-Za-z0-9._-]*",
     dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
     lang="[a-z]{2,3}",
+    threshold="[0-9]+(\.[0-9]+)?",
+    condition="[a-z]+",
+    ext="png|pdf|jsonl|md",
+
+
+def with_ext(pattern, ext, **fixed):
+    """One output path of a multi-format pattern, other wildcards left for Snakemake to fill."""
+    return expand(pattern, ext=ext, **fixed, allow_missing=True)[0]
 
 
 def model_spec(wildcards):
@@ -33,8 +67,11 @@ def dataset_spec(wildcards):
 
 
 def dataset_samples(wildcards):
-    spec = dataset_spec(wildcards)
-    return spec["samples"] if spec["samples"] is not None else config["samples"]
+    """Samples per language: the dataset's own setting, else the top-level one; "all" means no limit."""
+    samples = dataset_spec(wildcards)["samples"]
+    if samples == "all":
+        return None
+    return config["samples"] if samples is None else samples
 
 
 def capture_settings(wildcards):
@@ -47,32 +84,72 @@ def model_revisions():
     return [(m, r) for m, spec in config["models"].items() for r in spec["revisions"]]
 
 
-def analysis_datasets():
-    return config["capture"]["datasets"] or sorted(config["datasets"])
-
-
-def activation_stores(model, revision, dataset):
-    return expand(
-        ACTIVATIONS, model=model, revision=revision, dataset=dataset, lang=LANGS
-    )
-
-
 def stores_of(wildcards):
     """The activation stores of every language, in config order, for one (model, revision, dataset)."""
-    return activation_stores(wildcards.model, wildcards.revision, wildcards.dataset)
+    return expand(ACTIVATIONS, lang=LANGS, allow_missing=True)
 
 
-def per_analysis(pattern, **extra):
-    """Expand a results path pattern for every (model, revision) and analysis dataset."""
+def texts_of(wildcards):
+    """The prepared text of every language, in config order, for the dataset of the job."""
+    return expand(DATA, dataset=wildcards.dataset, lang=LANGS)
+
+
+def regions_of(wildcards):
+    """The regions store that a deactivation job switches off (from the regions_from analysis dataset)."""
+    return expand(REGIONS, dataset=regions_dataset(config), allow_missing=True)
+
+
+def conditions():
+    return ["none", "random", *LANGS]
+
+
+def for_each(pattern, datasets, **extra):
+    """Expand a results path pattern for every (model, revision) and the given datasets."""
     return [
         path
         for model, revision in model_revisions()
-        for dataset in analysis_datasets()
+        for dataset in datasets
         for path in expand(
             pattern, model=model, revision=revision, dataset=dataset, **extra
         )
     ]
 
 
+def analysis_targets():
+    figures = [
+        "similarity",
+        "lrds_sads",
+        f"regions_z{THRESHOLD}_layers",
+        f"regions_z{THRESHOLD}_sizes",
+    ]
+    datasets = analysis_datasets(config)
+    return [
+        *for_each(ACTIVATIONS, datasets, lang=LANGS),
+        *for_each(SIMILARITY, datasets),
+        *for_each(METRICS, datasets),
+        *for_each(REGIONS, datasets, threshold=THRESHOLD),
+        *for_each(SKLR, datasets, threshold=THRESHOLD),
+        *for_each(FIGURE, datasets, figure=figures, ext=EXTS),
+    ]
+
+
+def ablation_targets():
+    datasets = config["ablation"]["datasets"]
+    if not datasets:
+        return []
+    return [
+        *for_each(PERPLEXITY, datasets, threshold=THRESHOLD),
+        *for_each(INCREASE, datasets, threshold=THRESHOLD),
+        *for_each(DOMINANCE, datasets, threshold=THRESHOLD),
+        *for_each(INCREASE_FIGURE, datasets, threshold=THRESHOLD, ext=EXTS),
+        *for_each(
+            GENERATIONS,
+            [regions_dataset(config)],
+            threshold=THRESHOLD,
+            ext=["jsonl", "md"],
+        ),
+    ]
+
+
 def all_targets():
-    return per_analysis(ACTIVATIONS, lang=LANGS)
+    return analysis_targets() + ablation_targets()

@@ -1,0 +1,23 @@
+# Similarity map and LRDS/SADS (paper section 3.1-3.2), one job per (model, revision, dataset).
+
+
+rule similarity:
+    input:
+        stores=stores_of,
+    output:
+        h5=SIMILARITY,
+        metrics=METRICS,
+    log:
+        "results/logs/{model}/{revision}/similarity/{dataset}.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/similarity/{dataset}.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        langs=LANGS,
+    script:
+        "../scripts/similarity.py"

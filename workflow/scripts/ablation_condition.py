@@ -1,0 +1,24 @@
+"""Perplexity of every language with one condition's neurons switched off (see linguafranca.ablation)."""
+from linguafranca.ablation import condition_mask, evaluate_condition, write_condition
+from linguafranca.joblog import job_log, set_threads
+from linguafranca.models import load_model, read_manifest
+from linguafranca.perplexity import load_joined_text
+
+with job_log(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    wildcards, params = snakemake.wildcards, snakemake.params
+    spec = snakemake.config["models"][wildcards.model]
+    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), spec)
+    texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.langs, snakemake.input.texts)}
+    results = evaluate_condition(
+        model,
+        tokenizer,
+        texts,
+        condition_mask(snakemake.input.regions[0], wildcards.condition),
+        seqlen=params.settings["seqlen"],
+        max_tokens=params.settings["max_tokens"],
+        batch_size=snakemake.config["ablation"]["batch_size"],
+        bos=params.bos,
+        bos_per_window=params.settings["bos_per_window"],
+    )
+    write_condition(snakemake.output[0], wildcards.condition, results)

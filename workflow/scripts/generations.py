@@ -1,0 +1,18 @@
+"""Greedy continuations with each region switched off (paper Appendix A; see linguafranca.generation)."""
+from linguafranca.ablation import condition_mask
+from linguafranca.generation import generate_samples, load_prompts, write_generations
+from linguafranca.joblog import job_log, set_threads
+from linguafranca.models import load_model, read_manifest
+
+with job_log(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    settings = snakemake.params.generation
+    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), snakemake.config["models"][snakemake.wildcards.model])
+    prompts = [
+        prompt
+        for lang, path in zip(settings["languages"], snakemake.input.texts)
+        for prompt in load_prompts(path, lang, settings["prompts"])
+    ]
+    masks = {condition: condition_mask(snakemake.input.regions, condition) for condition in snakemake.params.conditions}
+    records = generate_samples(model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"])
+    write_generations(records, snakemake.output.jsonl, snakemake.output.md)

@@ -1,0 +1,15 @@
+"""Key linguistic regions of one (model, revision, dataset, threshold) (see linguafranca.regions)."""
+from linguafranca.joblog import job_log, set_threads
+from linguafranca.regions import compute_regions, write_regions, write_sklr
+
+with job_log(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    result = compute_regions(
+        dict(zip(snakemake.params.langs, snakemake.input.stores)),
+        threshold=float(snakemake.wildcards.threshold),
+        random_fraction=snakemake.params.random_fraction,
+        seed=snakemake.params.seed,
+        per_language_random=snakemake.params.per_language_random,
+    )
+    write_regions(result, snakemake.output.regions)
+    write_sklr(result, snakemake.output.sklr)
