@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -14,18 +15,23 @@ from .ablation import IncreaseTable  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
 
 
-def _colour_scale(table: IncreaseTable) -> dict:
-    """Sequential colours when every increase is ≥ 0; diverging around 0 when some region lowers perplexity."""
-    low, high = float(table.increase.min()), float(table.increase.max())
-    if low >= 0:
-        return {"cmap": "YlOrRd", "vmin": 0.0, "vmax": max(high, 1e-12)}
-    return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=max(high, 1e-12))}
+def _log_ratio(table: IncreaseTable) -> np.ndarray:
+    """log10(ppl / ppl_none) per cell: increases span orders of magnitude, so colours follow the log ratio."""
+    return np.log10(np.maximum(1.0 + table.increase / 100.0, 1e-12))
+
+
+def _colour_scale(values: np.ndarray) -> dict:
+    """Diverging colours centred on no change (log ratio 0): red for a perplexity rise, blue for a fall."""
+    low, high = min(float(values.min()), -1e-3), max(float(values.max()), 1e-3)
+    return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)}
 
 
 def plot_increase(
     table: IncreaseTable, png_path: str | os.PathLike, pdf_path: str | os.PathLike, title: str | None = None
 ) -> None:
     """Write the increase heatmap as PNG and PDF, each cell annotated with its % increase.
+
+    Cells are coloured by the log10 perplexity ratio, so a 20% and a 900,000% increase are both visible.
 
     Column labels carry each region's size (% of all neurons) so that a large effect of a large region is
     not mistaken for specificity.
@@ -44,13 +50,17 @@ def plot_increase(
 def _draw(figure, axes, table: IncreaseTable, title: str | None) -> None:
     """The annotated matrix, its labels and colour bar."""
     n_langs, n_regions = table.increase.shape
-    image = axes.imshow(table.increase, aspect="auto", **_colour_scale(table))
+    values = _log_ratio(table)
+    scale = _colour_scale(values)
+    image = axes.imshow(values, aspect="auto", **scale)
     for row in range(n_langs):
         for column in range(n_regions):
-            axes.text(column, row, f"{table.increase[row, column]:.1f}", ha="center", va="center", fontsize=8)
+            dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35
+            axes.text(column, row, f"{table.increase[row, column]:,.0f}", ha="center", va="center", fontsize=8,
+                      color="white" if dark else "black")
     axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)])
     axes.set_yticks(range(n_langs), table.langs)
     axes.set_xlabel("deactivated region (size, % of neurons)")
     axes.set_ylabel("evaluated language")
     axes.set_title(title or "perplexity increase (%) over no deactivation")
-    figure.colorbar(image, ax=axes, label="perplexity increase (%)")
+    figure.colorbar(image, ax=axes, label="log10(perplexity / perplexity with nothing off)")
