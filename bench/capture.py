@@ -13,6 +13,7 @@ Prints figures only; nothing here asserts a time. Run the default workflow's res
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import resource
 import statistics
@@ -53,6 +54,7 @@ def main() -> None:
     n_tokens = sum(map(len, token_ids))
     pad = tokenizer.pad_token_id or 0
     base = model.base_model
+    positions = "position_ids" in inspect.signature(base.forward).parameters
 
     def capture(ids, batch_size):
         for _ in capture_means(model, ids, batch_size, pad, tokenizer.padding_side, progress=False):
@@ -61,7 +63,7 @@ def main() -> None:
     def plain():
         with torch.inference_mode():
             for batch in batches(token_ids, args.batch_size, pad, tokenizer.padding_side):
-                base(**forward_inputs(base, batch, torch.device("cpu")))
+                base(**forward_inputs(batch, torch.device("cpu"), positions))
 
     capture(token_ids[:32], args.batch_size)  # warm-up
     t_capture = timed(lambda: capture(token_ids, args.batch_size), args.repeats)

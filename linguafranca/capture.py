@@ -36,7 +36,7 @@ class Batch:
     attention_mask: torch.Tensor  # [b, t], 1 for real tokens
 
 
-def tokenize(tokenizer, texts: Sequence[str], max_length: int, bos: bool | None) -> list[list[int]]:
+def tokenize(tokenizer, texts: Sequence[str], max_length: int | None, bos: bool | None) -> list[list[int]]:
     """Token ids per text. ``bos=None`` keeps the tokenizer's own special tokens; True/False forces a BOS or none."""
     if bos is None:
         encoded = tokenizer(list(texts), add_special_tokens=True)["input_ids"]
@@ -46,7 +46,7 @@ def tokenize(tokenizer, texts: Sequence[str], max_length: int, bos: bool | None)
             if tokenizer.bos_token_id is None:
                 raise ValueError("bos: true, but the tokenizer has no BOS token")
             encoded = [[tokenizer.bos_token_id, *ids] for ids in encoded]
-    return [ids[:max_length] for ids in encoded]
+    return [ids[:max_length] for ids in encoded] if max_length is not None else encoded
 
 
 def batches(token_ids: Sequence[list[int]], batch_size: int, pad_id: int, padding_side: str) -> Iterator[Batch]:
@@ -92,14 +92,14 @@ class NeuronSums:
                 handle.remove()
 
 
-def forward_inputs(base_model: torch.nn.Module, batch: Batch, device: torch.device) -> dict:
-    """Inputs for the base model; explicit position ids so left padding does not shift positions."""
+def forward_inputs(batch: Batch, device: torch.device, positions: bool) -> dict:
+    """Inputs for the base model; explicit position ids (where it takes them) so left padding shifts nothing."""
     kwargs = {
         "input_ids": batch.input_ids.to(device),
         "attention_mask": batch.attention_mask.to(device),
         "use_cache": False,
     }
-    if "position_ids" in inspect.signature(base_model.forward).parameters:
+    if positions:
         kwargs["position_ids"] = (batch.attention_mask.cumsum(-1) - 1).clamp(min=0).to(device)
     return kwargs
 
@@ -119,11 +119,12 @@ def capture_means(
     sums = NeuronSums(down_projections(model))
     base = model.base_model
     device = next(model.parameters()).device
+    positions = "position_ids" in inspect.signature(base.forward).parameters
     bar = tqdm(total=sum(map(len, token_ids)), unit="tok", disable=not progress, desc="capture")
     with torch.inference_mode(), sums.installed():
         for batch in batches(token_ids, batch_size, pad_id, padding_side):
             sums.weights = batch.attention_mask.to(device).unsqueeze(1)
-            base(**forward_inputs(base, batch, device))
+            base(**forward_inputs(batch, device, positions))
             n_tokens = batch.attention_mask.sum(-1)
             mean = torch.stack(sums.sums, dim=1) / n_tokens.to(device, torch.float64)[:, None, None]
             bar.update(int(n_tokens.sum()))
@@ -155,7 +156,8 @@ def capture_store(
     provenance (model, revision, dataset, lang, weights) to record in the store.
     """
     sample_ids = [s.id for s in samples]
-    token_ids = tokenize(tokenizer, [s.text for s in samples], settings["max_length"], settings.get("bos"))
+    full = tokenize(tokenizer, [s.text for s in samples], None, settings.get("bos"))
+    token_ids = [ids[: settings["max_length"]] for ids in full]
     modules = down_projections(model)
     n_layers, n_neurons_ = len(modules), n_neurons(model)
     block = block_size(len(samples), n_layers, n_neurons_)
@@ -185,7 +187,7 @@ def capture_store(
                 "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                 "bos": settings.get("bos"),
                 "max_length": settings["max_length"],
-                "n_truncated": sum(len(t) >= settings["max_length"] for t in token_ids),
+                "n_truncated": sum(len(ids) > settings["max_length"] for ids in full),
                 "linguafranca_version": __version__,
             }
         )

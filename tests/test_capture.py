@@ -114,3 +114,4 @@ def test_tokenize_bos_and_truncation():
     assert tokenize(_Tok(), ["ab"], 8, False) == [[97, 98]]
     assert tokenize(_Tok(), ["ab"], 8, True) == [[1, 97, 98]]
     assert tokenize(_Tok(), ["abcdef"], 3, True) == [[1, 97, 98]]
+    assert tokenize(_Tok(), ["abcdef"], None, False) == [[97, 98, 99, 100, 101, 102]]

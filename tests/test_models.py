@@ -81,6 +81,18 @@ def test_nan_activations_stop_with_sample_id_and_leave_no_store(tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".en.zarr.tmp-*"))
 
 
+def test_truncation_is_counted_and_applied(tmp_path):
+    folder = save_tiny("llama", tmp_path / "m")
+    model, tokenizer = load_model({"path": str(folder)}, CPU)
+    samples = [Sample("long", "In the beginning God created the heaven and the earth."), Sample("short", "Au")]
+    short_len = len(tokenizer("Au")["input_ids"])
+    assert short_len <= 3 < len(tokenizer(samples[0].text)["input_ids"])
+    capture_store(model, tokenizer, samples, tmp_path / "en.zarr", {"batch_size": 2, "max_length": 3},
+                  {"model": "tiny", "lang": "en"}, progress=False)
+    store = open_activations(tmp_path / "en.zarr")
+    assert store.attrs["n_truncated"] == 1 and store["n_tokens"][:].tolist() == [3, short_len]
+
+
 SENTENCES = {
     "en": "In the beginning God created the heaven and the earth.",
     "zh": "起初，神创造天地。",
