@@ -169,12 +169,24 @@ def _whole_model_norms(source: LanguageStores) -> np.ndarray:
     return np.sqrt(squares)
 
 
-def _stream_contributions(source: LanguageStores) -> np.ndarray:
+def _check_given_norms(source: LanguageStores, norms: np.ndarray) -> np.ndarray:
+    """Norms handed in (from ``similarity.h5``) must be one positive, finite value per row."""
+    norms = np.asarray(norms, dtype=np.float64)
+    if norms.shape != (source.n_rows,) or not (np.isfinite(norms) & (norms > 0)).all():
+        raise LinguaFrancaError(
+            f"the given whole-model norms do not fit these stores: expected {source.n_rows} positive finite values "
+            f"(languages {', '.join(source.languages)} x {source.n_samples} samples), got shape {norms.shape}"
+        )
+    return norms
+
+
+def _stream_contributions(source: LanguageStores, norms: np.ndarray | None) -> np.ndarray:
     """Contributions of every neuron to every language, float64 ``[n_langs, n_layers, n_neurons]``.
 
-    Two passes over the layers: whole-model norms, then each layer's rows divided by them.
+    Each layer's rows are divided by the whole-model norms. Those need every layer, so without ``norms`` (the
+    similarity stage computes them) this takes a first pass over the layers.
     """
-    norms = _whole_model_norms(source)
+    norms = _whole_model_norms(source) if norms is None else _check_given_norms(source, norms)
     result = np.empty((len(source.languages), source.n_layers, source.n_neurons), dtype=np.float64)
     for layer, X in source.layers():
         X /= norms[:, None]
@@ -189,8 +201,12 @@ def compute_regions(
     random_fraction: float = 0.1,
     seed: int = 0,
     per_language_random: bool = False,
+    norms: np.ndarray | None = None,
 ) -> RegionsResult:
     """Key linguistic regions of ``{language: activation store}`` with their random controls.
+
+    ``norms`` (float64 ``[N]``, rows language-major as in ``similarity.h5``) are the whole-model norms when
+    already known; they save a pass over the stores.
 
     ``threshold``: z-score a neuron must exceed (strictly) to be key; ``random_fraction``: share of all neurons
     in the shared random mask; ``seed``: seeds both random controls; ``per_language_random``: also draw one
@@ -200,7 +216,7 @@ def compute_regions(
         raise LinguaFrancaError(f"threshold must be a finite z-score, got {threshold}")
     _check_fraction(random_fraction)
     source = open_stores(stores)
-    contribution = _stream_contributions(source)
+    contribution = _stream_contributions(source, norms)
     zscore = zscores(contribution)
     mask = key_masks(zscore, threshold)
     return RegionsResult(

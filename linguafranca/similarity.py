@@ -385,6 +385,17 @@ def write_similarity(result: SimilarityResult, h5_path: str | os.PathLike) -> No
             h5.attrs[f"definition_{key}"] = text
 
 
+def read_norms(h5_path: str | os.PathLike, languages: Sequence[str]) -> np.ndarray:
+    """Whole-model norms float64 ``[N]`` from ``similarity.h5``, checked to be in the given language order."""
+    with h5py.File(h5_path, "r") as h5:
+        stored = [str(lang) for lang in h5.attrs["languages"]]
+        if stored != list(languages):
+            raise LinguaFrancaError(
+                f"{h5_path} holds languages {', '.join(stored)}, not {', '.join(languages)}: re-run the similarity stage"
+            )
+        return np.asarray(h5["norms"][:], dtype=np.float64)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Scores table
 # ---------------------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from linguafranca.regions import (
     write_sklr,
     zscores,
 )
-from linguafranca.similarity import compute_similarity, normalise_rows
+from linguafranca.similarity import compute_similarity, normalise_rows, read_norms, write_similarity
 
 LANGS = ["en", "de", "zh"]
 
@@ -67,6 +67,19 @@ def test_contributions_and_zscores_match_pairwise_loops(small):
     np.testing.assert_allclose(result.zscore, brute_force_zscores(reference), atol=1e-10)
     np.testing.assert_array_equal(result.mask, brute_force_zscores(reference) > 1.0)
     assert 0 < result.sklr == int(result.mask.sum())
+
+
+def test_norms_from_the_similarity_file_give_the_same_regions(small, tmp_path):
+    stores, _ = small
+    write_similarity(compute_similarity(stores), tmp_path / "similarity.h5")
+    given = compute_regions(stores, threshold=1.0, norms=read_norms(tmp_path / "similarity.h5", list(stores)))
+    computed = compute_regions(stores, threshold=1.0)
+    np.testing.assert_allclose(given.contribution, computed.contribution, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(given.mask, computed.mask)
+    with pytest.raises(LinguaFrancaError, match="holds languages"):
+        read_norms(tmp_path / "similarity.h5", list(reversed(list(stores))))
+    with pytest.raises(LinguaFrancaError, match="do not fit these stores"):
+        compute_regions(stores, norms=np.ones(3))
 
 
 def test_contributions_sum_to_mean_within_language_similarity(small):

@@ -4,6 +4,7 @@
 rule regions:
     input:
         stores=stores_of,
+        similarity=SIMILARITY,
     output:
         regions=directory(REGIONS),
         sklr=SKLR,

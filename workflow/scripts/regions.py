@@ -1,6 +1,10 @@
-"""Key linguistic regions of one (model, revision, dataset, threshold) (see linguafranca.regions)."""
+"""Key linguistic regions of one (model, revision, dataset, threshold) (see linguafranca.regions).
+
+The whole-model norms come from similarity.h5, which already has them, so the stores are read once here.
+"""
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.regions import compute_regions, write_regions, write_sklr
+from linguafranca.similarity import read_norms
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
@@ -10,6 +14,7 @@ with job_log(snakemake.log[0]):
         random_fraction=snakemake.params.random_fraction,
         seed=snakemake.params.seed,
         per_language_random=snakemake.params.per_language_random,
+        norms=read_norms(snakemake.input.similarity, snakemake.params.langs),
     )
     write_regions(result, snakemake.output.regions)
     write_sklr(result, snakemake.output.sklr)
