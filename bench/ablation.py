@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM
 
-from linguafranca.ablation import deactivate
+from linguafranca.hooks import deactivate
 from linguafranca.adapters import down_projections, n_neurons
 from linguafranca.perplexity import perplexity
 

@@ -22,7 +22,9 @@ import time
 import torch
 
 from linguafranca.adapters import down_projections
-from linguafranca.capture import NeuronSums, batches, capture_means, forward_inputs, tokenize
+from linguafranca.capture import batches, capture_means, forward_inputs
+from linguafranca.hooks import NeuronSums
+from linguafranca.tokens import encode_ids
 from linguafranca.data.bible import load_bible
 from linguafranca.models import load_model, read_manifest
 
@@ -50,7 +52,7 @@ def main() -> None:
 
     model, tokenizer = load_model(read_manifest(args.manifest), {"dtype": "float32", "device": "cpu"})
     texts = load_bible({}, args.langs)
-    token_ids = [ids for lang in args.langs for ids in tokenize(tokenizer, [s.text for s in texts[lang][: args.samples]], 512, None)]
+    token_ids = [ids for lang in args.langs for ids in encode_ids(tokenizer, [s.text for s in texts[lang][: args.samples]], None, 512)]
     n_tokens = sum(map(len, token_ids))
     pad = tokenizer.pad_token_id or 0
     base = model.base_model

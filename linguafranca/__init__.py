@@ -1,9 +1,11 @@
 """linguafranca: where multilingual language models keep their languages, neuron by neuron.
 
 The package holds every computation of the Snakemake workflow, so that tests and notebooks can import it.
-Each module is one step: ``adapters`` (where the MLP neurons live), ``models`` (loading), ``capture``
-(mean activations), ``store`` (Zarr/HDF5/TSV outputs), ``data`` (parallel text), ``similarity``,
-``regions``, ``perplexity``, ``ablation`` and ``plots``.
+Stage modules, one per step: ``capture`` (mean activations), ``similarity``, ``regions``, ``perplexity``,
+``ablation``, ``generation`` and ``plots``. Shared modules that no stage owns: ``adapters`` (where the MLP
+neurons live), ``models`` (loading), ``hooks`` (reading and zeroing neurons), ``tokens`` (tokenisation and the BOS
+policy), ``store`` (every store reader and writer), ``tsv`` (tables), ``atomic`` (atomic writes), ``data``
+(parallel text), ``config``, ``errors`` and ``joblog``. A stage imports shared modules, never another stage.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -13,21 +13,18 @@ really a language's own shows up as a dominant diagonal, which :func:`diagonal_d
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
-import zarr
 
-from .adapters import down_projections, n_neurons
-from .atomic import write_text
 from .errors import LinguaFrancaError
-from .perplexity import PerplexityResult, perplexity, tokenize_text, windows
+from .hooks import deactivate
+from .perplexity import PerplexityResult, perplexity, windows
+from .store import read_regions
+from .tokens import text_tensor
+from .tsv import read_tsv, write_tsv
 
 BASELINE = "none"
 RANDOM = "random"
@@ -49,79 +46,21 @@ class IncreaseTable:
     region_percent: np.ndarray
 
 
-def _keep_vectors(mask: np.ndarray, n_layers: int, width: int) -> dict[int, np.ndarray]:
-    """``1 - mask[layer]`` for every layer with a masked neuron; validates the mask against the model."""
-    mask = np.asarray(mask)
-    if mask.shape != (n_layers, width):
-        raise LinguaFrancaError(
-            f"deactivation mask has shape {mask.shape}, but the model has {n_layers} layers of {width} neurons; "
-            f"the mask must be [n_layers, n_neurons] = [{n_layers}, {width}] (was the region computed for "
-            "another model?)"
-        )
-    values = mask.astype(np.float64)
-    if not np.all((values >= 0) & (values <= 1)):
-        raise LinguaFrancaError("deactivation mask values must be booleans or fractions in [0, 1]")
-    return {layer: 1.0 - values[layer] for layer in np.flatnonzero(values.any(axis=1)).tolist()}
-
-
-def _scale_input(keep: torch.Tensor):
-    """A forward pre-hook that multiplies the module's input (the neuron vector ``[..., n_neurons]``) by ``keep``."""
-
-    def hook(module: torch.nn.Module, args: tuple) -> tuple:
-        return (args[0] * keep, *args[1:])
-
-    return hook
-
-
-@contextmanager
-def deactivate(model: torch.nn.Module, mask: np.ndarray) -> Iterator[None]:
-    """Within the block, neuron ``(l, i)`` is multiplied by ``1 - mask[l, i]`` (zeroed where the mask is true).
-
-    ``mask`` is bool or float ``[n_layers, n_neurons]``. Only layers with a masked neuron get a hook, so an
-    all-false mask runs the untouched model and reproduces the baseline bit for bit. The hooks are removed when
-    the block exits, also on an exception.
-    """
-    downs = down_projections(model)
-    keep = _keep_vectors(mask, len(downs), n_neurons(model))
-    handles = []
-    try:
-        for layer, vector in keep.items():
-            weight = downs[layer].weight
-            tensor = torch.as_tensor(vector, dtype=weight.dtype, device=weight.device)
-            handles.append(downs[layer].register_forward_pre_hook(_scale_input(tensor)))
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def conditions(regions_zarr: str | os.PathLike) -> list[str]:
     """All conditions a regions store defines, in table order: ``none``, ``random``, then each language."""
-    return [BASELINE, RANDOM, *_open_regions(regions_zarr).attrs["langs"]]
-
-
-def _open_regions(regions_zarr: str | os.PathLike) -> zarr.Group:
-    path = Path(regions_zarr)
-    if not path.exists():
-        raise LinguaFrancaError(f"regions store {path} does not exist: run the regions stage first")
-    return zarr.open_group(str(path), mode="r")
+    return [BASELINE, RANDOM, *read_regions(regions_zarr).langs]
 
 
 def condition_mask(regions_zarr: str | os.PathLike, condition: str) -> np.ndarray:
-    """The bool mask ``[n_layers, n_neurons]`` of a condition: all false for ``none``.
-
-    Reads the regions store directly: ``mask`` ``[n_langs, n_layers, n_neurons]`` (languages in the order of
-    the ``langs`` attribute) and ``random_mask`` ``[n_layers, n_neurons]``.
-    """
-    group = _open_regions(regions_zarr)
-    langs = list(group.attrs["langs"])
+    """The bool mask ``[n_layers, n_neurons]`` of a condition: all false for ``none``."""
+    regions = read_regions(regions_zarr)
     if condition == BASELINE:
-        return np.zeros(group["random_mask"].shape, dtype=bool)
+        return np.zeros(regions.random_mask.shape, dtype=bool)
     if condition == RANDOM:
-        return np.asarray(group["random_mask"][:], dtype=bool)
-    if condition in langs:
-        return np.asarray(group["mask"][langs.index(condition)], dtype=bool)
-    allowed = ", ".join([BASELINE, RANDOM, *langs])
+        return regions.random_mask
+    if condition in regions.langs:
+        return regions.mask[regions.langs.index(condition)]
+    allowed = ", ".join([BASELINE, RANDOM, *regions.langs])
     raise LinguaFrancaError(f"unknown deactivation condition {condition!r}; {regions_zarr} defines {allowed}")
 
 
@@ -139,7 +78,7 @@ def evaluate_condition(
 ) -> dict[str, PerplexityResult]:
     """Perplexity of every language's text with the neurons of ``mask`` deactivated (one condition).
 
-    ``bos`` is :func:`~linguafranca.perplexity.tokenize_text`'s (the paper: the tokenizer's default, one BOS for
+    ``bos`` is the model's BOS policy (:mod:`linguafranca.tokens`; the paper: the tokenizer's default, one BOS for
     the whole text). ``bos_per_window=True`` instead starts every window with BOS (see
     :func:`~linguafranca.perplexity.windows`); it contradicts ``bos=False``.
     """
@@ -149,29 +88,27 @@ def evaluate_condition(
     results = {}
     with deactivate(model, mask):
         for lang, text in texts.items():
-            ids = tokenize_text(tokenizer, text, False if bos_per_window else bos)
+            ids = text_tensor(tokenizer, text, False if bos_per_window else bos)
             wins = windows(ids, seqlen, max_tokens, bos_id)
             results[lang] = perplexity(model, wins, batch_size, progress, desc=lang)
     return results
 
 
-def _tsv(header: list[str], rows: list[list[object]]) -> str:
-    lines = ["\t".join(header), *("\t".join(str(value) for value in row) for row in rows)]
-    return "\n".join(lines) + "\n"
-
-
 def write_condition(path: str | os.PathLike, condition: str, results: dict[str, PerplexityResult]) -> None:
     """One condition's results as a TSV (columns :data:`CONDITION_COLUMNS`), full float precision."""
-    rows = [[condition, lang, r.ppl, r.nll_sum, r.n_predicted, r.n_windows] for lang, r in results.items()]
-    write_text(path, _tsv(list(CONDITION_COLUMNS), rows))
+    rows = [
+        {"condition": condition, "lang": lang, "ppl": r.ppl, "nll_sum": r.nll_sum, "n_predicted": r.n_predicted,
+         "n_windows": r.n_windows}
+        for lang, r in results.items()
+    ]
+    write_tsv(path, rows, CONDITION_COLUMNS)
 
 
 def read_condition(path: str | os.PathLike, condition: str) -> dict[str, PerplexityResult]:
     """Read a TSV of :func:`write_condition`, checking that it holds ``condition``."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    if not rows or tuple(rows[0]) != CONDITION_COLUMNS:
-        raise LinguaFrancaError(f"{path} is not a perplexity condition table with columns {CONDITION_COLUMNS}")
+    rows = read_tsv(path, CONDITION_COLUMNS)
+    if not rows:
+        raise LinguaFrancaError(f"{path} holds no rows: re-run its perplexity condition")
     found = {row["condition"] for row in rows}
     if found != {condition}:
         raise LinguaFrancaError(f"{path} holds condition(s) {sorted(found)}, expected {condition!r}")
@@ -221,7 +158,8 @@ def gather(
     columns = list(results)
     langs = list(results[BASELINE])
     ppl = np.array([[results[c][lang].ppl for c in columns] for lang in langs], dtype=np.float64)
-    write_text(out_ppl_tsv, _tsv(["lang", *columns], [[lang, *row.tolist()] for lang, row in zip(langs, ppl)]))
+    write_tsv(out_ppl_tsv, [{"lang": lang, **dict(zip(columns, row.tolist()))} for lang, row in zip(langs, ppl)],
+              ["lang", *columns])
 
     regions = columns[1:]
     size = np.array([int(condition_mask(regions_zarr, region).sum()) for region in regions], dtype=np.int64)
@@ -236,13 +174,15 @@ def write_increase(path: str | os.PathLike, table: IncreaseTable) -> None:
     rows = [[lang, *row.tolist()] for lang, row in zip(table.langs, table.increase)]
     rows.append(["region_size", *table.region_size.tolist()])
     rows.append(["region_percent", *table.region_percent.tolist()])
-    write_text(path, _tsv(["lang", *table.regions], rows))
+    columns = ["lang", *table.regions]
+    write_tsv(path, [dict(zip(columns, row)) for row in rows], columns)
 
 
 def read_increase(path: str | os.PathLike) -> IncreaseTable:
     """Read ``perplexity_increase.tsv`` back into an :class:`IncreaseTable`."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        header, *rows = list(csv.reader(handle, delimiter="\t"))
+    records = read_tsv(path)
+    header = list(records[0]) if records else []
+    rows = [list(record.values()) for record in records]
     if len(rows) < 2 or [rows[-2][0], rows[-1][0]] != ["region_size", "region_percent"]:
         raise LinguaFrancaError(f"{path} is not a perplexity increase table (last rows region_size, region_percent)")
     return IncreaseTable(
@@ -280,5 +220,6 @@ def write_dominance(path: str | os.PathLike, table: IncreaseTable) -> None:
     for lang, ratio in ratios.items():
         row, column = table.langs.index(lang), table.regions.index(lang)
         others = np.delete(table.increase[:, column], row).mean()
-        rows.append([lang, float(table.increase[row, column]), float(others), ratio])
-    write_text(path, _tsv(["lang", "own_increase", "mean_other_increase", "ratio"], rows))
+        rows.append({"lang": lang, "own_increase": float(table.increase[row, column]),
+                     "mean_other_increase": float(others), "ratio": ratio})
+    write_tsv(path, rows, ["lang", "own_increase", "mean_other_increase", "ratio"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from pathlib import Path
@@ -21,7 +20,9 @@ from tqdm.auto import tqdm
 from . import __version__
 from .adapters import adapter_for, down_projections, n_neurons
 from .errors import LinguaFrancaError
+from .hooks import NeuronSums
 from .store import activation_writer, block_size
+from .tokens import encode_ids
 
 if TYPE_CHECKING:
     from .data import Sample
@@ -34,19 +35,6 @@ class Batch:
     indices: list[int]
     input_ids: torch.Tensor  # [b, t]
     attention_mask: torch.Tensor  # [b, t], 1 for real tokens
-
-
-def tokenize(tokenizer, texts: Sequence[str], max_length: int | None, bos: bool | None) -> list[list[int]]:
-    """Token ids per text. ``bos=None`` keeps the tokenizer's own special tokens; True/False forces a BOS or none."""
-    if bos is None:
-        encoded = tokenizer(list(texts), add_special_tokens=True)["input_ids"]
-    else:
-        encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        if bos:
-            if tokenizer.bos_token_id is None:
-                raise ValueError("bos: true, but the tokenizer has no BOS token")
-            encoded = [[tokenizer.bos_token_id, *ids] for ids in encoded]
-    return [ids[:max_length] for ids in encoded] if max_length is not None else encoded
 
 
 def batches(token_ids: Sequence[list[int]], batch_size: int, pad_id: int, padding_side: str) -> Iterator[Batch]:
@@ -63,33 +51,6 @@ def batches(token_ids: Sequence[list[int]], batch_size: int, pad_id: int, paddin
             ids[row, span] = torch.tensor(token_ids[i])
             mask[row, span] = 1
         yield Batch(indices, ids, mask)
-
-
-class NeuronSums:
-    """Forward pre-hooks that sum each layer's neuron vector over the real tokens of the current batch."""
-
-    def __init__(self, modules: Sequence[torch.nn.Module]):
-        self.modules = list(modules)
-        self.weights: torch.Tensor | None = None  # [b, 1, t] token mask as the activations' dtype
-        self.sums: list[torch.Tensor | None] = [None] * len(self.modules)
-
-    def _hook(self, layer: int):
-        def hook(module, args):
-            weights = self.weights.to(args[0].dtype)  # [b, 1, t]
-            # [b, t, n_neurons]; OPT flattens tokens to [b * t, n_neurons] inside its layers.
-            activations = args[0].reshape(weights.shape[0], weights.shape[2], -1)
-            self.sums[layer] = torch.bmm(weights, activations).squeeze(1).to(torch.float64)
-
-        return hook
-
-    @contextmanager
-    def installed(self) -> Iterator["NeuronSums"]:
-        handles = [m.register_forward_pre_hook(self._hook(i)) for i, m in enumerate(self.modules)]
-        try:
-            yield self
-        finally:
-            for handle in handles:
-                handle.remove()
 
 
 def forward_inputs(batch: Batch, device: torch.device, positions: bool) -> dict:
@@ -156,7 +117,7 @@ def capture_store(
     provenance (model, revision, dataset, lang, weights) to record in the store.
     """
     sample_ids = [s.id for s in samples]
-    full = tokenize(tokenizer, [s.text for s in samples], None, settings.get("bos"))
+    full = encode_ids(tokenizer, [s.text for s in samples], settings.get("bos"))
     token_ids = [ids[: settings["max_length"]] for ids in full]
     modules = down_projections(model)
     n_layers, n_neurons_ = len(modules), n_neurons(model)

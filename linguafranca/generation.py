@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .ablation import deactivate
 from .atomic import write_text
 from .data.samples import read_jsonl
 from .errors import LinguaFrancaError
+from .hooks import deactivate
+from .tokens import encode_ids
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ def load_prompts(jsonl_path: str | os.PathLike, lang: str, n_prompts: int = 1) -
     return [Prompt(lang, sample.id, sample.text) for sample in samples[:n_prompts]]
 
 
-def prompt_ids(tokenizer, text: str, max_prompt_tokens: int | None) -> torch.Tensor:
-    """Token ids ``[1, n]`` of a prompt with the tokenizer's usual special tokens (BOS), cut to the first
+def prompt_ids(tokenizer, text: str, bos: bool | None, max_prompt_tokens: int | None) -> torch.Tensor:
+    """Token ids ``[1, n]`` of a prompt under the model's BOS policy (:mod:`linguafranca.tokens`), cut to the first
     ``max_prompt_tokens`` so that long samples leave room for the continuation."""
-    ids = tokenizer(text, add_special_tokens=True, return_tensors="pt")["input_ids"]
-    return ids[:, :max_prompt_tokens] if max_prompt_tokens is not None else ids
+    ids = encode_ids(tokenizer, [text], bos, max_prompt_tokens)[0]
+    return torch.tensor([ids], dtype=torch.long)
 
 
 def greedy_continuation(model: torch.nn.Module, tokenizer, ids: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
@@ -89,13 +90,14 @@ def generate_samples(
     masks: dict[str, np.ndarray],
     max_new_tokens: int = 64,
     max_prompt_tokens: int | None = None,
+    bos: bool | None = None,
 ) -> list[Generation]:
     """Continue every prompt under every condition of ``masks`` (condition → ``[n_layers, n_neurons]`` mask).
 
     Records come prompt by prompt, conditions in the order of ``masks``. The recorded prompt is the decoded
     (possibly truncated) prompt the model actually saw.
     """
-    inputs = [prompt_ids(tokenizer, prompt.text, max_prompt_tokens) for prompt in prompts]
+    inputs = [prompt_ids(tokenizer, prompt.text, bos, max_prompt_tokens) for prompt in prompts]
     continuations: dict[tuple[int, str], str] = {}
     for condition, mask in masks.items():
         with deactivate(model, mask):

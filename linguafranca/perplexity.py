@@ -57,27 +57,6 @@ def load_joined_text(jsonl_path: str | os.PathLike, joiner: str) -> str:
     return joiner.join(texts)
 
 
-def tokenize_text(tokenizer, text: str, bos: bool | None) -> torch.Tensor:
-    """Token ids ``[n_tokens]`` (int64) of the whole text, tokenised once.
-
-    ``bos=None`` keeps what the tokenizer does by default (``add_special_tokens=True``): for LLaMA and Gemma this
-    is one BOS at the very start of the whole text, as in the paper's code, so only the first window begins with
-    BOS and the others start mid-text. ``bos=True`` forces exactly one leading BOS, ``bos=False`` adds no
-    special tokens at all.
-    """
-    if bos is None:
-        ids = tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"]
-    else:
-        ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
-        if bos:
-            if tokenizer.bos_token_id is None:
-                raise LinguaFrancaError(
-                    "perplexity bos: true, but this tokenizer has no BOS token; use bos: false or leave it unset"
-                )
-            ids = [tokenizer.bos_token_id, *ids]
-    return torch.tensor(ids, dtype=torch.long)
-
-
 def windows(
     token_ids: list[int] | torch.Tensor, seqlen: int, max_tokens: int | None, bos_id: int | None = None
 ) -> torch.Tensor:

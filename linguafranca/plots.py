@@ -6,17 +6,21 @@ built on :class:`matplotlib.figure.Figure` directly (no pyplot state, no display
 
 from __future__ import annotations
 
-import csv
 import math
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from .atomic import atomic_path
-from .regions import read_regions
+from .store import read_regions
+from .tsv import read_tsv
+
+if TYPE_CHECKING:
+    from .ablation import IncreaseTable
 
 
 def _save(fig: Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
@@ -70,14 +74,9 @@ def plot_similarity_heatmap(h5_path: str | os.PathLike, png: str | os.PathLike, 
     _save(fig, png, pdf)
 
 
-def _read_tsv(path: str | os.PathLike) -> list[dict[str, str]]:
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
-
-
 def plot_lrds_sads(metrics_tsv: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
     """Fig. 3: LRDS and SADS of each layer, with the whole-model values as dashed horizontal lines."""
-    rows = _read_tsv(metrics_tsv)
+    rows = read_tsv(metrics_tsv)
     whole = next(row for row in rows if row["layer"] == "all")
     layers = [row for row in rows if row["layer"] != "all"]
     x = [int(row["layer"]) for row in layers]
@@ -135,3 +134,52 @@ def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, p
         label.set_rotation_mode("anchor")
     ax.set_title(f"Key linguistic region size per language (SKLR = {int(sizes.sum()):,} of {total_neurons:,})")
     _save(fig, png, pdf)
+
+
+# Deactivation: the paper's Table 1 as a picture, rows evaluated languages, columns regions off.
+
+
+def _log_ratio(table: "IncreaseTable") -> np.ndarray:
+    """log10(ppl / ppl_none) per cell: increases span orders of magnitude, so colours follow the log ratio."""
+    return np.log10(np.maximum(1.0 + table.increase / 100.0, 1e-12))
+
+
+def _colour_scale(values: np.ndarray) -> dict:
+    """Diverging colours centred on no change (log ratio 0): red for a perplexity rise, blue for a fall."""
+    low, high = min(float(values.min()), -1e-3), max(float(values.max()), 1e-3)
+    return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)}
+
+
+def plot_increase(
+    table: "IncreaseTable", png_path: str | os.PathLike, pdf_path: str | os.PathLike, title: str | None = None
+) -> None:
+    """Write the increase heatmap as PNG and PDF, each cell annotated with its % increase.
+
+    Cells are coloured by the log10 perplexity ratio, so a 20% and a 900,000% increase are both visible.
+
+    Column labels carry each region's size (% of all neurons) so that a large effect of a large region is
+    not mistaken for specificity.
+    """
+    n_langs, n_regions = table.increase.shape
+    figure = Figure(figsize=(1.0 + 0.9 * n_regions, 1.0 + 0.6 * n_langs), layout="constrained")
+    _draw(figure, figure.add_subplot(), table, title)
+    _save(figure, png_path, pdf_path)
+
+
+def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> None:
+    """The annotated matrix, its labels and colour bar."""
+    n_langs, n_regions = table.increase.shape
+    values = _log_ratio(table)
+    scale = _colour_scale(values)
+    image = axes.imshow(values, aspect="auto", **scale)
+    for row in range(n_langs):
+        for column in range(n_regions):
+            dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35
+            axes.text(column, row, f"{table.increase[row, column]:,.0f}", ha="center", va="center", fontsize=8,
+                      color="white" if dark else "black")
+    axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)])
+    axes.set_yticks(range(n_langs), table.langs)
+    axes.set_xlabel("deactivated region (size, % of neurons)")
+    axes.set_ylabel("evaluated language")
+    axes.set_title(title or "perplexity increase (%) over no deactivation")
+    figure.colorbar(image, ax=axes, label="log10(perplexity / perplexity with nothing off)")

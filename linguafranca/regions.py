@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 import zarr
 
-from .atomic import atomic_path, write_text
+from .atomic import atomic_path
 from .errors import LinguaFrancaError
-from .similarity import LanguageStores, open_stores, tsv_text
+from .store import LanguageStores, open_stores
+from .tsv import write_tsv
 
 DIMENSIONS = ("lang", "layer", "neuron")
 
@@ -292,32 +293,6 @@ def write_regions(result: RegionsResult, zarr_path: str | os.PathLike) -> None:
         )
 
 
-@dataclass(frozen=True)
-class StoredRegions:
-    """What later stages need from a regions store: masks are bool ``[n_langs, n_layers, n_neurons]``
-    (``random_mask``: ``[n_layers, n_neurons]``; ``random_mask_per_language``: None when not drawn)."""
-
-    langs: list[str]
-    mask: np.ndarray
-    random_mask: np.ndarray
-    random_mask_per_language: np.ndarray | None
-    attrs: dict[str, Any]
-
-
-def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
-    """Load the masks and attributes written by :func:`write_regions`."""
-    group = zarr.open_group(str(zarr_path), mode="r", zarr_format=3)
-    per_language = group["random_mask_per_language"][...] if "random_mask_per_language" in group else None
-    attrs = dict(group.attrs)
-    return StoredRegions(
-        langs=list(attrs["langs"]),
-        mask=np.asarray(group["mask"][...]),
-        random_mask=np.asarray(group["random_mask"][...]),
-        random_mask_per_language=None if per_language is None else np.asarray(per_language),
-        attrs=attrs,
-    )
-
-
 def sklr_table(result: RegionsResult) -> list[dict[str, Any]]:
     """Key neurons per layer and language, the layout of the paper's Table 1.
 
@@ -344,4 +319,4 @@ def sklr_table(result: RegionsResult) -> list[dict[str, Any]]:
 
 def write_sklr(result: RegionsResult, tsv_path: str | os.PathLike) -> None:
     """Write :func:`sklr_table` as TSV, atomically."""
-    write_text(tsv_path, tsv_text(sklr_table(result), ["layer", *result.langs, "all"]))
+    write_tsv(tsv_path, sklr_table(result), ["layer", *result.langs, "all"])

@@ -28,27 +28,23 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
-import zarr
 
-from .atomic import atomic_path, write_text
+from .atomic import atomic_path
 from .errors import LinguaFrancaError
-from .store import open_activations
+from .store import LanguageStores, open_stores
+from .tsv import write_tsv
 
 #: The pair classes of :func:`pair_classes`, in the order of the metrics table.
 PAIR_CLASSES = ("same_lang_diff_meaning", "diff_lang_same_meaning", "diff_lang_diff_meaning", "all_offdiag")
 
 #: Columns of the metrics table (:func:`metrics_table`, :func:`write_metrics`).
 METRIC_COLUMNS = ("layer", "lrds", "sads", *PAIR_CLASSES)
-
-#: Store attributes that say where the activations came from; they must agree across languages.
-PROVENANCE = ("model", "revision", "dataset")
 
 DEFINITIONS = {
     "similarity": "cosine similarity of whole-model mean-activation vectors (all layers' neurons concatenated)",
@@ -131,146 +127,6 @@ def lrds(S: np.ndarray, langs: Sequence[str], meanings: Sequence[str]) -> float:
 def sads(S: np.ndarray, langs: Sequence[str], meanings: Sequence[str]) -> float:
     """Semantic alignment difference score: how much more alike translations are than unrelated samples."""
     return _scores(pair_class_means(S, langs, meanings))[1]
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Reading the activation stores of all languages, one layer at a time
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LanguageStores:
-    """The activation stores of several languages opened together and checked to describe the same samples.
-
-    Use :func:`open_stores`. ``read_layer`` returns one layer of every row, float64 ``[N, n_neurons]``.
-    """
-
-    languages: tuple[str, ...]
-    arrays: tuple[zarr.Array, ...]
-    sample_ids: tuple[str, ...]
-    n_layers: int
-    n_neurons: int
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_samples(self) -> int:
-        return len(self.sample_ids)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.languages) * self.n_samples
-
-    @property
-    def row_langs(self) -> np.ndarray:
-        """Language of each row, str ``[N]``."""
-        return np.repeat(np.array(self.languages, dtype=str), self.n_samples)
-
-    @property
-    def row_sample_ids(self) -> np.ndarray:
-        """Sample id (meaning) of each row, str ``[N]``."""
-        return np.tile(np.array(self.sample_ids, dtype=str), len(self.languages))
-
-    def rows_of(self, index: int) -> slice:
-        """The rows of the ``index``-th language."""
-        return slice(index * self.n_samples, (index + 1) * self.n_samples)
-
-    def read_layer(self, layer: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Layer ``layer`` of every row, float64 ``[N, n_neurons]``; reads only that layer's chunks.
-
-        ``out`` (float64 ``[N, n_neurons]``) is reused when given, so a pass over the layers allocates once.
-        """
-        if out is None:
-            out = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
-        for index, array in enumerate(self.arrays):
-            out[self.rows_of(index)] = array[:, layer, :]
-        return out
-
-    def layers(self) -> Iterator[tuple[int, np.ndarray]]:
-        """``(layer, X_l)`` for every layer in order; ``X_l`` is one reused float64 ``[N, n_neurons]`` buffer."""
-        buffer = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
-        for layer in range(self.n_layers):
-            yield layer, self.read_layer(layer, out=buffer)
-
-    def describe_row(self, row: int) -> str:
-        """``language 'de', sample id 'GEN.1.1'`` for error messages."""
-        lang, sample = self.languages[row // self.n_samples], self.sample_ids[row % self.n_samples]
-        return f"language {lang!r}, sample id {sample!r}"
-
-
-def _open_one(lang: str, path: str | os.PathLike) -> zarr.Group:
-    if not Path(path).exists():
-        raise LinguaFrancaError(f"activation store of language {lang!r} not found: {str(path)!r}")
-    group = open_activations(path)
-    if "mean" not in group or "sample_ids" not in group.attrs:
-        raise LinguaFrancaError(
-            f"{str(path)!r} (language {lang!r}) is not a complete activation store: it needs a 'mean' array "
-            "and a 'sample_ids' attribute (see linguafranca/store.py)"
-        )
-    stored = group.attrs.get("lang", lang)
-    if stored != lang:
-        raise LinguaFrancaError(f"{str(path)!r} was given as language {lang!r} but holds language {stored!r}")
-    return group
-
-
-def _check_same_samples(lang: str, ids: list[str], reference: list[str], first_lang: str) -> None:
-    if ids == reference:
-        return
-    for position, (ours, theirs) in enumerate(zip(ids, reference)):
-        if ours != theirs:
-            raise LinguaFrancaError(
-                f"language {lang!r} has sample id {ours!r} at position {position} where language {first_lang!r} "
-                f"has {theirs!r}: every language must hold the same samples (translations) in the same order"
-            )
-    raise LinguaFrancaError(
-        f"language {lang!r} has {len(ids)} samples but language {first_lang!r} has {len(reference)}: every "
-        "language must hold the same samples (translations) in the same order"
-    )
-
-
-def open_stores(stores: Mapping[str, str | os.PathLike]) -> LanguageStores:
-    """Open ``{language: store path}`` (in the given language order) and check they can be compared.
-
-    Every store must hold the same sample ids in the same order (the meaning labels), the same layers and
-    neurons, and come from the same model, revision and dataset. At least two languages and two samples are
-    needed: the scores compare languages and pairs of samples.
-    """
-    if len(stores) < 2:
-        raise LinguaFrancaError(
-            f"need the activation stores of at least two languages to compare languages, got {list(stores)}"
-        )
-    languages = tuple(stores)
-    groups = [_open_one(lang, stores[lang]) for lang in languages]
-    first, reference = languages[0], [str(i) for i in groups[0].attrs["sample_ids"]]
-    shape = groups[0]["mean"].shape
-    provenance = {key: groups[0].attrs[key] for key in PROVENANCE if key in groups[0].attrs}
-    for lang, group in zip(languages, groups):
-        _check_same_samples(lang, [str(i) for i in group.attrs["sample_ids"]], reference, first)
-        if group["mean"].shape != shape:
-            raise LinguaFrancaError(
-                f"language {lang!r} has means of shape {group['mean'].shape} but language {first!r} has {shape} "
-                "[samples, layers, neurons]: all languages must come from the same model and samples"
-            )
-        for key, value in provenance.items():
-            if group.attrs.get(key, value) != value:
-                raise LinguaFrancaError(
-                    f"language {lang!r} has {key} {group.attrs[key]!r} but language {first!r} has {value!r}: "
-                    "compare activations of one model, revision and dataset"
-                )
-    if shape[0] != len(reference):
-        raise LinguaFrancaError(f"language {first!r} has {shape[0]} rows of means but {len(reference)} sample ids")
-    if len(set(reference)) != len(reference):
-        duplicate = next(i for i in reference if reference.count(i) > 1)
-        raise LinguaFrancaError(f"sample id {duplicate!r} occurs twice: sample ids label meanings, so must be unique")
-    if len(reference) < 2:
-        raise LinguaFrancaError(f"need at least two samples per language to form pairs, got {len(reference)}")
-    return LanguageStores(
-        languages=languages,
-        arrays=tuple(group["mean"] for group in groups),
-        sample_ids=tuple(reference),
-        n_layers=int(shape[1]),
-        n_neurons=int(shape[2]),
-        provenance=provenance,
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -385,17 +241,6 @@ def write_similarity(result: SimilarityResult, h5_path: str | os.PathLike) -> No
             h5.attrs[f"definition_{key}"] = text
 
 
-def read_norms(h5_path: str | os.PathLike, languages: Sequence[str]) -> np.ndarray:
-    """Whole-model norms float64 ``[N]`` from ``similarity.h5``, checked to be in the given language order."""
-    with h5py.File(h5_path, "r") as h5:
-        stored = [str(lang) for lang in h5.attrs["languages"]]
-        if stored != list(languages):
-            raise LinguaFrancaError(
-                f"{h5_path} holds languages {', '.join(stored)}, not {', '.join(languages)}: re-run the similarity stage"
-            )
-        return np.asarray(h5["norms"][:], dtype=np.float64)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Scores table
 # ---------------------------------------------------------------------------------------------------------------
@@ -416,18 +261,6 @@ def metrics_table(result: SimilarityResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _tsv_cell(value: Any) -> str:
-    """Floats at full precision (``repr`` round-trips exactly), everything else as ``str``."""
-    return repr(float(value)) if isinstance(value, float | np.floating) else str(value)
-
-
-def tsv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """Tab-separated text with a header line; floats written with ``repr`` so they read back exactly."""
-    lines = ["\t".join(columns)]
-    lines += ["\t".join(_tsv_cell(row[column]) for column in columns) for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 def write_metrics(result: SimilarityResult, tsv_path: str | os.PathLike) -> None:
     """Write :func:`metrics_table` as TSV (columns :data:`METRIC_COLUMNS`), atomically."""
-    write_text(tsv_path, tsv_text(metrics_table(result), METRIC_COLUMNS))
+    write_tsv(tsv_path, metrics_table(result), METRIC_COLUMNS)

@@ -1,4 +1,5 @@
-"""Reading and writing the activation stores (Zarr v3) that every later stage starts from.
+"""Reading and writing the stores every later stage starts from: activation stores (Zarr v3), the similarity
+file's norms (HDF5) and the regions store (Zarr v3). Stages read through here, never through each other.
 
 Layout of ``results/{model}/{revision}/{dataset}/activations/{lang}.zarr`` (see the README's output table):
 
@@ -11,15 +12,18 @@ Layout of ``results/{model}/{revision}/{dataset}/activations/{lang}.zarr`` (see 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 import zarr
 
 from .atomic import atomic_path
+from .errors import LinguaFrancaError
 
 DIMENSIONS = ("sample", "layer", "neuron")
 
@@ -87,3 +91,181 @@ def open_activations(path: str | os.PathLike) -> zarr.Group:
 def read_layer(path: str | os.PathLike, layer: int) -> np.ndarray:
     """One layer's means, float32 ``[n_samples, n_neurons]``: reads only that layer's chunks."""
     return np.asarray(open_activations(path)["mean"][:, layer, :])
+
+
+#: Store attributes that say where the activations came from; they must agree across languages.
+PROVENANCE = ("model", "revision", "dataset")
+
+
+@dataclass(frozen=True)
+class LanguageStores:
+    """The activation stores of several languages opened together and checked to describe the same samples.
+
+    Use :func:`open_stores`. ``read_layer`` returns one layer of every row, float64 ``[N, n_neurons]``.
+    """
+
+    languages: tuple[str, ...]
+    arrays: tuple[zarr.Array, ...]
+    sample_ids: tuple[str, ...]
+    n_layers: int
+    n_neurons: int
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.sample_ids)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.languages) * self.n_samples
+
+    @property
+    def row_langs(self) -> np.ndarray:
+        """Language of each row, str ``[N]``."""
+        return np.repeat(np.array(self.languages, dtype=str), self.n_samples)
+
+    @property
+    def row_sample_ids(self) -> np.ndarray:
+        """Sample id (meaning) of each row, str ``[N]``."""
+        return np.tile(np.array(self.sample_ids, dtype=str), len(self.languages))
+
+    def rows_of(self, index: int) -> slice:
+        """The rows of the ``index``-th language."""
+        return slice(index * self.n_samples, (index + 1) * self.n_samples)
+
+    def read_layer(self, layer: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Layer ``layer`` of every row, float64 ``[N, n_neurons]``; reads only that layer's chunks.
+
+        ``out`` (float64 ``[N, n_neurons]``) is reused when given, so a pass over the layers allocates once.
+        """
+        if out is None:
+            out = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
+        for index, array in enumerate(self.arrays):
+            out[self.rows_of(index)] = array[:, layer, :]
+        return out
+
+    def layers(self) -> Iterator[tuple[int, np.ndarray]]:
+        """``(layer, X_l)`` for every layer in order; ``X_l`` is one reused float64 ``[N, n_neurons]`` buffer."""
+        buffer = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
+        for layer in range(self.n_layers):
+            yield layer, self.read_layer(layer, out=buffer)
+
+    def describe_row(self, row: int) -> str:
+        """``language 'de', sample id 'GEN.1.1'`` for error messages."""
+        lang, sample = self.languages[row // self.n_samples], self.sample_ids[row % self.n_samples]
+        return f"language {lang!r}, sample id {sample!r}"
+
+
+def _open_one(lang: str, path: str | os.PathLike) -> zarr.Group:
+    if not Path(path).exists():
+        raise LinguaFrancaError(f"activation store of language {lang!r} not found: {str(path)!r}")
+    group = open_activations(path)
+    if "mean" not in group or "sample_ids" not in group.attrs:
+        raise LinguaFrancaError(
+            f"{str(path)!r} (language {lang!r}) is not a complete activation store: it needs a 'mean' array "
+            "and a 'sample_ids' attribute (see linguafranca/store.py)"
+        )
+    stored = group.attrs.get("lang", lang)
+    if stored != lang:
+        raise LinguaFrancaError(f"{str(path)!r} was given as language {lang!r} but holds language {stored!r}")
+    return group
+
+
+def _check_same_samples(lang: str, ids: list[str], reference: list[str], first_lang: str) -> None:
+    if ids == reference:
+        return
+    for position, (ours, theirs) in enumerate(zip(ids, reference)):
+        if ours != theirs:
+            raise LinguaFrancaError(
+                f"language {lang!r} has sample id {ours!r} at position {position} where language {first_lang!r} "
+                f"has {theirs!r}: every language must hold the same samples (translations) in the same order"
+            )
+    raise LinguaFrancaError(
+        f"language {lang!r} has {len(ids)} samples but language {first_lang!r} has {len(reference)}: every "
+        "language must hold the same samples (translations) in the same order"
+    )
+
+
+def open_stores(stores: Mapping[str, str | os.PathLike]) -> LanguageStores:
+    """Open ``{language: store path}`` (in the given language order) and check they can be compared.
+
+    Every store must hold the same sample ids in the same order (the meaning labels), the same layers and
+    neurons, and come from the same model, revision and dataset. At least two languages and two samples are
+    needed: the scores compare languages and pairs of samples.
+    """
+    if len(stores) < 2:
+        raise LinguaFrancaError(
+            f"need the activation stores of at least two languages to compare languages, got {list(stores)}"
+        )
+    languages = tuple(stores)
+    groups = [_open_one(lang, stores[lang]) for lang in languages]
+    first, reference = languages[0], [str(i) for i in groups[0].attrs["sample_ids"]]
+    shape = groups[0]["mean"].shape
+    provenance = {key: groups[0].attrs[key] for key in PROVENANCE if key in groups[0].attrs}
+    for lang, group in zip(languages, groups):
+        _check_same_samples(lang, [str(i) for i in group.attrs["sample_ids"]], reference, first)
+        if group["mean"].shape != shape:
+            raise LinguaFrancaError(
+                f"language {lang!r} has means of shape {group['mean'].shape} but language {first!r} has {shape} "
+                "[samples, layers, neurons]: all languages must come from the same model and samples"
+            )
+        for key, value in provenance.items():
+            if group.attrs.get(key, value) != value:
+                raise LinguaFrancaError(
+                    f"language {lang!r} has {key} {group.attrs[key]!r} but language {first!r} has {value!r}: "
+                    "compare activations of one model, revision and dataset"
+                )
+    if shape[0] != len(reference):
+        raise LinguaFrancaError(f"language {first!r} has {shape[0]} rows of means but {len(reference)} sample ids")
+    if len(set(reference)) != len(reference):
+        duplicate = next(i for i in reference if reference.count(i) > 1)
+        raise LinguaFrancaError(f"sample id {duplicate!r} occurs twice: sample ids label meanings, so must be unique")
+    if len(reference) < 2:
+        raise LinguaFrancaError(f"need at least two samples per language to form pairs, got {len(reference)}")
+    return LanguageStores(
+        languages=languages,
+        arrays=tuple(group["mean"] for group in groups),
+        sample_ids=tuple(reference),
+        n_layers=int(shape[1]),
+        n_neurons=int(shape[2]),
+        provenance=provenance,
+    )
+
+
+def read_norms(h5_path: str | os.PathLike, languages: Sequence[str]) -> np.ndarray:
+    """Whole-model norms float64 ``[N]`` from ``similarity.h5``, checked to be in the given language order."""
+    with h5py.File(h5_path, "r") as h5:
+        stored = [str(lang) for lang in h5.attrs["languages"]]
+        if stored != list(languages):
+            raise LinguaFrancaError(
+                f"{h5_path} holds languages {', '.join(stored)}, not {', '.join(languages)}: re-run the similarity stage"
+            )
+        return np.asarray(h5["norms"][:], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class StoredRegions:
+    """What later stages need from a regions store: masks are bool ``[n_langs, n_layers, n_neurons]``
+    (``random_mask``: ``[n_layers, n_neurons]``; ``random_mask_per_language``: None when not drawn)."""
+
+    langs: list[str]
+    mask: np.ndarray
+    random_mask: np.ndarray
+    random_mask_per_language: np.ndarray | None
+    attrs: dict[str, Any]
+
+
+def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
+    """Load the masks and attributes written by :func:`linguafranca.regions.write_regions`."""
+    if not Path(zarr_path).exists():
+        raise LinguaFrancaError(f"regions store {zarr_path} does not exist: run the regions stage first")
+    group = zarr.open_group(str(zarr_path), mode="r", zarr_format=3)
+    per_language = group["random_mask_per_language"][...] if "random_mask_per_language" in group else None
+    attrs = dict(group.attrs)
+    return StoredRegions(
+        langs=list(attrs["langs"]),
+        mask=np.asarray(group["mask"][...]),
+        random_mask=np.asarray(group["random_mask"][...]),
+        random_mask_per_language=None if per_language is None else np.asarray(per_language),
+        attrs=attrs,
+    )

@@ -15,14 +15,14 @@ from linguafranca.ablation import (
     IncreaseTable,
     condition_mask,
     conditions,
-    deactivate,
     diagonal_dominance,
     evaluate_condition,
     gather,
     read_increase,
     write_condition,
 )
-from linguafranca.ablation_plots import plot_increase
+from linguafranca.hooks import deactivate
+from linguafranca.plots import plot_increase
 from linguafranca.adapters import down_projections
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult, perplexity

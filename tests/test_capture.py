@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from tiny import CONFIGS, tiny_model
 
 from linguafranca.adapters import adapter_for, down_projections
-from linguafranca.capture import capture_means, tokenize
+from linguafranca.capture import capture_means
+from linguafranca.tokens import encode_ids
 from linguafranca.errors import LinguaFrancaError
 
 
@@ -110,8 +111,8 @@ class _Tok:
 
 
 def test_tokenize_bos_and_truncation():
-    assert tokenize(_Tok(), ["ab"], 8, None) == [[1, 97, 98]]
-    assert tokenize(_Tok(), ["ab"], 8, False) == [[97, 98]]
-    assert tokenize(_Tok(), ["ab"], 8, True) == [[1, 97, 98]]
-    assert tokenize(_Tok(), ["abcdef"], 3, True) == [[1, 97, 98]]
-    assert tokenize(_Tok(), ["abcdef"], None, False) == [[97, 98, 99, 100, 101, 102]]
+    assert encode_ids(_Tok(), ["ab"], None, 8) == [[1, 97, 98]]
+    assert encode_ids(_Tok(), ["ab"], False, 8) == [[97, 98]]
+    assert encode_ids(_Tok(), ["ab"], True, 8) == [[1, 97, 98]]
+    assert encode_ids(_Tok(), ["abcdef"], True, 3) == [[1, 97, 98]]
+    assert encode_ids(_Tok(), ["abcdef"], False, None) == [[97, 98, 99, 100, 101, 102]]

@@ -11,7 +11,8 @@ from tiny import WORD_VOCAB as VOCAB
 from tiny import word_model, word_tokenizer
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.perplexity import load_joined_text, perplexity, token_nll, tokenize_text, windows
+from linguafranca.perplexity import load_joined_text, perplexity, token_nll, windows
+from linguafranca.tokens import text_tensor
 
 
 def model_of(kind: str) -> torch.nn.Module:
@@ -58,13 +59,13 @@ def test_windows_error_when_no_window_fits():
         windows(list(range(50)), seqlen=1, max_tokens=None)
 
 
-def test_tokenize_text_puts_one_bos_at_the_start_only():
+def test_text_tensor_puts_one_bos_at_the_start_only():
     tokenizer = word_tokenizer()
     text = " ".join(f"w{i % 96}" for i in range(40))
-    default = tokenize_text(tokenizer, text, bos=None).tolist()
+    default = text_tensor(tokenizer, text, bos=None).tolist()
     assert default[0] == 1 and default.count(1) == 1 and len(default) == 41
-    assert tokenize_text(tokenizer, text, bos=True).tolist() == default
-    assert tokenize_text(tokenizer, text, bos=False).tolist() == default[1:]
+    assert text_tensor(tokenizer, text, bos=True).tolist() == default
+    assert text_tensor(tokenizer, text, bos=False).tolist() == default[1:]
 
 
 def test_load_joined_text_joins_records_in_order(tmp_path):

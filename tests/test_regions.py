@@ -18,13 +18,13 @@ from linguafranca.regions import (
     key_masks,
     matched_random_masks,
     random_mask,
-    read_regions,
     sklr_table,
     write_regions,
     write_sklr,
     zscores,
 )
-from linguafranca.similarity import compute_similarity, normalise_rows, read_norms, write_similarity
+from linguafranca.similarity import compute_similarity, normalise_rows, write_similarity
+from linguafranca.store import read_norms, read_regions
 
 LANGS = ["en", "de", "zh"]
 

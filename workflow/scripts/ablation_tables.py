@@ -1,6 +1,6 @@
 """Table 1: perplexity per condition, % increase over none, diagonal dominance, heatmap (see linguafranca.ablation)."""
 from linguafranca.ablation import gather, write_dominance
-from linguafranca.ablation_plots import plot_increase
+from linguafranca.plots import plot_increase
 from linguafranca.joblog import job_log
 
 with job_log(snakemake.log[0]):

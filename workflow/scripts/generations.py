@@ -14,5 +14,8 @@ with job_log(snakemake.log[0]):
         for prompt in load_prompts(path, lang, settings["prompts"])
     ]
     masks = {condition: condition_mask(snakemake.input.regions, condition) for condition in snakemake.params.conditions}
-    records = generate_samples(model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"])
+    spec = snakemake.config["models"][snakemake.wildcards.model]
+    records = generate_samples(
+        model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"], bos=spec["bos"]
+    )
     write_generations(records, snakemake.output.jsonl, snakemake.output.md)

@@ -4,7 +4,7 @@ The whole-model norms come from similarity.h5, which already has them, so the st
 """
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.regions import compute_regions, write_regions, write_sklr
-from linguafranca.similarity import read_norms
+from linguafranca.store import read_norms
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
