@@ -81,9 +81,9 @@ def _check_threshold(config: dict[str, Any]) -> None:
     bound = math.sqrt(m - 1)
     if threshold >= bound:
         raise LinguaFrancaError(
-            f"config error at regions.threshold: {threshold:g} can never be exceeded with {m} languages: the largest "
-            f"possible z-score (population std) is sqrt(m-1) = sqrt({m - 1}) = {bound:.4f}, so every region would be "
-            f"empty; choose a threshold below {bound:.4f}"
+            f"config error at regions.threshold: {threshold_tag(threshold)} can never be exceeded with {m} languages: "
+            f"the largest possible z-score (population std) is sqrt(m-1) = sqrt({m - 1}) = {bound:.4f}, so every "
+            f"region would be empty; choose a threshold below {bound:.4f}"
         )
 
 

@@ -90,7 +90,8 @@ def test_nan_activations_stop_with_sample_id_and_leave_no_store(tmp_path):
         (lambda: transformers.T5Config(d_model=8, d_ff=16, num_layers=1, num_heads=1, d_kv=8, vocab_size=50),
          r"model_type 't5' \(T5ForConditionalGeneration\)"),
         (lambda: transformers.BertConfig(hidden_size=8, intermediate_size=16, num_hidden_layers=1,
-                                         num_attention_heads=1, vocab_size=50), r"model_type 'bert' \(BertForMaskedLM\)"),
+                                         num_attention_heads=1, vocab_size=50),
+         r"model_type 'bert' \(BertForMaskedLM\)"),
     ],
     ids=["t5", "bert"],
 )

@@ -100,8 +100,8 @@ def prepare_dataset(
 
     ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the
     caller resolves the entry's own ``samples`` against the top-level one) keeps the first N samples of each
-    language, None keeps all; a language with fewer than N is an error. When ``aligned`` (the default) every language must have the same ids in the same
-    order; a non-parallel dataset (for perplexity) sets it false.
+    language, None keeps all; a language with fewer than N is an error. When ``aligned`` (the default) every
+    language must have the same ids in the same order; a non-parallel dataset (for perplexity) sets it false.
     """
     loader = LOADERS.get(spec.get("loader"))
     if loader is None:
