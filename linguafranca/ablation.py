@@ -13,6 +13,7 @@ really a language's own shows up as a dominant diagonal, which :func:`diagonal_d
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ from .tsv import read_tsv, write_tsv
 
 BASELINE = "none"
 RANDOM = "random"
+EMPTY = "empty"
+"""What the tables write for a region with no neurons: its increase is no measurement, not 0.0 or NaN."""
 CONDITION_COLUMNS = ("condition", "lang", "ppl", "nll_sum", "n_predicted", "n_windows")
 
 
@@ -164,14 +167,27 @@ def gather(
     regions = columns[1:]
     size = np.array([int(condition_mask(regions_zarr, region).sum()) for region in regions], dtype=np.int64)
     total = condition_mask(regions_zarr, BASELINE).size
-    table = IncreaseTable(langs, regions, 100.0 * (ppl[:, 1:] / ppl[:, :1] - 1.0), size, 100.0 * size / total)
+    increase = 100.0 * (ppl[:, 1:] / ppl[:, :1] - 1.0)
+    increase[:, size == 0] = np.nan  # an empty region switched nothing off
+    table = IncreaseTable(langs, regions, increase, size, 100.0 * size / total)
     write_increase(out_increase_tsv, table)
     return table
 
 
+def _cell(value: float, empty: bool) -> object:
+    """A table cell: the number, or :data:`EMPTY` where the region has no neurons."""
+    return EMPTY if empty else value
+
+
+def _number(cell: str) -> float:
+    """A table cell read back: :data:`EMPTY` becomes NaN."""
+    return math.nan if cell == EMPTY else float(cell)
+
+
 def write_increase(path: str | os.PathLike, table: IncreaseTable) -> None:
-    """Write an :class:`IncreaseTable` as TSV (the layout :func:`read_increase` reads)."""
-    rows = [[lang, *row.tolist()] for lang, row in zip(table.langs, table.increase)]
+    """Write an :class:`IncreaseTable` as TSV (the layout :func:`read_increase` reads); empty regions read ``empty``."""
+    empty = (table.region_size == 0).tolist()
+    rows = [[lang, *map(_cell, row.tolist(), empty)] for lang, row in zip(table.langs, table.increase)]
     rows.append(["region_size", *table.region_size.tolist()])
     rows.append(["region_percent", *table.region_percent.tolist()])
     columns = ["lang", *table.regions]
@@ -188,7 +204,7 @@ def read_increase(path: str | os.PathLike) -> IncreaseTable:
     return IncreaseTable(
         langs=[row[0] for row in rows[:-2]],
         regions=header[1:],
-        increase=np.array([[float(v) for v in row[1:]] for row in rows[:-2]], dtype=np.float64).reshape(
+        increase=np.array([[_number(v) for v in row[1:]] for row in rows[:-2]], dtype=np.float64).reshape(
             len(rows) - 2, len(header) - 1
         ),
         region_size=np.array([int(v) for v in rows[-2][1:]], dtype=np.int64),
@@ -220,6 +236,8 @@ def write_dominance(path: str | os.PathLike, table: IncreaseTable) -> None:
     for lang, ratio in ratios.items():
         row, column = table.langs.index(lang), table.regions.index(lang)
         others = np.delete(table.increase[:, column], row).mean()
-        rows.append({"lang": lang, "own_increase": float(table.increase[row, column]),
-                     "mean_other_increase": float(others), "ratio": ratio})
+        empty = bool(table.region_size[column] == 0)
+        values = (float(table.increase[row, column]), float(others), ratio)
+        cells = [_cell(value, empty) for value in values]
+        rows.append(dict(zip(["lang", "own_increase", "mean_other_increase", "ratio"], [lang, *cells])))
     write_tsv(path, rows, ["lang", "own_increase", "mean_other_increase", "ratio"])

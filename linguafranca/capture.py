@@ -8,6 +8,7 @@ model runs: no LM head, no logits.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -124,6 +125,13 @@ def capture_store(
     block = block_size(len(samples), n_layers, n_neurons_)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     where = f"model {attrs.get('model')} language {attrs.get('lang')}"
+    n_truncated = sum(len(ids) > settings["max_length"] for ids in full)
+    if n_truncated:
+        logging.warning(
+            "%s: %d of %d samples are longer than max_length = %d tokens and were truncated (store attribute "
+            "n_truncated); raise the model's max_length to keep them whole", where, n_truncated, len(samples),
+            settings["max_length"],
+        )
     with activation_writer(out_path, len(samples), n_layers, n_neurons_, block) as writer:
         for start in range(0, len(samples), block):
             stop = min(start + block, len(samples))
@@ -148,7 +156,7 @@ def capture_store(
                 "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                 "bos": settings.get("bos"),
                 "max_length": settings["max_length"],
-                "n_truncated": sum(len(ids) > settings["max_length"] for ids in full),
+                "n_truncated": n_truncated,
                 "linguafranca_version": __version__,
             }
         )

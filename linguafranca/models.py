@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from .adapters import ADAPTERS
 from .atomic import atomic_path, write_text
 from .errors import LinguaFrancaError
 
@@ -100,10 +101,33 @@ def _download_hub(repo_id: str, revision: str, allow_pickle: bool) -> tuple[Path
     return folder, folder.name
 
 
+def check_architecture(folder: Path, label: str) -> str:
+    """The folder's ``model_type`` from its config.json, which must be a causal LM that the adapter table knows.
+
+    Checked when the model is resolved, so a T5 or BERT folder stops the resolve job with one line, before any
+    capture, instead of transformers' list of some 200 class names. ``label`` names the model in the message.
+    """
+    path = folder / "config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LinguaFrancaError(f"{label}: cannot read {path} ({type(error).__name__}: {error})") from None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    architectures = (config.get("architectures") if isinstance(config, dict) else None) or []
+    if model_type not in ADAPTERS:
+        named = f" ({', '.join(architectures)})" if architectures else ""
+        raise LinguaFrancaError(
+            f"{label}: {path} describes model_type {model_type!r}{named}, which is not a causal language model "
+            f"linguafranca supports; supported model types: {', '.join(sorted(ADAPTERS))}"
+        )
+    return model_type
+
+
 def resolve_model(spec: dict[str, Any], revision: str, out_dir: Path) -> dict[str, Any]:
     """Make the weights of one (model, revision) available locally and describe them in a manifest dict.
 
-    ``spec`` is one validated entry of ``config['models']``; ``out_dir`` is its resources folder.
+    ``spec`` is one validated entry of ``config['models']``; ``out_dir`` is its resources folder. The folder's
+    architecture is checked against the adapter table here, before any job loads it.
     """
     source, name = spec["source"], spec["name"]
     manifest: dict[str, Any] = {"source": source, "name": name, "revision": revision}
@@ -115,9 +139,11 @@ def resolve_model(spec: dict[str, Any], revision: str, out_dir: Path) -> dict[st
         folder = Path(name.format(revision=revision)).expanduser()
         if not (folder / "config.json").is_file():
             raise LinguaFrancaError(f"local model folder {folder} has no config.json (model {name!r}, revision {revision!r})")
+        check_architecture(folder, f"model {name!r} revision {revision!r}")
         manifest.update(path=str(folder.resolve()), weights_sha256=weights_sha256(folder))
     elif source == "hf":
         folder, commit = _download_hub(name, revision, spec.get("allow_pickle", False))
+        check_architecture(folder, f"model {name!r} revision {revision!r}")
         manifest.update(path=str(folder), commit=commit)
     else:
         raise LinguaFrancaError(f"unknown model source {source!r}: use hf, local or pypi_gguf")
@@ -149,6 +175,21 @@ def pick_device(device: str) -> torch.device:
     if device == "cuda" and not torch.cuda.is_available():
         raise LinguaFrancaError("device: cuda was asked for, but torch sees no GPU; use cpu or auto")
     return torch.device(device)
+
+
+def check_context(model: torch.nn.Module, key: str, tokens: int) -> None:
+    """Refuse a token length (config ``key``) beyond the positions the model was built for.
+
+    Models with learned position embeddings (GPT-2, OPT) fail with an ``IndexError`` past
+    ``max_position_embeddings``; rotary models run but were never trained there. Models that declare no limit
+    (BLOOM's ALiBi) pass.
+    """
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(limit, int) and tokens > limit:
+        raise LinguaFrancaError(
+            f"config error at {key}: {tokens} tokens is beyond the model's context, max_position_embeddings = {limit} "
+            f"({getattr(model.config, '_name_or_path', '') or model.config.model_type}); set {key} to {limit} or less"
+        )
 
 
 def load_model(manifest: dict[str, Any], spec: dict[str, Any]):

@@ -146,7 +146,8 @@ def _log_ratio(table: "IncreaseTable") -> np.ndarray:
 
 def _colour_scale(values: np.ndarray) -> dict:
     """Diverging colours centred on no change (log ratio 0): red for a perplexity rise, blue for a fall."""
-    low, high = min(float(values.min()), -1e-3), max(float(values.max()), 1e-3)
+    finite = values[np.isfinite(values)]  # an empty region's column is NaN
+    low, high = min(float(finite.min(initial=0.0)), -1e-3), max(float(finite.max(initial=0.0)), 1e-3)
     return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)}
 
 
@@ -174,8 +175,10 @@ def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> No
     image = axes.imshow(values, aspect="auto", **scale)
     for row in range(n_langs):
         for column in range(n_regions):
-            dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35
-            axes.text(column, row, f"{table.increase[row, column]:,.0f}", ha="center", va="center", fontsize=8,
+            increase = table.increase[row, column]
+            dark = np.isfinite(increase) and abs(scale["norm"](values[row, column]) - 0.5) > 0.35
+            label = f"{increase:,.0f}" if np.isfinite(increase) else "empty"
+            axes.text(column, row, label, ha="center", va="center", fontsize=8,
                       color="white" if dark else "black")
     axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)])
     axes.set_yticks(range(n_langs), table.langs)

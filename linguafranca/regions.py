@@ -23,6 +23,7 @@ n_neurons]`` results.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Mapping
@@ -320,3 +321,18 @@ def sklr_table(result: RegionsResult) -> list[dict[str, Any]]:
 def write_sklr(result: RegionsResult, tsv_path: str | os.PathLike) -> None:
     """Write :func:`sklr_table` as TSV, atomically."""
     write_tsv(tsv_path, sklr_table(result), ["layer", *result.langs, "all"])
+
+
+def warn_empty_regions(result: RegionsResult) -> list[str]:
+    """Log a warning naming every language whose key region is empty, and return those languages.
+
+    An empty region deactivates nothing, so its perplexity column would read as "no effect"; the ablation tables
+    write ``empty`` there instead.
+    """
+    empty = [lang for lang, mask in zip(result.langs, result.mask) if not mask.any()]
+    if empty:
+        logging.warning(
+            "no neuron has a z-score above threshold %s for %s: %s empty; the ablation tables show 'empty' there",
+            result.threshold, ", ".join(empty), "its region is" if len(empty) == 1 else "their regions are",
+        )
+    return empty

@@ -20,6 +20,7 @@ from linguafranca.ablation import (
     gather,
     read_increase,
     write_condition,
+    write_dominance,
 )
 from linguafranca.hooks import deactivate
 from linguafranca.plots import plot_increase
@@ -189,6 +190,27 @@ def test_gather_writes_both_tables(tmp_path):
     np.testing.assert_array_equal(again.increase, table.increase)
     np.testing.assert_array_equal(again.region_size, table.region_size)
     np.testing.assert_array_equal(again.region_percent, table.region_percent)
+
+
+def test_an_empty_region_reads_empty_in_both_tables(tmp_path):
+    regions = tmp_path / "regions.zarr"
+    mask, random_mask = write_regions(regions)
+    zarr.open_group(str(regions), mode="r+")["mask"][1] = False  # zh's region is empty
+    table = gather(condition_files(tmp_path), regions, tmp_path / "ppl.tsv", tmp_path / "increase.tsv")
+    assert table.region_size.tolist() == [random_mask.sum(), mask[0].sum(), 0]
+    lines = [line.split("\t") for line in (tmp_path / "increase.tsv").read_text().splitlines()]
+    assert [row[3] for row in lines[1:4]] == ["empty"] * 3  # no 0.0 or NaN in zh's column
+    assert [float(v) for v in lines[1][1:3]] == pytest.approx([10.0, 300.0]) and lines[4][3] == "0"
+    assert float(lines[5][3]) == 0.0
+    again = read_increase(tmp_path / "increase.tsv")
+    assert np.isnan(again.increase[:, 2]).all() and again.increase[0, 1] == 300.0
+    write_dominance(tmp_path / "dominance.tsv", table)
+    header, en, zh = [line.split("\t") for line in (tmp_path / "dominance.tsv").read_text().splitlines()]
+    assert header == ["lang", "own_increase", "mean_other_increase", "ratio"]
+    assert en[0] == "en" and [float(v) for v in en[1:]] == pytest.approx([300.0, 17.5, 300.0 / 17.5], rel=1e-12)
+    assert zh == ["zh", "empty", "empty", "empty"]
+    plot_increase(table, tmp_path / "h.png", tmp_path / "h.pdf")  # a NaN column does not break the colour scale
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_gather_rejects_inconsistent_inputs(tmp_path):

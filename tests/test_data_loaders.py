@@ -264,7 +264,7 @@ def test_prepare_rejects(monkeypatch, tmp_path, by_lang, aligned, message):
 
 def test_prepare_allows_different_ids_when_not_aligned(monkeypatch, tmp_path):
     spec = _fake(monkeypatch, {"en": [Sample("a", "x"), Sample("b", "y")], "hi": [Sample("c", "z")]})
-    prepare_dataset("xlsum", {**spec, "aligned": False}, ["en", "hi"], 500, tmp_path)
+    prepare_dataset("xlsum", {**spec, "aligned": False}, ["en", "hi"], 1, tmp_path)
     assert read_jsonl(tmp_path / "hi.jsonl") == [("c", "z")]
 
 
@@ -284,3 +284,57 @@ def test_read_jsonl_names_the_bad_line(tmp_path):
     path = _write(tmp_path / "en.jsonl", '{"id": "1", "text": "a"}\n{"id": 2, "text": "b"}\n')
     with pytest.raises(LinguaFrancaError, match=r"en.jsonl:2: expected an object"):
         read_jsonl(path)
+
+
+# --- the sample selection never changes silently ---------------------------------------------------------------
+
+
+def test_a_repeated_id_beyond_the_first_samples_is_refused(tmp_path):
+    """en repeats s2 on its sixth line; the table loader used to order s2 last, so the first 4 were s1, s3, s4, s5."""
+    rows = [{"id": f"s{i}", "text": f"t{i}"} for i in range(1, 6)]
+    en = _jsonl(tmp_path / "en.jsonl", [*rows, {"id": "s2", "text": "again"}])
+    fr = _jsonl(tmp_path / "fr.jsonl", rows)
+    spec = {"loader": "table", "options": {"files": {"en": str(en), "fr": str(fr)}}}
+    with pytest.raises(LinguaFrancaError, match=r"'d': language 'en' repeats id 's2' \(1 in all\); ids must be unique "
+                                                r"in the whole file"):
+        prepare_dataset("d", spec, ["en", "fr"], 4, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_more_samples_than_the_data_has_is_refused(tmp_path):
+    rows = [{"id": str(i), "text": f"t{i}"} for i in range(8)]
+    spec = {"loader": "table", "options": {"files": {lang: str(_jsonl(tmp_path / f"{lang}.jsonl", rows))
+                                                      for lang in ("en", "fr")}}}
+    with pytest.raises(LinguaFrancaError, match=r"'d': samples is 50, but language 'en' has only 8; set samples to 8 "
+                                                r"or fewer \(or 'all'\)"):
+        prepare_dataset("d", spec, ["en", "fr"], 50, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    prepare_dataset("d", spec, ["en", "fr"], 8, tmp_path / "out")
+    assert len(read_jsonl(tmp_path / "out" / "fr.jsonl")) == 8
+
+
+# --- files that are not UTF-8 -----------------------------------------------------------------------------------
+
+LATIN1 = "id\ttext\n1\tcafé\n".encode("latin-1")  # é is byte 0xe9 at offset 13, on line 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "read", "message"),
+    [
+        ("en.tsv", LATIN1, lambda p: load_table({"files": {"en": str(p)}}, ["en"]),
+         r"loader 'table': .*en.tsv:2: not UTF-8 text \(invalid continuation byte: byte 0xe9 at byte offset 13\)"),
+        ("en.jsonl", b'{"id": "1", "text": "ok"}\n{"id": "2", "text": "\xff"}\n',
+         lambda p: load_table({"files": {"en": str(p)}}, ["en"]),
+         r"loader 'table': .*en.jsonl:2: not UTF-8 text \(invalid start byte: byte 0xff at byte offset 47\)"),
+        ("en.jsonl", b'\xef\xbb\xbf{"id": "1", "text": "\xc3"}\n', read_jsonl,
+         r"^[^ ]*en.jsonl:1: not UTF-8 text \(invalid continuation byte: byte 0xc3 at byte offset 24\)"),
+        ("en.txt", "One.\nTwo.\nThr\xe9e.\n".encode("latin-1"),
+         lambda p: load_textfiles({"root": str(p.parent), "files": {"en": p.name}}, ["en"]),
+         r"loader 'textfiles': .*en.txt:3: not UTF-8 text \(invalid continuation byte: byte 0xe9 at byte offset 13\)"),
+    ],
+)
+def test_a_file_that_is_not_utf8_is_named_with_the_byte(tmp_path, name, content, read, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LinguaFrancaError, match=message):
+        read(path)

@@ -1,14 +1,17 @@
 """Model resolution and loading: local folders, the hub (offline, from a cache), and the GGUF shipped on PyPI."""
 
+import logging
+
 import numpy as np
 import pytest
 import torch
+import transformers
 from tiny import save_tiny
 
 from linguafranca.capture import capture_store
 from linguafranca.data import Sample
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.models import load_model, provenance, resolve_model, sha256_file
+from linguafranca.models import check_context, load_model, provenance, resolve_model, sha256_file
 from linguafranca.store import open_activations
 
 CPU = {"dtype": "float32", "device": "cpu"}
@@ -81,14 +84,68 @@ def test_nan_activations_stop_with_sample_id_and_leave_no_store(tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".en.zarr.tmp-*"))
 
 
-def test_truncation_is_counted_and_applied(tmp_path):
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        (lambda: transformers.T5Config(d_model=8, d_ff=16, num_layers=1, num_heads=1, d_kv=8, vocab_size=50),
+         r"model_type 't5' \(T5ForConditionalGeneration\)"),
+        (lambda: transformers.BertConfig(hidden_size=8, intermediate_size=16, num_hidden_layers=1,
+                                         num_attention_heads=1, vocab_size=50),
+         r"model_type 'bert' \(BertForMaskedLM\)"),
+    ],
+    ids=["t5", "bert"],
+)
+def test_a_folder_that_is_no_supported_causal_lm_stops_at_resolve(tmp_path, config, named):
+    folder = tmp_path / "ckpt"
+    config = config()
+    config.architectures = [{"t5": "T5ForConditionalGeneration", "bert": "BertForMaskedLM"}[config.model_type]]
+    config.save_pretrained(folder)  # config.json only: the check comes before any weights are read
+    message = (rf"model '.*ckpt' revision 'main': .*ckpt/config.json describes {named}, which is not a causal "
+               r"language model linguafranca supports; supported model types: bloom, gemma, .*, qwen2$")
+    with pytest.raises(LinguaFrancaError, match=message):
+        resolve_model({"source": "local", "name": str(folder)}, "main", tmp_path / "r")
+
+
+def test_a_hub_model_that_is_no_causal_lm_stops_after_download(tmp_path, monkeypatch):
+    import huggingface_hub.constants as constants
+
+    source = tmp_path / "src"
+    transformers.BertConfig(hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attention_heads=1,
+                            vocab_size=50).save_pretrained(source)
+    (source / "model.safetensors").write_bytes(b"not read")
+    _fake_hub_cache(tmp_path / "cache", "org/bert", "e" * 40, source, ["config.json", "model.safetensors"])
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(LinguaFrancaError, match=r"model 'org/bert' revision 'main': .*model_type 'bert'"):
+        resolve_model({"source": "hf", "name": "org/bert"}, "main", tmp_path / "r")
+
+
+def test_lengths_beyond_the_model_context_are_refused():
+    from tiny import tiny_model
+
+    gpt2 = tiny_model("gpt2")  # learned positions, n_positions = 64: token 65 is an IndexError in the embedding
+    check_context(gpt2, "ablation.seqlen", 64)
+    with pytest.raises(LinguaFrancaError, match=r"config error at models\.tiny\.max_length: 65 tokens is beyond the "
+                                                r"model's context, max_position_embeddings = 64 .*set models\.tiny\."
+                                                r"max_length to 64 or less"):
+        check_context(gpt2, "models.tiny.max_length", 65)
+    with pytest.raises(IndexError):  # what the check saves the user from
+        gpt2(torch.zeros((1, 65), dtype=torch.long))
+    check_context(tiny_model("bloom"), "ablation.seqlen", 10**6)  # ALiBi declares no limit
+
+
+def test_truncation_is_counted_applied_and_logged(tmp_path, caplog):
     folder = save_tiny("llama", tmp_path / "m")
     model, tokenizer = load_model({"path": str(folder)}, CPU)
     samples = [Sample("long", "In the beginning God created the heaven and the earth."), Sample("short", "Au")]
     short_len = len(tokenizer("Au")["input_ids"])
     assert short_len <= 3 < len(tokenizer(samples[0].text)["input_ids"])
-    capture_store(model, tokenizer, samples, tmp_path / "en.zarr", {"batch_size": 2, "max_length": 3},
-                  {"model": "tiny", "lang": "en"}, progress=False)
+    with caplog.at_level(logging.WARNING):
+        capture_store(model, tokenizer, samples, tmp_path / "en.zarr", {"batch_size": 2, "max_length": 3},
+                      {"model": "tiny", "lang": "en"}, progress=False)
+    assert [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING] == [
+        "model tiny language en: 1 of 2 samples are longer than max_length = 3 tokens and were truncated (store "
+        "attribute n_truncated); raise the model's max_length to keep them whole"]
     store = open_activations(tmp_path / "en.zarr")
     assert store.attrs["n_truncated"] == 1 and store["n_tokens"][:].tolist() == [3, short_len]
 

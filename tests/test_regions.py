@@ -19,6 +19,7 @@ from linguafranca.regions import (
     matched_random_masks,
     random_mask,
     sklr_table,
+    warn_empty_regions,
     write_regions,
     write_sklr,
     zscores,
@@ -244,3 +245,15 @@ def test_zero_vector_is_refused(tmp_path):
     means[0, 2] = 0
     with pytest.raises(LinguaFrancaError, match=r"language 'en', sample id 's2' has a zero"):
         compute_regions(write_stores(tmp_path, means, ["en", "de"]))
+
+
+def test_empty_regions_are_named_in_a_warning(small, caplog):
+    stores, _ = small
+    result = compute_regions(stores, threshold=1.0)
+    assert warn_empty_regions(result) == [] and not caplog.records
+    result.mask[[0, 2]] = False  # en and zh: nothing above the threshold
+    with caplog.at_level("WARNING"):
+        assert warn_empty_regions(result) == ["en", "zh"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "no neuron has a z-score above threshold 1.0 for en, zh: their regions are empty; the ablation tables show "
+        "'empty' there"]

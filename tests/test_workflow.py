@@ -132,17 +132,23 @@ def test_ablation_tables_have_the_right_labels(finished_run):
         (lang, c) for lang in ("en", "zh") for c in ("none", "random", *LANGS)}
 
 
+def with_threshold(config: Path, threshold: float) -> Path:
+    """A copy of the run's config with another regions threshold."""
+    changed = yaml.safe_load(config.read_text())
+    changed["regions"]["threshold"] = threshold
+    other = config.with_name(f"threshold_{threshold}.yaml")
+    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    return other
+
+
 def test_threshold_change_reruns_regions_but_never_capture(finished_run):
     workdir, config = finished_run
-    changed = yaml.safe_load(config.read_text())
-    changed["regions"]["threshold"] = 1.5
-    other = workdir / "threshold.yaml"
-    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    other = with_threshold(config, 0.69559666)
     dry = snakemake(workdir, "--configfile", str(other), "-n", "all")
     assert dry.returncode == 0, dry.stderr
     jobs = dry.stdout
     assert "rule regions:" in jobs or "regions " in jobs
-    assert "z1.5.zarr" in jobs and "ablation_condition" in jobs
+    assert "z0.69559666.zarr" in jobs and "ablation_condition" in jobs
     for stage in ("capture", "prepare_dataset", "resolve_model", "similarity"):
         assert f"rule {stage}:" not in jobs and f"\n{stage} " not in jobs, jobs
 
@@ -157,3 +163,45 @@ def test_nothing_left_to_do_after_a_run(finished_run):
 def test_no_temporary_outputs_survive(finished_run):
     workdir, _ = finished_run
     assert not [p for p in (workdir / "results").rglob(".*.tmp-*")]
+
+
+@pytest.mark.parametrize(("threshold", "tag"), [(0.69559666, "0.69559666"), (-1, "-1"), (1e-05, "1e-05")])
+def test_threshold_reaches_the_regions_store_exactly(finished_run, threshold, tag):
+    """The path tag is lossless: no rounding to %g, and negative or exponent forms are no MissingInputException."""
+    workdir, config = finished_run
+    target = f"results/tiny/main/toy/regions/z{tag}.zarr"
+    run = snakemake(workdir, "--configfile", str(with_threshold(config, threshold)), "--cores", "1", target)
+    assert run.returncode == 0, run.stderr[-3000:]
+    regions = zarr.open_group(str(workdir / target), mode="r")
+    assert regions.attrs["threshold"] == threshold
+    np.testing.assert_array_equal(regions["mask"][:], regions["zscore"][:] > np.float32(threshold))
+
+
+def test_empty_region_is_a_warning_in_the_log_and_on_stderr(finished_run):
+    """Just below the bound sqrt(2) of three languages, regions are (all but surely) empty: say so."""
+    workdir, config = finished_run
+    target = "results/tiny/main/toy/regions/z1.4142.zarr"
+    run = snakemake(workdir, "--configfile", str(with_threshold(config, 1.4142)), "--cores", "1", target)
+    assert run.returncode == 0, run.stderr[-3000:]
+    mask = zarr.open_group(str(workdir / target), mode="r")["mask"][:]
+    empty = [lang for lang, region in zip(LANGS, mask) if not region.any()]
+    assert empty
+    message = f"no neuron has a z-score above threshold 1.4142 for {', '.join(empty)}"
+    assert f"linguafranca: warning: {message}" in run.stderr
+    assert message in (workdir / "results/logs/tiny/main/regions/toy_z1.4142.log").read_text()
+
+
+def test_a_model_that_is_no_causal_lm_stops_at_resolve_model(tmp_path):
+    import transformers
+
+    config = transformers.T5Config(d_model=8, d_ff=16, num_layers=1, num_heads=1, d_kv=8, vocab_size=50)
+    config.architectures = ["T5ForConditionalGeneration"]
+    config.save_pretrained(tmp_path / "t5")
+    run = snakemake(tmp_path, "--configfile", str(write_config(tmp_path, tmp_path / "t5")), "--cores", "1", "all")
+    assert run.returncode != 0
+    message = (f"model '{tmp_path / 't5'}' revision 'main': {tmp_path / 't5' / 'config.json'} describes model_type "
+               "'t5' (T5ForConditionalGeneration), which is not a causal language model linguafranca supports")
+    assert message in run.stderr
+    assert message in (tmp_path / "results/logs/tiny/main/resolve_model.log").read_text()
+    assert not (tmp_path / "resources/models").exists() or not list((tmp_path / "resources/models").rglob("*.json"))
+    assert not (tmp_path / "results/tiny").exists()  # no capture ran

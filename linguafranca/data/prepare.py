@@ -32,15 +32,34 @@ def _some(ids: list[str], shown: int = 5) -> str:
 
 
 def check_samples(dataset: str, lang: str, samples: list[Sample]) -> None:
-    """A language must have samples, no empty text and no id twice (ids are what aligns the languages)."""
+    """A language must have samples and no empty text."""
     if not samples:
         raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} has no samples")
     empty = [sample.id for sample in samples if not sample.text.strip()]
     if empty:
         raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} has empty text for id {_some(empty)}")
-    repeated = [sample_id for sample_id, count in Counter(sample.id for sample in samples).items() if count > 1]
+
+
+def check_unique(dataset: str, lang: str, loaded: list[Sample]) -> None:
+    """No id twice in everything the loader returned, not only in the first ``samples``.
+
+    Ids are what aligns the languages. A repeat anywhere in the file, even beyond the first ``samples``, can move
+    another sample out of the selection (the table loader orders rows by id), so the whole file is checked.
+    """
+    repeated = [sample_id for sample_id, count in Counter(sample.id for sample in loaded).items() if count > 1]
     if repeated:
-        raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} repeats id {_some(repeated)}")
+        raise LinguaFrancaError(
+            f"dataset {dataset!r}: language {lang!r} repeats id {_some(repeated)}; ids must be unique in the whole file"
+        )
+
+
+def check_count(dataset: str, lang: str, loaded: list[Sample], samples: int | None) -> None:
+    """Asking for more samples than a language has is refused rather than silently taking fewer."""
+    if samples is not None and len(loaded) < samples:
+        raise LinguaFrancaError(
+            f"dataset {dataset!r}: samples is {samples}, but language {lang!r} has only {len(loaded)}; "
+            f"set samples to {len(loaded)} or fewer (or 'all') in datasets.{dataset}.samples or the top-level samples"
+        )
 
 
 def check_alignment(dataset: str, kept: dict[str, list[Sample]], loaded: dict[str, list[Sample]]) -> None:
@@ -81,8 +100,8 @@ def prepare_dataset(
 
     ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the
     caller resolves the entry's own ``samples`` against the top-level one) keeps the first N samples of each
-    language, None keeps all. When ``aligned`` (the default) every language must have the same ids in the same
-    order; a non-parallel dataset (for perplexity) sets it false.
+    language, None keeps all; a language with fewer than N is an error. When ``aligned`` (the default) every
+    language must have the same ids in the same order; a non-parallel dataset (for perplexity) sets it false.
     """
     loader = LOADERS.get(spec.get("loader"))
     if loader is None:
@@ -97,7 +116,10 @@ def prepare_dataset(
     kept = {lang: loaded.get(lang, [])[:samples] for lang in languages}
     for lang, rows in kept.items():
         check_samples(name, lang, rows)
+        check_unique(name, lang, loaded.get(lang, []))
     if spec.get("aligned", True):
         check_alignment(name, kept, loaded)
+    for lang in languages:
+        check_count(name, lang, loaded.get(lang, []), samples)
     for lang, rows in kept.items():
         write_jsonl(Path(out_dir) / f"{lang}.jsonl", rows)

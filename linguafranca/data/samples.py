@@ -7,6 +7,7 @@ stages (capture, perplexity) read plain files and never depend on where the text
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterable
@@ -31,6 +32,24 @@ def write_jsonl(path: str | os.PathLike, samples: Iterable[Sample]) -> None:
             handle.write(json.dumps({"id": sample.id, "text": sample.text}, ensure_ascii=False) + "\n")
 
 
+def read_utf8(path: str | os.PathLike, who: str = "") -> str:
+    """The whole file as text; a leading byte-order mark is dropped.
+
+    A file that is not UTF-8 stops with its path, line and exact byte offset (``who`` prefixes the message, e.g.
+    ``"loader 'table': "``), instead of a ``UnicodeDecodeError`` that names no file. Decoding the bytes at once,
+    rather than through a text stream, makes the offset count from the start of the file.
+    """
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise LinguaFrancaError(
+            f"{who}{path}:{line}: not UTF-8 text ({error.reason}: byte 0x{data[error.start]:02x} at byte offset "
+            f"{error.start}); save the file as UTF-8"
+        ) from None
+
+
 def read_jsonl(path: str | os.PathLike) -> list[Sample]:
     """Read a file written by :func:`write_jsonl` (or by hand): every line an object with string ``id`` and ``text``.
 
@@ -38,7 +57,7 @@ def read_jsonl(path: str | os.PathLike) -> list[Sample]:
     """
     path = Path(path)
     samples = []
-    with path.open(encoding="utf-8", newline="\n") as handle:
+    with io.StringIO(read_utf8(path), newline="\n") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

@@ -7,13 +7,14 @@ order is the order of the samples.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import LinguaFrancaError
 from .options import check_options, get_option, per_language
-from .samples import Sample
+from .samples import Sample, read_utf8
 
 OPTIONS = ("files", "format", "id_field", "text_field")
 FORMATS = {".jsonl": "jsonl", ".tsv": "tsv"}
@@ -22,7 +23,7 @@ FORMATS = {".jsonl": "jsonl", ".tsv": "tsv"}
 def _records(path: Path, file_format: str) -> list[tuple[int, dict[str, Any]]]:
     """(line number, row) for every non-blank row; a TSV's first line names the columns."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with io.StringIO(read_utf8(path, "loader 'table': "), newline="") as handle:
             if file_format == "tsv":
                 reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
                 rows = [(reader.line_num, row) for row in reader]

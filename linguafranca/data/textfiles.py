@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import LinguaFrancaError
 from .options import check_options, get_option, per_language
-from .samples import Sample
+from .samples import Sample, read_utf8
 
 NTREX_FILES = {
     "en": "newstest2019-src.eng.txt",
@@ -35,13 +35,9 @@ def read_lines(path: Path) -> list[str]:
     ``str.splitlines`` would break and so shift every later line out of alignment.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_utf8(path, "loader 'textfiles': ")
     except FileNotFoundError:
         raise LinguaFrancaError(f"loader 'textfiles': no file {path}") from None
-    except UnicodeDecodeError as error:
-        raise LinguaFrancaError(
-            f"loader 'textfiles': {path} is not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()

@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from linguafranca.config import (
+    THRESHOLD_TAG,
     analysis_datasets,
     regions_dataset,
     threshold_tag,
@@ -48,7 +49,7 @@ wildcard_constraints:
     revision="[A-Za-z0-9][A-Za-z0-9._-]*",
     dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
     lang="[a-z]{2,3}",
-    threshold="[0-9]+(\.[0-9]+)?",
+    threshold=THRESHOLD_TAG,
     condition="[a-z]+",
     ext="png|pdf|jsonl|md",
 

@@ -1,7 +1,7 @@
 """Perplexity of every language with one condition's neurons switched off (see linguafranca.ablation)."""
 from linguafranca.ablation import condition_mask, evaluate_condition, write_condition
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import load_model, read_manifest
+from linguafranca.models import check_context, load_model, read_manifest
 from linguafranca.perplexity import load_joined_text
 
 with job_log(snakemake.log[0]):
@@ -9,6 +9,7 @@ with job_log(snakemake.log[0]):
     wildcards, params = snakemake.wildcards, snakemake.params
     spec = snakemake.config["models"][wildcards.model]
     model, tokenizer = load_model(read_manifest(snakemake.input.manifest), spec)
+    check_context(model, "ablation.seqlen", params.settings["seqlen"])
     texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.langs, snakemake.input.texts)}
     results = evaluate_condition(
         model,

@@ -2,7 +2,7 @@
 from linguafranca.capture import capture_store
 from linguafranca.data import read_jsonl
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import load_model, provenance, read_manifest
+from linguafranca.models import check_context, load_model, provenance, read_manifest
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
@@ -10,6 +10,7 @@ with job_log(snakemake.log[0]):
     spec = snakemake.config["models"][wildcards.model]
     manifest = read_manifest(snakemake.input.manifest)
     model, tokenizer = load_model(manifest, spec)
+    check_context(model, f"models.{wildcards.model}.max_length", snakemake.params.settings["max_length"])
     capture_store(
         model,
         tokenizer,

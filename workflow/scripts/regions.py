@@ -3,7 +3,7 @@
 The whole-model norms come from similarity.h5, which already has them, so the stores are read once here.
 """
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.regions import compute_regions, write_regions, write_sklr
+from linguafranca.regions import compute_regions, warn_empty_regions, write_regions, write_sklr
 from linguafranca.store import read_norms
 
 with job_log(snakemake.log[0]):
@@ -16,5 +16,6 @@ with job_log(snakemake.log[0]):
         per_language_random=snakemake.params.per_language_random,
         norms=read_norms(snakemake.input.similarity, snakemake.params.langs),
     )
+    warn_empty_regions(result)
     write_regions(result, snakemake.output.regions)
     write_sklr(result, snakemake.output.sklr)
