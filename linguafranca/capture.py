@@ -1,8 +1,13 @@
 """Capture: the mean MLP neuron activation of every sample, layer by layer, in length-sorted padded batches.
 
 A forward pre-hook on each layer's down projection sees the neuron vector ``[batch, seq, n_neurons]`` and reduces
-it at once to a masked sum over real tokens, so no token-level activations outlive their layer. Only the base
-model runs: no LM head, no logits.
+it at once to a masked sum over the averaged tokens, so no token-level activations outlive their layer. Only the
+base model runs: no LM head, no logits.
+
+What a mean averages is the model's ``mean_over`` setting (:data:`MEAN_OVER`). The model always sees the tokens the
+BOS policy of :mod:`linguafranca.tokens` gives it; with ``text_tokens`` (the default) the special tokens that were
+added to the text (BOS, EOS) are left out of the mean. At position 0 a model sees nothing but BOS, so that vector is
+the same for every sample in every language and would only pull all means towards each other.
 """
 
 from __future__ import annotations
@@ -23,10 +28,14 @@ from .adapters import adapter_for, down_projections, n_neurons
 from .errors import LinguaFrancaError
 from .hooks import NeuronSums
 from .store import activation_writer, block_size
-from .tokens import encode_ids
+from .tokens import Encoded, encode
 
 if TYPE_CHECKING:
     from .data import Sample
+
+
+#: Values of a model's ``mean_over`` setting: which of the tokens fed to the model enter a sample's mean.
+MEAN_OVER = ("text_tokens", "all_tokens")
 
 
 @dataclass
@@ -36,22 +45,30 @@ class Batch:
     indices: list[int]
     input_ids: torch.Tensor  # [b, t]
     attention_mask: torch.Tensor  # [b, t], 1 for real tokens
+    special: torch.Tensor  # [b, t] bool, True for special tokens added to the text (see linguafranca.tokens)
+
+    def averaged(self, mean_over: str) -> torch.Tensor:
+        """Bool ``[b, t]``: the positions that enter the mean under ``mean_over``."""
+        real = self.attention_mask.bool()
+        return real & ~self.special if mean_over == "text_tokens" else real
 
 
-def batches(token_ids: Sequence[list[int]], batch_size: int, pad_id: int, padding_side: str) -> Iterator[Batch]:
+def batches(encoded: Sequence[Encoded], batch_size: int, pad_id: int, padding_side: str) -> Iterator[Batch]:
     """Group samples of similar length (longest first) so little compute goes to padding."""
-    order = sorted(range(len(token_ids)), key=lambda i: -len(token_ids[i]))
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].ids))
     for start in range(0, len(order), batch_size):
         indices = order[start : start + batch_size]
-        width = max(len(token_ids[i]) for i in indices)
+        width = max(len(encoded[i].ids) for i in indices)
         ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(indices), width), dtype=torch.long)
+        special = torch.zeros((len(indices), width), dtype=torch.bool)
         for row, i in enumerate(indices):
-            n = len(token_ids[i])
+            n = len(encoded[i].ids)
             span = slice(width - n, width) if padding_side == "left" else slice(0, n)
-            ids[row, span] = torch.tensor(token_ids[i])
+            ids[row, span] = torch.tensor(encoded[i].ids)
             mask[row, span] = 1
-        yield Batch(indices, ids, mask)
+            special[row, span] = torch.tensor(encoded[i].special)
+        yield Batch(indices, ids, mask, special)
 
 
 def forward_inputs(batch: Batch, device: torch.device, positions: bool) -> dict:
@@ -66,32 +83,52 @@ def forward_inputs(batch: Batch, device: torch.device, positions: bool) -> dict:
     return kwargs
 
 
+def _check_mean_over(mean_over: str) -> None:
+    """Stop on a ``mean_over`` that is not one of :data:`MEAN_OVER` (the schema catches it in a config)."""
+    if mean_over not in MEAN_OVER:
+        raise LinguaFrancaError(f"mean_over is {mean_over!r}; allowed values: {', '.join(MEAN_OVER)}")
+
+
 def capture_means(
     model: torch.nn.Module,
-    token_ids: Sequence[list[int]],
+    encoded: Sequence[Encoded],
     batch_size: int,
     pad_id: int,
     padding_side: str = "right",
+    mean_over: str = "text_tokens",
     progress: bool = True,
 ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
     """Yield ``(indices, mean [b, n_layers, n_neurons] float64, n_tokens [b])`` batch by batch.
 
-    ``indices`` are positions in ``token_ids``; batches come longest first, not in sample order.
+    ``indices`` are positions in ``encoded``; batches come longest first, not in sample order. ``n_tokens``
+    counts the tokens averaged (``mean_over``), not the tokens fed to the model.
     """
+    _check_mean_over(mean_over)
     sums = NeuronSums(down_projections(model))
     base = model.base_model
     device = next(model.parameters()).device
     positions = "position_ids" in inspect.signature(base.forward).parameters
-    bar = tqdm(total=sum(map(len, token_ids)), unit="tok", disable=not progress, desc="capture")
+    bar = tqdm(total=sum(len(item.ids) for item in encoded), unit="tok", disable=not progress, desc="capture")
     with torch.inference_mode(), sums.installed():
-        for batch in batches(token_ids, batch_size, pad_id, padding_side):
-            sums.weights = batch.attention_mask.to(device).unsqueeze(1)
+        for batch in batches(encoded, batch_size, pad_id, padding_side):
+            averaged = batch.averaged(mean_over)
+            sums.keep = averaged.to(device)
             base(**forward_inputs(batch, device, positions))
-            n_tokens = batch.attention_mask.sum(-1)
-            mean = torch.stack(sums.sums, dim=1) / n_tokens.to(device, torch.float64)[:, None, None]
-            bar.update(int(n_tokens.sum()))
+            n_tokens = averaged.sum(-1)
+            mean = torch.stack(sums.sums, dim=1).double() / n_tokens.to(device, torch.float64)[:, None, None]
+            bar.update(int(batch.attention_mask.sum()))
             yield batch.indices, mean.cpu().numpy(), n_tokens.numpy()
     bar.close()
+
+
+def _check_tokens(encoded: Sequence[Encoded], sample_ids: Sequence[str], mean_over: str, where: str) -> None:
+    """Every sample needs a text token to average: an empty text would be the mean of nothing (or of BOS alone)."""
+    empty = [sample_ids[i] for i, item in enumerate(encoded) if all(item.special)]
+    if empty:
+        raise LinguaFrancaError(
+            f"{where}: sample id(s) {', '.join(empty[:5])} yield no text token (only special tokens or nothing), so "
+            f"there is nothing to average (mean_over: {mean_over}); remove or fix these samples"
+        )
 
 
 def _check_finite(mean: np.ndarray, sample_ids: Sequence[str], where: str) -> None:
@@ -114,18 +151,22 @@ def capture_store(
 ) -> None:
     """Capture one language's samples into an activation store at ``out_path`` (atomic; see :mod:`store`).
 
-    ``settings`` holds ``batch_size``, ``max_length`` and ``bos`` from the model's config entry; ``attrs`` the
-    provenance (model, revision, dataset, lang, weights) to record in the store.
+    ``settings`` holds ``batch_size``, ``max_length``, ``bos`` and ``mean_over`` (default ``text_tokens``) from
+    the model's config entry; ``attrs`` the provenance (model, revision, dataset, lang, weights) to record in the
+    store.
     """
     sample_ids = [s.id for s in samples]
-    full = encode_ids(tokenizer, [s.text for s in samples], settings.get("bos"))
-    token_ids = [ids[: settings["max_length"]] for ids in full]
+    mean_over = settings.get("mean_over", "text_tokens")
+    _check_mean_over(mean_over)
+    full = encode(tokenizer, [s.text for s in samples], settings.get("bos"))
+    encoded = [item.truncated(settings["max_length"]) for item in full]
+    where = f"model {attrs.get('model')} language {attrs.get('lang')}"
+    _check_tokens(encoded, sample_ids, mean_over, where)
     modules = down_projections(model)
     n_layers, n_neurons_ = len(modules), n_neurons(model)
     block = block_size(len(samples), n_layers, n_neurons_)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    where = f"model {attrs.get('model')} language {attrs.get('lang')}"
-    n_truncated = sum(len(ids) > settings["max_length"] for ids in full)
+    n_truncated = sum(len(item.ids) > settings["max_length"] for item in full)
     if n_truncated:
         logging.warning(
             "%s: %d of %d samples are longer than max_length = %d tokens and were truncated (store attribute "
@@ -138,7 +179,7 @@ def capture_store(
             mean = np.empty((stop - start, n_layers, n_neurons_), dtype=np.float64)
             counts = np.empty(stop - start, dtype=np.int32)
             for indices, batch_mean, batch_counts in capture_means(
-                model, token_ids[start:stop], settings["batch_size"], pad_id, tokenizer.padding_side, progress
+                model, encoded[start:stop], settings["batch_size"], pad_id, tokenizer.padding_side, mean_over, progress
             ):
                 mean[indices], counts[indices] = batch_mean, batch_counts
             _check_finite(mean, sample_ids[start:stop], where)
@@ -155,6 +196,7 @@ def capture_store(
                 "model_type": model.config.model_type,
                 "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                 "bos": settings.get("bos"),
+                "mean_over": mean_over,
                 "max_length": settings["max_length"],
                 "n_truncated": n_truncated,
                 "linguafranca_version": __version__,

@@ -18,19 +18,28 @@ from .errors import LinguaFrancaError
 
 
 class NeuronSums:
-    """Forward pre-hooks that sum each layer's neuron vector over the real tokens of the current batch."""
+    """Forward pre-hooks that sum each layer's neuron vector over the averaged tokens of the current batch.
 
-    def __init__(self, modules: Sequence[torch.nn.Module]):
+    Set ``keep`` (bool ``[b, t]``: the positions that enter the mean) before each forward pass; after it,
+    ``sums[layer]`` is ``[b, n_neurons]`` in the accumulation dtype. The sum runs in ``accumulate`` (float32 by
+    default; float64 models stay float64) whatever the model's dtype: summed in bfloat16 a mean keeps about three
+    digits, and float16 sums overflow past 65,504. Left-out positions are replaced by zeros, not multiplied by
+    them, because 0 × NaN is NaN: a NaN at a padded or excluded position never reaches a sample's sum.
+    """
+
+    def __init__(self, modules: Sequence[torch.nn.Module], accumulate: torch.dtype = torch.float32):
         self.modules = list(modules)
-        self.weights: torch.Tensor | None = None  # [b, 1, t] token mask as the activations' dtype
+        self.accumulate = accumulate
+        self.keep: torch.Tensor | None = None  # [b, t] bool
         self.sums: list[torch.Tensor | None] = [None] * len(self.modules)
 
     def _hook(self, layer: int):
         def hook(module, args):
-            weights = self.weights.to(args[0].dtype)  # [b, 1, t]
+            keep = self.keep
             # [b, t, n_neurons]; OPT flattens tokens to [b * t, n_neurons] inside its layers.
-            activations = args[0].reshape(weights.shape[0], weights.shape[2], -1)
-            self.sums[layer] = torch.bmm(weights, activations).squeeze(1).to(torch.float64)
+            activations = args[0].reshape(keep.shape[0], keep.shape[1], -1)
+            kept = torch.where(keep.unsqueeze(-1), activations, 0.0)
+            self.sums[layer] = kept.sum(dim=1, dtype=torch.promote_types(activations.dtype, self.accumulate))
 
         return hook
 

@@ -7,8 +7,9 @@ A model's ``bos`` setting says what goes in front of the text:
 - ``True``: exactly one BOS, whatever the tokenizer would add;
 - ``False``: no special tokens at all (the paper's released code tokenises with ``add_special_tokens=False``).
 
-Every encoding also says which positions are special tokens (added BOS/EOS, or special tokens in the text), so a
-stage can feed them to the model and still leave them out of an average.
+Every encoding also says which positions hold special tokens that were *added* to the text (the tokenizer's BOS/EOS
+under ``None``, the BOS of ``True``), so a stage can feed them to the model and still leave them out of an average.
+A special token written in the text itself counts as text.
 """
 
 from __future__ import annotations
@@ -41,23 +42,17 @@ def _bos_id(tokenizer) -> int:
     return int(tokenizer.bos_token_id)
 
 
-def _special_ids(tokenizer) -> set[int]:
-    """Ids of the tokenizer's special tokens (a stand-in tokenizer may know none)."""
-    return set(getattr(tokenizer, "all_special_ids", None) or [])
-
-
 def encode(tokenizer, texts: Sequence[str], bos: bool | None) -> list[Encoded]:
-    """Encode ``texts`` under the BOS policy of the module docstring; see :class:`Encoded`."""
-    encoded = tokenizer(list(texts), add_special_tokens=bos is None)["input_ids"]
-    special = _special_ids(tokenizer)
+    """Encode ``texts`` under the BOS policy of the module docstring; see :class:`Encoded`.
+
+    The tokenizer's own ``special_tokens_mask`` says which tokens it added, so no list of special ids is guessed.
+    """
+    encoded = tokenizer(list(texts), add_special_tokens=bos is None, return_special_tokens_mask=True)
     result = []
-    for ids in encoded:
-        ids = list(ids)
+    for ids, mask in zip(encoded["input_ids"], encoded["special_tokens_mask"]):
+        ids, flags = list(ids), [bool(flag) for flag in mask]
         if bos:
-            ids = [_bos_id(tokenizer), *ids]
-        flags = [token in special for token in ids]
-        if bos:
-            flags[0] = True
+            ids, flags = [_bos_id(tokenizer), *ids], [True, *flags]
         result.append(Encoded(ids, flags))
     return result
 

