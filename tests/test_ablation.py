@@ -7,7 +7,6 @@ import copy
 import numpy as np
 import pytest
 import torch
-import zarr
 from tiny import WORD_VOCAB as VOCAB
 from tiny import word_model, word_tokenizer
 
@@ -26,6 +25,8 @@ from linguafranca.plots import plot_increase
 from linguafranca.adapters import down_projections
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult, perplexity
+from linguafranca.regions import RegionsResult
+from linguafranca.regions import write_regions as write_regions_store
 
 
 def tiny_model(kind: str) -> torch.nn.Module:
@@ -126,10 +127,9 @@ def write_regions(path, langs=("en", "zh", "fr"), n_layers=3, n_neurons=64) -> t
     rng = np.random.default_rng(4)
     mask = rng.random((len(langs), n_layers, n_neurons)) < np.array([0.05, 0.1, 0.02])[: len(langs), None, None]
     random_mask = rng.random((n_layers, n_neurons)) < 0.1
-    group = zarr.open_group(str(path), mode="w", zarr_format=3)
-    group.create_array("mask", data=mask, dimension_names=("lang", "layer", "neuron"))
-    group.create_array("random_mask", data=random_mask, dimension_names=("layer", "neuron"))
-    group.attrs["langs"] = list(langs)
+    zeros = np.zeros(mask.shape)
+    result = RegionsResult(list(langs), zeros, zeros, mask, random_mask, None, 2.0, 0.1, 0, 5)
+    write_regions_store(result, path)
     return mask, random_mask
 
 
