@@ -81,8 +81,8 @@ def _chunk_grid(array: zarr.Array) -> Iterator[tuple[tuple[int, ...], tuple[slic
     starts = [range(0, size, chunk) for size, chunk in zip(array.shape, array.chunks)]
     for corner in itertools.product(*starts):
         coords = tuple(start // chunk for start, chunk in zip(corner, array.chunks))
-        region = tuple(slice(start, min(start + chunk, size)) for start, chunk, size in zip(corner, array.chunks, array.shape))
-        yield coords, region
+        ends = (min(start + chunk, size) for start, chunk, size in zip(corner, array.chunks, array.shape))
+        yield coords, tuple(slice(start, end) for start, end in zip(corner, ends))
 
 
 def _chunk_key(array: zarr.Array, coords: tuple[int, ...]) -> str:
@@ -93,8 +93,8 @@ def _chunk_key(array: zarr.Array, coords: tuple[int, ...]) -> str:
 def _describe(array: zarr.Array, region: tuple[slice, ...]) -> str:
     """``sample 0-899, layer 3, neuron 0-2047``: where a chunk lies, by dimension name."""
     names = array.metadata.dimension_names or [f"axis {i}" for i in range(len(region))]
-    parts = [f"{name} {r.start}" if r.stop - r.start == 1 else f"{name} {r.start}-{r.stop - 1}" for name, r in zip(names, region)]
-    return ", ".join(parts)
+    spans = (f"{r.start}" if r.stop - r.start == 1 else f"{r.start}-{r.stop - 1}" for r in region)
+    return ", ".join(f"{name} {span}" for name, span in zip(names, spans))
 
 
 def chunk_checksums(array: zarr.Array, values: np.ndarray) -> dict[str, int]:
@@ -118,7 +118,8 @@ def _open_group(kind: str, path: str | os.PathLike) -> zarr.Group:
     try:
         return zarr.open_group(str(Path(path)), mode="r", zarr_format=3)
     except Exception as error:  # a damaged zarr.json raises whatever its parser raises
-        raise _rebuild_error(kind, path, f"cannot be opened as a Zarr v3 group ({type(error).__name__}: {error})") from error
+        problem = f"cannot be opened as a Zarr v3 group ({type(error).__name__}: {error})"
+        raise _rebuild_error(kind, path, problem) from error
 
 
 def recorded_checksums(kind: str, path: str | os.PathLike, group: zarr.Group, name: str) -> dict[str, int]:
@@ -329,7 +330,9 @@ def open_activations(path: str | os.PathLike) -> zarr.Group:
     return group
 
 
-def _read_mean_layer(path: str | os.PathLike, array: zarr.Array, recorded: Mapping[str, int], layer: int) -> np.ndarray:
+def _read_mean_layer(
+    path: str | os.PathLike, array: zarr.Array, recorded: Mapping[str, int], layer: int
+) -> np.ndarray:
     """Layer ``layer`` of ``mean``, float32 ``[n_samples, n_neurons]``, its chunks verified."""
     chunks = (chunk for chunk in _chunk_grid(array) if chunk[0][1] == layer)
     return _read_chunks(ACTIVATION_STORE, path, "mean", array, recorded, (slice(None), layer, slice(None)), chunks)
