@@ -10,13 +10,12 @@ import math
 import os
 from typing import TYPE_CHECKING
 
-import h5py
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from .atomic import atomic_path
-from .store import read_regions
+from .store import read_h5, read_regions
 from .tsv import read_tsv
 
 if TYPE_CHECKING:
@@ -51,10 +50,8 @@ def plot_similarity_heatmap(h5_path: str | os.PathLike, png: str | os.PathLike, 
     The colour range spans the off-diagonal values (the diagonal is 1 by definition and would wash out the
     language blocks); white lines separate languages.
     """
-    with h5py.File(h5_path, "r") as h5:
-        S = h5["similarity"][...]
-        langs = h5["langs"].asstr()[...]
-        attrs = {key: h5.attrs[key] for key in ("model", "revision", "dataset") if key in h5.attrs}
+    values, attrs = read_h5(h5_path, ["similarity", "langs"])
+    S, langs = values["similarity"], values["langs"]
     offdiag = S[~np.eye(len(S), dtype=bool)]
     fig = Figure(figsize=(7.5, 6.5))
     ax = fig.add_subplot()

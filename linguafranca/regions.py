@@ -35,7 +35,7 @@ import zarr
 
 from .atomic import atomic_path
 from .errors import LinguaFrancaError
-from .store import LanguageStores, open_stores
+from .store import LanguageStores, open_stores, write_array
 from .tsv import write_tsv
 
 DIMENSIONS = ("lang", "layer", "neuron")
@@ -242,12 +242,13 @@ def compute_regions(
 
 
 def _write_array(group: zarr.Group, name: str, data: np.ndarray, description: str) -> None:
-    """One array chunked a language at a time (``[1, n_layers, n_neurons]``): later stages load one region."""
+    """One array chunked a language at a time (``[1, n_layers, n_neurons]``): later stages load one region.
+
+    Every chunk is written with its checksum (:func:`linguafranca.store.write_array`), so readers can tell a
+    damaged store from an empty region.
+    """
     chunks = data.shape if data.ndim == 2 else (1, *data.shape[1:])
-    array = group.create_array(
-        name, shape=data.shape, chunks=chunks, dtype=data.dtype, dimension_names=DIMENSIONS[-data.ndim :]
-    )
-    array[...] = data
+    array = write_array(group, name, data, chunks, DIMENSIONS[-data.ndim :])
     array.attrs["description"] = description
 
 

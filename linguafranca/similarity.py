@@ -37,7 +37,7 @@ import numpy as np
 
 from .atomic import atomic_path
 from .errors import LinguaFrancaError
-from .store import LanguageStores, open_stores
+from .store import LanguageStores, open_stores, write_dataset
 from .tsv import write_tsv
 
 #: The pair classes of :func:`pair_classes`, in the order of the metrics table.
@@ -218,20 +218,22 @@ def write_similarity(result: SimilarityResult, h5_path: str | os.PathLike) -> No
     Datasets: ``similarity`` float32 ``[N, N]``, ``similarity_by_layer`` float32 ``[n_layers, N, N]`` (chunked one
     layer per chunk), ``langs`` and ``sample_ids`` str ``[N]``, ``norms`` float64 ``[N]`` (whole-model norms).
     Attributes: ``languages`` (order), ``n_samples``, ``n_layers``, the model/revision/dataset the activations
-    came from, and ``definition_*`` strings for each quantity.
+    came from, and ``definition_*`` strings for each quantity. Every dataset records a ``crc32`` attribute
+    (:func:`linguafranca.store.write_dataset`) that readers verify.
     """
     n_rows = len(result.langs)
     strings = h5py.string_dtype()
     with atomic_path(h5_path) as temporary, h5py.File(temporary, "w") as h5:
-        h5.create_dataset("similarity", data=result.similarity.astype(np.float32))
-        h5.create_dataset(
+        write_dataset(h5, "similarity", result.similarity.astype(np.float32))
+        write_dataset(
+            h5,
             "similarity_by_layer",
-            data=result.similarity_by_layer.astype(np.float32),
+            result.similarity_by_layer.astype(np.float32),
             chunks=(1, n_rows, n_rows),
         )
-        h5.create_dataset("langs", data=np.array(result.langs, dtype=object), dtype=strings)
-        h5.create_dataset("sample_ids", data=np.array(result.sample_ids, dtype=object), dtype=strings)
-        h5.create_dataset("norms", data=result.norms)
+        write_dataset(h5, "langs", np.array(result.langs, dtype=object), dtype=strings)
+        write_dataset(h5, "sample_ids", np.array(result.sample_ids, dtype=object), dtype=strings)
+        write_dataset(h5, "norms", result.norms)
         h5.attrs.create("languages", data=result.languages, dtype=strings)
         h5.attrs["n_samples"] = result.n_samples
         h5.attrs["n_layers"] = result.n_layers

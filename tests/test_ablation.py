@@ -7,7 +7,6 @@ import copy
 import numpy as np
 import pytest
 import torch
-import zarr
 from tiny import WORD_VOCAB as VOCAB
 from tiny import word_model, word_tokenizer
 
@@ -27,6 +26,8 @@ from linguafranca.plots import plot_increase
 from linguafranca.adapters import down_projections
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult, perplexity
+from linguafranca.regions import RegionsResult
+from linguafranca.regions import write_regions as write_regions_store
 
 
 def tiny_model(kind: str) -> torch.nn.Module:
@@ -122,15 +123,17 @@ def test_mask_is_validated_against_the_model():
     assert hooks_left(model) == 0
 
 
-def write_regions(path, langs=("en", "zh", "fr"), n_layers=3, n_neurons=64) -> tuple[np.ndarray, np.ndarray]:
-    """A regions store as the regions stage writes it; returns (mask, random_mask)."""
+def write_regions(path, langs=("en", "zh", "fr"), n_layers=3, n_neurons=64, empty=()) -> tuple[np.ndarray, np.ndarray]:
+    """A regions store as the regions stage writes it, the regions of ``empty`` languages empty; returns
+    (mask, random_mask)."""
     rng = np.random.default_rng(4)
     mask = rng.random((len(langs), n_layers, n_neurons)) < np.array([0.05, 0.1, 0.02])[: len(langs), None, None]
+    for lang in empty:
+        mask[langs.index(lang)] = False
     random_mask = rng.random((n_layers, n_neurons)) < 0.1
-    group = zarr.open_group(str(path), mode="w", zarr_format=3)
-    group.create_array("mask", data=mask, dimension_names=("lang", "layer", "neuron"))
-    group.create_array("random_mask", data=random_mask, dimension_names=("layer", "neuron"))
-    group.attrs["langs"] = list(langs)
+    zeros = np.zeros(mask.shape)
+    result = RegionsResult(list(langs), zeros, zeros, mask, random_mask, None, 2.0, 0.1, 0, 5)
+    write_regions_store(result, path)
     return mask, random_mask
 
 
@@ -194,8 +197,7 @@ def test_gather_writes_both_tables(tmp_path):
 
 def test_an_empty_region_reads_empty_in_both_tables(tmp_path):
     regions = tmp_path / "regions.zarr"
-    mask, random_mask = write_regions(regions)
-    zarr.open_group(str(regions), mode="r+")["mask"][1] = False  # zh's region is empty
+    mask, random_mask = write_regions(regions, empty=["zh"])
     table = gather(condition_files(tmp_path), regions, tmp_path / "ppl.tsv", tmp_path / "increase.tsv")
     assert table.region_size.tolist() == [random_mask.sum(), mask[0].sum(), 0]
     lines = [line.split("\t") for line in (tmp_path / "increase.tsv").read_text().splitlines()]

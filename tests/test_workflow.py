@@ -205,3 +205,32 @@ def test_a_model_that_is_no_causal_lm_stops_at_resolve_model(tmp_path):
     assert message in (tmp_path / "results/logs/tiny/main/resolve_model.log").read_text()
     assert not (tmp_path / "resources/models").exists() or not list((tmp_path / "resources/models").rglob("*.json"))
     assert not (tmp_path / "results/tiny").exists()  # no capture ran
+
+
+def test_damaged_store_fails_the_job_and_the_message_rebuilds_it(finished_run, tmp_path):
+    """Delete one chunk of an activation store: the regions job stops with the message (Zarr alone would read the
+    fill value and exit 0), and doing what the message says restores the same regions."""
+    import shutil
+
+    source, config = finished_run
+    workdir = tmp_path / "copy"
+    shutil.copytree(source, workdir, symlinks=True)  # keeps mtimes, so Snakemake sees a finished run
+    base = workdir / "results/tiny/main/toy"
+    store = "results/tiny/main/toy/activations/en.zarr"  # Snakemake hands jobs paths relative to --directory
+    before = zarr.open_group(str(base / "regions/z1.zarr"), mode="r")["mask"][...]
+    (workdir / store / "mean/c/0/1/0").unlink()
+    target = "results/tiny/main/toy/regions/z1_sklr.tsv"
+    command = ["--configfile", str(config), "--cores", "2", "--forcerun", "regions", target]
+
+    run = snakemake(workdir, *command)
+    assert run.returncode != 0
+    log = (workdir / "results/logs/tiny/main/regions/toy_z1.log").read_text()
+    assert f"activation store '{store}' is damaged: chunk 'mean/c/0/1/0' (sample 0-3, layer 1, neuron 0-23) is " \
+           f"missing. Rebuild it: delete it (rm -r '{store}') and run the same snakemake command again" in log
+    assert not (base / "regions/z1.zarr").exists()
+
+    shutil.rmtree(workdir / store)  # what the message says: delete it and run the same command again
+    run = snakemake(workdir, *command)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "capture" in run.stdout + run.stderr
+    np.testing.assert_array_equal(zarr.open_group(str(base / "regions/z1.zarr"), mode="r")["mask"][...], before)
