@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import shutil
 import sys
@@ -99,7 +100,10 @@ class ComputedMeans:
     def __getitem__(self, key: tuple[slice, int, slice]) -> np.ndarray:
         rows, layer, neurons = key
         if self.lang == 0 and layer % 10 == 0:
-            print(f"    reading layer {layer:3d}  {time.strftime('%H:%M:%S')}  peak RSS {peak_rss_gib():5.2f} GiB", flush=True)
+            print(
+                f"    reading layer {layer:3d}  {time.strftime('%H:%M:%S')}  peak RSS {peak_rss_gib():5.2f} GiB",
+                flush=True,
+            )
         start, stop, _ = rows.indices(self.shape[0])
         return self.model.layer(self.lang, int(layer), start, stop)[:, neurons]
 
@@ -138,11 +142,22 @@ def peak_rss_gib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 2**20  # Linux reports KiB
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, all threads: on a shared machine, wall time / CPU time shows how
+    much of the wall time was spent waiting for a core."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextmanager
 def step(name: str):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     yield
-    print(f"{name:<32} {time.perf_counter() - start:8.1f} s   peak RSS {peak_rss_gib():5.2f} GiB", flush=True)
+    print(
+        f"{name:<32} {time.perf_counter() - start:8.1f} s wall {cpu_seconds() - cpu:8.1f} s CPU   "
+        f"peak RSS {peak_rss_gib():5.2f} GiB",
+        flush=True,
+    )
 
 
 def stores_on_disk(args: argparse.Namespace, directory: Path) -> dict[str, Path]:
@@ -192,6 +207,7 @@ def main() -> None:
         f"neurons ({args.langs * args.samples * args.layers * args.neurons * 4 / 1e9:.2f} GB of float32 means), "
         f"source: {args.source}, BLAS threads: {args.threads or 'all'}, per-layer maps: {args.per_layer_maps}"
     )
+    load_before = os.getloadavg()[0]
     directory = Path(tempfile.mkdtemp(prefix="linguafranca-bench-", dir=args.dir))
     try:
         if args.source == "stores":
@@ -202,7 +218,7 @@ def main() -> None:
             with step("one generating pass (not analysis)"):
                 for _ in source.layers():
                     pass
-        total = time.perf_counter()
+        total, total_cpu = time.perf_counter(), cpu_seconds()
         with threadpool_limits(args.threads), step("similarity stage (+ h5)"):
             similarity = write_similarity(source, directory / "similarity.h5", per_layer_maps=args.per_layer_maps)
         with step("metrics.tsv"):
@@ -212,11 +228,14 @@ def main() -> None:
         norms = read_norms(directory / "similarity.h5", [f"lang{a}" for a in range(args.langs)])
         with threadpool_limits(args.threads), step("compute_regions"):
             regions = compute_regions(source, per_language_random=True, norms=norms)
-        analysis = time.perf_counter() - total
+        analysis, analysis_cpu = time.perf_counter() - total, cpu_seconds() - total_cpu
         with step("write regions zarr + tsv"):
             write_regions(regions, directory / "regions.zarr")
             write_sklr(regions, directory / "sklr.tsv")
-        print(f"{'similarity+metrics+regions':<32} {analysis:8.1f} s   peak RSS {peak_rss_gib():5.2f} GiB")
+        print(
+            f"{'similarity+metrics+regions':<32} {analysis:8.1f} s wall {analysis_cpu:8.1f} s CPU   "
+            f"peak RSS {peak_rss_gib():5.2f} GiB   (load average before: {load_before:.1f})"
+        )
         print(
             f"whole model: LRDS {whole['lrds']:.4f}  SADS {whole['sads']:.4f}  SKLR {regions.sklr} "
             f"({100 * regions.sklr / (args.layers * args.neurons):.2f}% of neurons); "

@@ -84,10 +84,20 @@ def dense_reference(means):
     for layer, S in maps.items():
         means_ = {name: S[mask].mean() for name, mask in masks.items()}
         base = means_["diff_lang_diff_meaning"]
-        table.append({"layer": layer, "lrds": means_["same_lang_diff_meaning"] - base,
-                      "sads": means_["diff_lang_same_meaning"] - base, **means_})
-        blocks[layer] = np.array([[S[(langs == a)[:, None] & (langs == b)[None] & masks["all_offdiag"]].mean()
-                                   for b in range(n_langs)] for a in range(n_langs)])
+        table.append(
+            {
+                "layer": layer,
+                "lrds": means_["same_lang_diff_meaning"] - base,
+                "sads": means_["diff_lang_same_meaning"] - base,
+                **means_,
+            }
+        )
+        blocks[layer] = np.array(
+            [
+                [S[(langs == a)[:, None] & (langs == b)[None] & masks["all_offdiag"]].mean() for b in range(n_langs)]
+                for a in range(n_langs)
+            ]
+        )
     return table, blocks, maps
 
 
