@@ -1,21 +1,41 @@
-"""Time similarity maps, LRDS/SADS and key regions on synthetic activation stores of a chosen size.
+"""Time similarity maps, LRDS/SADS and key regions on synthetic activations of a chosen size.
 
-The default size is LLaMA-2-70B's: 80 layers x 28,672 neurons, 9 languages x 100 samples (about 8 GB of float32
-on disk). The stores are written to a temporary folder by a child process, so that the peak memory reported
-for the analysis (``ru_maxrss`` of this process) is the analysis' own, then deleted.
+The default size is LLaMA-2-70B's: 80 layers x 28,672 neurons, 9 languages x 100 samples (about 8 GB of float32).
+``--flores`` is the FLORES-200 size, 9 languages x 1,012 samples on the same shape: 84 GB of float32, more than
+this machine's disk holds, so it uses ``--source computed``.
 
-    .venv/bin/python bench/analysis.py                          # full size
+Two sources of the same numbers:
+
+- ``stores`` (default): Zarr stores written to a temporary folder by a child process, so that the peak memory
+  reported for the analysis (``ru_maxrss`` of this process) is the analysis' own, then deleted.
+- ``computed``: no disk. Each language's ``mean`` array is an object that computes ``[:, layer, :]`` on demand,
+  from a seed per (language, layer, tile of 64 samples), and is opened as a ``LanguageStores`` like real stores.
+  The analysis code is the workflow's, unchanged; generating the values replaces reading and decompressing chunks.
+  The time of one generating pass is printed, so it can be told apart from the analysis.
+
+Both sources hold identical values for the same size and seed. The analysis is the workflow's: the similarity
+stage (``write_similarity``: maps, scores and block means, written as computed), ``metrics.tsv``, then the regions
+stage with the norms read from ``similarity.h5``.
+
+    .venv/bin/python bench/analysis.py                          # LLaMA-2-70B shape, 9 x 100 samples, on disk
+    .venv/bin/python bench/analysis.py --flores                 # 9 x 1,012 samples, computed on the fly
     .venv/bin/python bench/analysis.py --layers 4 --neurons 512 --samples 20   # quick check
     .venv/bin/python bench/analysis.py --threads 1              # BLAS on one core, when the other is busy
 
-Prints the wall time of each step and the peak resident memory. Goal at full size on 2 cores: under 5 minutes
-and 6 GiB for similarity + metrics + regions.
+Prints the wall and CPU time of each step and the peak resident memory. Goals on 2 cores: 9 x 100, under 5
+minutes and 6 GiB; 9 x 1,012, under 10 minutes and 8 GiB (similarity + metrics + regions). Memory does not grow
+with the number of layers (one layer of data plus two N x N float64), time does linearly, so ``--flores --layers
+2`` measures the per-layer cost at full N and n_neurons. The time goal of the FLORES size is out of reach on 2 CPU
+cores: the whole-model N x N map needs N^2 x n_layers x n_neurons = 1.9e14 floating-point operations (the
+symmetric kernel does half the products, as multiply-adds). The Gram step runs at about 60 GFLOP/s per CPU-second
+here, so that alone is 53 CPU-minutes, about 26 minutes on two free cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import shutil
 import sys
@@ -30,59 +50,150 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from linguafranca.regions import compute_regions, write_regions, write_sklr  # noqa: E402
-from linguafranca.similarity import compute_similarity, metrics_table, write_metrics, write_similarity  # noqa: E402
-from linguafranca.store import activation_writer, block_size  # noqa: E402
+from linguafranca.similarity import write_metrics, write_similarity  # noqa: E402
+from linguafranca.store import LanguageStores, activation_writer, block_size, read_norms  # noqa: E402
+
+#: Samples per independently seeded tile of noise: a block of rows costs about its own size to generate.
+TILE = 64
 
 
-def generate(directory: Path, n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int) -> None:
-    """Write one store per language: a level shared by all samples + noise + a sample's meaning (shared by its
-    translations, weighted more in later layers) + a language's pattern (weighted more in early layers) + 0.3% of
-    neurons firing for one language.
+class SyntheticModel:
+    """Means with language and meaning structure, any layer of any language computed on demand, reproducibly.
 
-    The meaning and language parts are one ``[n_neurons]`` vector scaled per layer, so the cost is about one
-    normal draw per value.
+    A level shared by all samples + noise + a sample's meaning (shared by its translations, weighted more in
+    later layers) + a language's pattern (weighted more in early layers) + 0.3% of neurons firing for one language.
+    The meaning and language parts are one ``[n_neurons]`` vector per sample or language scaled per layer; the
+    noise of rows ``[t * TILE, (t + 1) * TILE)`` comes from ``default_rng([seed, language, layer, t])``.
     """
-    rng = np.random.default_rng(seed)
-    depth = np.linspace(0.0, 1.0, n_layers, dtype=np.float32)[:, None]
-    shared = 3 * rng.standard_normal((n_layers, n_neurons), dtype=np.float32)
-    meaning = rng.standard_normal((n_samples, 1, n_neurons), dtype=np.float32) * (0.2 + depth)
-    n_key = max(1, n_neurons // 300)
+
+    def __init__(self, n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int):
+        rng = np.random.default_rng(seed)
+        self.shape = (n_samples, n_layers, n_neurons)
+        self.seed = seed
+        self.depth = np.linspace(0.0, 1.0, n_layers)
+        self.shared = 3 * rng.standard_normal((n_layers, n_neurons), dtype=np.float32)
+        self.meaning = rng.standard_normal((n_samples, n_neurons), dtype=np.float32)
+        self.language = rng.standard_normal((n_langs, n_neurons), dtype=np.float32)
+        n_key = max(1, n_neurons // 300)
+        self.key_neurons = [rng.choice(n_neurons, n_key, replace=False) for _ in range(n_langs)]
+
+    def layer(self, lang: int, layer: int, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` of one layer of language ``lang``, float32 ``[stop - start, n_neurons]``."""
+        first, last = start // TILE, -(-stop // TILE)
+        noise = np.concatenate(
+            [
+                np.random.default_rng([self.seed, lang, layer, tile]).standard_normal(
+                    (min(TILE, self.shape[0] - tile * TILE), self.shape[2]), dtype=np.float32
+                )
+                for tile in range(first, last)
+            ]
+        )[start - first * TILE : stop - first * TILE]
+        depth = self.depth[layer]
+        noise += self.shared[layer]
+        noise += self.meaning[start:stop] * np.float32(0.2 + depth)
+        noise += self.language[lang] * np.float32(1.2 - depth)
+        noise[:, self.key_neurons[lang]] += 4.0
+        return noise
+
+
+class ComputedMeans:
+    """Stands in for a store's ``mean`` array: ``means[rows, layer, :]`` computes that slab (see SyntheticModel)."""
+
+    def __init__(self, model: SyntheticModel, lang: int):
+        self.model, self.lang, self.shape = model, lang, model.shape
+
+    def __getitem__(self, key: tuple[slice, int, slice]) -> np.ndarray:
+        rows, layer, neurons = key
+        if self.lang == 0 and layer % 10 == 0:
+            print(
+                f"    reading layer {layer:3d}  {time.strftime('%H:%M:%S')}  peak RSS {peak_rss_gib():5.2f} GiB",
+                flush=True,
+            )
+        start, stop, _ = rows.indices(self.shape[0])
+        return self.model.layer(self.lang, int(layer), start, stop)[:, neurons]
+
+
+PROVENANCE = {"model": "synthetic", "revision": "none", "dataset": "random"}
+
+
+def computed_source(n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int) -> LanguageStores:
+    model = SyntheticModel(n_langs, n_samples, n_layers, n_neurons, seed)
+    return LanguageStores(
+        languages=tuple(f"lang{a}" for a in range(n_langs)),
+        arrays=tuple(ComputedMeans(model, a) for a in range(n_langs)),
+        sample_ids=tuple(f"verse{i}" for i in range(n_samples)),
+        n_layers=n_layers,
+        n_neurons=n_neurons,
+        provenance=dict(PROVENANCE),
+    )
+
+
+def write_synthetic_stores(directory: Path, n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int):
+    """One Zarr store per language holding exactly the values of :func:`computed_source`."""
+    model = SyntheticModel(n_langs, n_samples, n_layers, n_neurons, seed)
     block = block_size(n_samples, n_layers, n_neurons)
     for a in range(n_langs):
-        language = (rng.standard_normal((1, n_neurons), dtype=np.float32) * (1.2 - depth))[None]
-        language[..., rng.choice(n_neurons, n_key, replace=False)] += 4.0
-        path = directory / f"lang{a}.zarr"
-        with activation_writer(path, n_samples, n_layers, n_neurons, block) as writer:
+        with activation_writer(directory / f"lang{a}.zarr", n_samples, n_layers, n_neurons, block) as writer:
             for start in range(0, n_samples, block):
                 stop = min(start + block, n_samples)
-                data = rng.standard_normal((stop - start, n_layers, n_neurons), dtype=np.float32)
-                data += shared
-                data += meaning[start:stop]
-                data += language
+                data = np.stack([model.layer(a, layer, start, stop) for layer in range(n_layers)], axis=1)
                 writer.write(start, data, np.full(stop - start, 50, dtype=np.int32))
             ids = [f"verse{i}" for i in range(n_samples)]
-            writer.finish(
-                {
-                    "lang": f"lang{a}",
-                    "sample_ids": ids,
-                    "n_layers": n_layers,
-                    "n_neurons": n_neurons,
-                    "model": "synthetic",
-                    "revision": "none",
-                    "dataset": "random",
-                }
-            )
+            attrs = {"lang": f"lang{a}", "sample_ids": ids, "n_layers": n_layers, "n_neurons": n_neurons}
+            writer.finish({**attrs, **PROVENANCE})
+
+
+def generating_pass(source: LanguageStores) -> None:
+    """Compute every layer once and drop it: the cost of the source itself, apart from the analysis."""
+    for _layer, _data in source.layers():
+        pass  # the layer buffer is freed when this function returns, before the analysis starts
 
 
 def peak_rss_gib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 2**20  # Linux reports KiB
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, all threads: on a shared machine, wall time / CPU time shows how
+    much of the wall time was spent waiting for a core."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextmanager
 def step(name: str):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     yield
-    print(f"{name:<28} {time.perf_counter() - start:8.1f} s   peak RSS {peak_rss_gib():5.2f} GiB", flush=True)
+    print(
+        f"{name:<32} {time.perf_counter() - start:8.1f} s wall {cpu_seconds() - cpu:8.1f} s CPU   "
+        f"peak RSS {peak_rss_gib():5.2f} GiB",
+        flush=True,
+    )
+
+
+def stores_on_disk(args: argparse.Namespace, directory: Path) -> dict[str, Path]:
+    """Write the stores in a child process; refuse when they would not fit on the disk."""
+    need = args.langs * args.samples * args.layers * args.neurons * 4
+    free = shutil.disk_usage(directory).free
+    if need > 0.9 * free:
+        raise SystemExit(
+            f"the stores need {need / 1e9:.0f} GB but {directory} has {free / 1e9:.0f} GB free: use --source computed"
+        )
+    start = time.perf_counter()
+    child = multiprocessing.get_context("spawn").Process(
+        target=write_synthetic_stores,
+        args=(directory, args.langs, args.samples, args.layers, args.neurons, args.seed),
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"generating the stores failed with exit code {child.exitcode}")
+    on_disk = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 1e9
+    print(
+        f"{'write stores (child)':<32} {time.perf_counter() - start:8.1f} s   "
+        f"peak RSS {peak_rss_gib(resource.RUSAGE_CHILDREN):5.2f} GiB   {on_disk:.2f} GB on disk"
+    )
+    return {f"lang{a}": directory / f"lang{a}.zarr" for a in range(args.langs)}
 
 
 def main() -> None:
@@ -92,48 +203,53 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--langs", type=int, default=9)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dir", default=tempfile.gettempdir(), help="where to put the temporary stores")
+    parser.add_argument("--flores", action="store_true", help="9 x 1,012 samples (FLORES-200), --source computed")
+    parser.add_argument("--source", choices=("stores", "computed"), default=None, help="default: stores")
+    parser.add_argument("--per-layer-maps", action="store_true", help="also write every layer's N x N map")
+    parser.add_argument("--dir", default=tempfile.gettempdir(), help="where to put the temporary files")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads for the analysis (default: all)")
     args = parser.parse_args()
-    size_gb = args.langs * args.samples * args.layers * args.neurons * 4 / 1e9
+    if args.flores:
+        args.samples, args.langs, args.source = 1012, 9, args.source or "computed"
+    args.source = args.source or "stores"
+    n_rows = args.langs * args.samples
     print(
-        f"{args.langs} languages x {args.samples} samples, {args.layers} layers x {args.neurons} neurons "
-        f"({size_gb:.2f} GB of float32 means), BLAS threads: {args.threads or 'all'}"
+        f"{args.langs} languages x {args.samples} samples (N = {n_rows}), {args.layers} layers x {args.neurons} "
+        f"neurons ({args.langs * args.samples * args.layers * args.neurons * 4 / 1e9:.2f} GB of float32 means), "
+        f"source: {args.source}, BLAS threads: {args.threads or 'all'}, per-layer maps: {args.per_layer_maps}"
     )
+    load_before = os.getloadavg()[0]
     directory = Path(tempfile.mkdtemp(prefix="linguafranca-bench-", dir=args.dir))
     try:
-        start = time.perf_counter()
-        child = multiprocessing.get_context("spawn").Process(
-            target=generate, args=(directory, args.langs, args.samples, args.layers, args.neurons, args.seed)
-        )
-        child.start()
-        child.join()
-        if child.exitcode != 0:
-            raise SystemExit(f"generating the stores failed with exit code {child.exitcode}")
-        on_disk = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 1e9
-        print(
-            f"{'generate stores (child)':<28} {time.perf_counter() - start:8.1f} s   "
-            f"peak RSS {peak_rss_gib(resource.RUSAGE_CHILDREN):5.2f} GiB   {on_disk:.2f} GB on disk"
-        )
-        stores = {f"lang{a}": directory / f"lang{a}.zarr" for a in range(args.langs)}
-        total = time.perf_counter()
-        with threadpool_limits(args.threads), step("compute_similarity"):
-            similarity = compute_similarity(stores)
-        with step("metrics_table"):
-            rows = metrics_table(similarity)
-        with threadpool_limits(args.threads), step("compute_regions"):
-            regions = compute_regions(stores, per_language_random=True)
-        analysis = time.perf_counter() - total
-        with step("write h5 + tsv + zarr + tsv"):
-            write_similarity(similarity, directory / "similarity.h5")
+        if args.source == "stores":
+            source = stores_on_disk(args, directory)
+        else:
+            print("store-free: every layer's means are generated on the fly when read; no activations on disk")
+            source = computed_source(args.langs, args.samples, args.layers, args.neurons, args.seed)
+            with step("one generating pass (not analysis)"):
+                generating_pass(source)
+        total, total_cpu = time.perf_counter(), cpu_seconds()
+        with threadpool_limits(args.threads), step("similarity stage (+ h5)"):
+            similarity = write_similarity(source, directory / "similarity.h5", per_layer_maps=args.per_layer_maps)
+        with step("metrics.tsv"):
             write_metrics(similarity, directory / "metrics.tsv")
+        whole = similarity.metrics[0]
+        del similarity  # the workflow runs the regions stage in a process of its own
+        norms = read_norms(directory / "similarity.h5", [f"lang{a}" for a in range(args.langs)])
+        with threadpool_limits(args.threads), step("compute_regions"):
+            regions = compute_regions(source, per_language_random=True, norms=norms)
+        analysis, analysis_cpu = time.perf_counter() - total, cpu_seconds() - total_cpu
+        with step("write regions zarr + tsv"):
             write_regions(regions, directory / "regions.zarr")
             write_sklr(regions, directory / "sklr.tsv")
-        print(f"{'similarity+metrics+regions':<28} {analysis:8.1f} s   peak RSS {peak_rss_gib():5.2f} GiB")
-        whole = rows[0]
+        print(
+            f"{'similarity+metrics+regions':<32} {analysis:8.1f} s wall {analysis_cpu:8.1f} s CPU   "
+            f"peak RSS {peak_rss_gib():5.2f} GiB   (load average before: {load_before:.1f})"
+        )
         print(
             f"whole model: LRDS {whole['lrds']:.4f}  SADS {whole['sads']:.4f}  SKLR {regions.sklr} "
-            f"({100 * regions.sklr / (args.layers * args.neurons):.2f}% of neurons)"
+            f"({100 * regions.sklr / (args.layers * args.neurons):.2f}% of neurons); "
+            f"similarity.h5 {(directory / 'similarity.h5').stat().st_size / 1e9:.2f} GB"
         )
     finally:
         shutil.rmtree(directory)

@@ -35,7 +35,7 @@ import zarr
 
 from .atomic import atomic_path
 from .errors import LinguaFrancaError
-from .store import LanguageStores, open_stores, write_array
+from .store import LanguageStores, as_source, write_array
 from .tsv import write_tsv
 
 DIMENSIONS = ("lang", "layer", "neuron")
@@ -198,7 +198,7 @@ def _stream_contributions(source: LanguageStores, norms: np.ndarray | None) -> n
 
 
 def compute_regions(
-    stores: Mapping[str, str | os.PathLike],
+    stores: Mapping[str, str | os.PathLike] | LanguageStores,
     threshold: float = 2.0,
     random_fraction: float = 0.1,
     seed: int = 0,
@@ -207,8 +207,9 @@ def compute_regions(
 ) -> RegionsResult:
     """Key linguistic regions of ``{language: activation store}`` with their random controls.
 
-    ``norms`` (float64 ``[N]``, rows language-major as in ``similarity.h5``) are the whole-model norms when
-    already known; they save a pass over the stores.
+    ``stores`` may also be an opened :class:`~linguafranca.store.LanguageStores`. ``norms`` (float64 ``[N]``, rows
+    language-major as in ``similarity.h5``) are the whole-model norms when already known; they save a pass over
+    the stores.
 
     ``threshold``: z-score a neuron must exceed (strictly) to be key; ``random_fraction``: share of all neurons
     in the shared random mask; ``seed``: seeds both random controls; ``per_language_random``: also draw one
@@ -217,7 +218,7 @@ def compute_regions(
     if not math.isfinite(threshold):
         raise LinguaFrancaError(f"threshold must be a finite z-score, got {threshold}")
     _check_fraction(random_fraction)
-    source = open_stores(stores)
+    source = as_source(stores)
     contribution = _stream_contributions(source, norms)
     zscore = zscores(contribution)
     mask = key_masks(zscore, threshold)

@@ -489,6 +489,12 @@ def open_stores(stores: Mapping[str, str | os.PathLike]) -> LanguageStores:
     )
 
 
+def as_source(stores: Mapping[str, str | os.PathLike] | LanguageStores) -> LanguageStores:
+    """``stores`` opened with :func:`open_stores`, or as given when already a :class:`LanguageStores` (an opened
+    set, or one whose arrays compute their values, as ``bench/analysis.py`` does at sizes that do not fit on disk)."""
+    return stores if isinstance(stores, LanguageStores) else open_stores(stores)
+
+
 def read_norms(h5_path: str | os.PathLike, languages: Sequence[str]) -> np.ndarray:
     """Whole-model norms float64 ``[N]`` from ``similarity.h5``, verified, and checked to be in the given language
     order."""

@@ -35,6 +35,7 @@ def test_minimal_config_gets_every_default():
     config = validate({"models": {"m": {"source": "hf", "name": "org/m"}}, "datasets": {"d": {"loader": "bible"}}})
     assert config["languages"][0] == "en" and config["models"]["m"]["batch_size"] == 16
     assert config["datasets"]["d"]["options"]["books"] == [1] and config["capture"]["datasets"] == []
+    assert config["similarity"]["per_layer_maps"] is False
 
 
 CASES = {

@@ -252,7 +252,7 @@ def test_changed_regions_chunk_stops_every_reader(regions_store, tmp_path, reade
 def similarity_file(activation_stores, tmp_path):
     stores, _ = activation_stores
     path = tmp_path / "similarity.h5"
-    write_similarity(compute_similarity(stores), path)
+    write_similarity(stores, path, per_layer_maps=True)
     return path
 
 
@@ -266,7 +266,9 @@ def similarity_readers(path: Path, stores, tmp_path: Path):
 
 def test_every_dataset_records_its_checksum(similarity_file):
     with h5py.File(similarity_file) as h5:
-        for name in ("similarity", "similarity_by_layer", "langs", "sample_ids", "norms"):
+        names = ("similarity", "similarity_by_layer", "block_mean", "block_mean_by_layer", "langs", "sample_ids", "norms")
+        assert set(h5) == set(names)
+        for name in names:
             values = h5[name].asstr()[...] if name in ("langs", "sample_ids") else h5[name][...]
             assert int(h5[name].attrs[DATASET_CHECKSUM]) == checksum(values)
 
@@ -276,7 +278,8 @@ def test_changed_byte_of_a_dataset_stops_every_reader(activation_stores, similar
     stores, _ = activation_stores
     name = "similarity" if reader == "figure" else "norms"
     with h5py.File(similarity_file) as h5:
-        offset = h5[name].id.get_offset()  # contiguous dataset: its bytes start here
+        dataset = h5[name].id  # contiguous (norms) or chunked (similarity, in row slabs): find its first bytes
+        offset = dataset.get_offset() if dataset.get_offset() is not None else dataset.get_chunk_info(0).byte_offset
     flip_byte(similarity_file, offset + 3)
     problem = f"dataset '{name}' does not match the checksum recorded when it was written"
     with pytest.raises(LinguaFrancaError, match=damaged("similarity file", similarity_file, problem)):

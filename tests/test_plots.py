@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from stores import write_stores
 
 from linguafranca.plots import plot_lrds_sads, plot_region_layers, plot_region_sizes, plot_similarity_heatmap
 from linguafranca.regions import RegionsResult, key_masks, random_mask, write_regions, zscores
-from linguafranca.similarity import SimilarityResult, normalise_rows, write_metrics, write_similarity
+from linguafranca.similarity import write_metrics, write_similarity
 
 LANGS = ["eng_Latn", "deu_Latn", "fra_Latn", "zho_Hans", "jpn_Jpan", "arb_Arab", "rus_Cyrl", "hin_Deva", "swh_Latn"]
 N_SAMPLES, N_LAYERS, N_NEURONS = 12, 16, 40
@@ -22,20 +23,14 @@ def outputs(tmp_path_factory):
     language = rng.standard_normal((len(LANGS), 1, *shape)) * np.linspace(1.5, 0.2, N_LAYERS)[:, None]
     meaning = rng.standard_normal((1, N_SAMPLES, *shape)) * np.linspace(0.2, 1.5, N_LAYERS)[:, None]
     means = 2 + language + meaning + 0.3 * rng.standard_normal((len(LANGS), N_SAMPLES, *shape))
-    rows = means.reshape(len(LANGS) * N_SAMPLES, N_LAYERS, N_NEURONS)
-    V = normalise_rows(rows.reshape(len(rows), -1))
-    by_layer = np.stack([normalise_rows(rows[:, layer]) for layer in range(N_LAYERS)])
-    similarity = SimilarityResult(
-        similarity=V @ V.T,
-        similarity_by_layer=by_layer @ by_layer.transpose(0, 2, 1),
-        langs=np.repeat(LANGS, N_SAMPLES),
-        sample_ids=np.tile([f"verse{i}" for i in range(N_SAMPLES)], len(LANGS)),
-        languages=LANGS,
-        norms=np.linalg.norm(V, axis=1),
-        layer_norms=np.ones((N_LAYERS, len(rows))),
-        provenance={"model": "tiny-model", "revision": "main", "dataset": "toy"},
+    stores = write_stores(
+        directory / "stores",
+        means.astype(np.float32),
+        LANGS,
+        sample_ids=[f"verse{i}" for i in range(N_SAMPLES)],
+        attrs={"model": "tiny-model", "revision": "main", "dataset": "toy"},
     )
-    write_similarity(similarity, directory / "similarity.h5")
+    similarity = write_similarity(stores, directory / "similarity.h5")
     write_metrics(similarity, directory / "metrics.tsv")
     contribution = rng.standard_normal((len(LANGS), *shape)) ** 3
     zscore = zscores(contribution)

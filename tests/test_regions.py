@@ -13,6 +13,7 @@ from stores import write_stores
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.regions import (
+    RegionsResult,
     compute_regions,
     contributions,
     key_masks,
@@ -24,7 +25,7 @@ from linguafranca.regions import (
     write_sklr,
     zscores,
 )
-from linguafranca.similarity import compute_similarity, normalise_rows, write_similarity
+from linguafranca.similarity import write_similarity
 from linguafranca.store import read_norms, read_regions
 
 LANGS = ["en", "de", "zh"]
@@ -70,36 +71,54 @@ def test_contributions_and_zscores_match_pairwise_loops(small):
     assert 0 < result.sklr == int(result.mask.sum())
 
 
-def test_norms_from_the_similarity_file_give_the_same_regions(small, tmp_path):
-    stores, _ = small
-    write_similarity(compute_similarity(stores), tmp_path / "similarity.h5")
-    given = compute_regions(stores, threshold=1.0, norms=read_norms(tmp_path / "similarity.h5", list(stores)))
-    computed = compute_regions(stores, threshold=1.0)
-    np.testing.assert_allclose(given.contribution, computed.contribution, rtol=1e-12, atol=0)
-    np.testing.assert_array_equal(given.mask, computed.mask)
+def test_norms_from_the_similarity_file_give_the_brute_force_regions(small, tmp_path):
+    """The workflow's path: norms read back from similarity.h5 (float64, one per row) give eq. 10-11 exactly."""
+    stores, means = small
+    write_similarity(stores, tmp_path / "similarity.h5")
+    norms = read_norms(tmp_path / "similarity.h5", list(stores))
+    expected_norms = [math.sqrt(float(np.sum(row**2))) for row in means.reshape(15, -1)]
+    np.testing.assert_allclose(norms, expected_norms, rtol=1e-13)
+    given = compute_regions(stores, threshold=1.0, norms=norms)
+    reference = brute_force_contributions(means)
+    np.testing.assert_allclose(given.contribution, reference, rtol=1e-10, atol=1e-14)
+    np.testing.assert_array_equal(given.mask, brute_force_zscores(reference) > 1.0)
     with pytest.raises(LinguaFrancaError, match="holds languages"):
         read_norms(tmp_path / "similarity.h5", list(reversed(list(stores))))
     with pytest.raises(LinguaFrancaError, match="do not fit these stores"):
         compute_regions(stores, norms=np.ones(3))
+    with pytest.raises(LinguaFrancaError, match="do not fit these stores"):
+        compute_regions(stores, norms=np.zeros(15))
 
 
 def test_contributions_sum_to_mean_within_language_similarity(small):
-    stores, _ = small
-    regions = compute_regions(stores)
-    S = compute_similarity(stores).similarity
-    for a in range(len(LANGS)):
-        block = S[a * 5 : (a + 1) * 5, a * 5 : (a + 1) * 5]
-        within = (block.sum() - np.trace(block)) / (5 * 4)
-        assert regions.contribution[a].sum() == pytest.approx(within, rel=1e-12)
-
-
-def test_streaming_equals_whole_array_in_memory(small):
+    """Eq. 11's purpose: a language's contributions add up to its mean cosine similarity over pairs i != j,
+    computed here one pair at a time from the raw means."""
     stores, means = small
-    V = normalise_rows(means.reshape(15, -1))
-    in_memory = np.stack([contributions(V[a * 5 : (a + 1) * 5]) for a in range(3)]).reshape(3, 2, 7)
-    result = compute_regions(stores)
-    np.testing.assert_allclose(result.contribution, in_memory, rtol=1e-12, atol=1e-16)
-    np.testing.assert_array_equal(result.mask, key_masks(zscores(in_memory), 2.0))
+    regions = compute_regions(stores)
+    for a in range(len(LANGS)):
+        rows = [means[a, i].reshape(-1) for i in range(5)]
+        pairs = [
+            float(np.dot(rows[i], rows[j]))
+            / math.sqrt(float(np.dot(rows[i], rows[i])) * float(np.dot(rows[j], rows[j])))
+            for i, j in itertools.permutations(range(5), 2)
+        ]
+        assert regions.contribution[a].sum() == pytest.approx(sum(pairs) / len(pairs), rel=1e-12)
+
+
+def test_streaming_equals_the_dense_pairwise_products(tmp_path):
+    """4 languages x 9 samples written in chunks of 4 samples (chunks split languages' samples unevenly): every
+    neuron's contribution equals the mean over pairs i < j of the products v_ik v_jk, taken from the dense
+    [n, n, neurons] array of all products, and the masks follow from its z-scores."""
+    means = np.abs(np.random.default_rng(5).standard_normal((4, 9, 3, 11))) + 0.05
+    stores = write_stores(tmp_path, means.astype(np.float32), ["en", "de", "zh", "ar"], block=4)
+    flat = means.astype(np.float32).astype(np.float64).reshape(4, 9, -1)
+    V = flat / np.linalg.norm(flat, axis=2, keepdims=True)
+    upper = np.triu_indices(9, k=1)
+    dense = np.stack([(V[a][:, None, :] * V[a][None, :, :])[upper].mean(axis=0) for a in range(4)]).reshape(4, 3, 11)
+    result = compute_regions(stores, threshold=1.0)
+    np.testing.assert_allclose(result.contribution, dense, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(result.zscore, brute_force_zscores(dense), atol=1e-9)
+    np.testing.assert_array_equal(result.mask, brute_force_zscores(dense) > 1.0)
 
 
 def test_planted_regions_are_recovered_exactly(tmp_path):
@@ -149,12 +168,19 @@ def test_threshold_is_strict():
 
 def test_random_mask_has_exact_size_and_is_reproducible():
     mask = random_mask((3, 101), 0.1, seed=5)
-    assert mask.shape == (3, 101) and mask.sum() == round(0.1 * 303) == 30
+    assert mask.shape == (3, 101) and mask.sum() == 30  # round(0.1 * 303)
     np.testing.assert_array_equal(mask, random_mask((3, 101), 0.1, seed=5))
     assert not np.array_equal(mask, random_mask((3, 101), 0.1, seed=6))
     assert random_mask((2, 5), 1.0, seed=0).all() and not random_mask((2, 5), 0.0, seed=0).any()
     with pytest.raises(LinguaFrancaError, match="random_fraction"):
         random_mask((2, 5), 1.5, seed=0)
+
+
+def test_random_mask_is_uniform_over_positions():
+    """Over 2,000 seeds every one of 2 x 10 positions is drawn 25% of the time (binomial sd 1%), in both layers:
+    a mask biased to the first neurons or to one layer fails."""
+    frequency = np.mean([random_mask((2, 10), 0.25, seed) for seed in range(2000)], axis=0)
+    assert np.abs(frequency - 0.25).max() < 0.05
 
 
 def test_matched_random_masks_have_each_region_size():
@@ -164,14 +190,28 @@ def test_matched_random_masks_have_each_region_size():
     masks = matched_random_masks(regions, seed=1)
     assert masks.shape == regions.shape and list(masks.sum(axis=(1, 2))) == [7, 0, 40]
     np.testing.assert_array_equal(masks, matched_random_masks(regions, seed=1))
+    assert not np.array_equal(masks, matched_random_masks(regions, seed=2))
     assert not np.array_equal(masks[2], regions[2])
+
+
+def test_a_languages_matched_mask_does_not_depend_on_the_others():
+    """Growing language 0's region leaves language 2's draw unchanged (one child generator per language)."""
+    regions = np.zeros((3, 4, 50), dtype=bool)
+    regions[0, 0, :7] = True
+    regions[2, 1:3, :20] = True
+    grown = regions.copy()
+    grown[0, 1:, :30] = True
+    np.testing.assert_array_equal(matched_random_masks(regions, 1)[2], matched_random_masks(grown, 1)[2])
 
 
 def test_controls_in_result(small):
     stores, _ = small
     result = compute_regions(stores, random_fraction=0.25, seed=3, per_language_random=True)
-    np.testing.assert_array_equal(result.random_mask, random_mask((2, 7), 0.25, 3))
+    assert result.random_mask.shape == (2, 7) and result.random_mask.sum() == 4  # round(0.25 * 14)
+    np.testing.assert_array_equal(result.random_mask, random_mask((2, 7), 0.25, 3))  # the seed is passed on
+    assert not np.array_equal(result.random_mask, random_mask((2, 7), 0.25, 0))
     np.testing.assert_array_equal(result.random_masks_per_language.sum(axis=(1, 2)), result.mask.sum(axis=(1, 2)))
+    np.testing.assert_array_equal(result.random_masks_per_language, matched_random_masks(result.mask, 3))
     assert compute_regions(stores).random_masks_per_language is None
 
 
@@ -220,24 +260,52 @@ def test_regions_zarr_round_trip(small, tmp_path):
     assert read_regions(path).random_mask_per_language is None
 
 
-def test_sklr_table_layout(small, tmp_path):
-    stores, _ = small
-    result = compute_regions(stores, threshold=1.0)
+def planted_result(mask):
+    """A RegionsResult around a given mask ``[n_langs, n_layers, n_neurons]`` of LANGS."""
+    zeros = np.zeros(mask.shape)
+    return RegionsResult(
+        langs=LANGS,
+        contribution=zeros,
+        zscore=zeros,
+        mask=mask,
+        random_mask=np.zeros(mask.shape[1:], dtype=bool),
+        random_masks_per_language=None,
+        threshold=2.0,
+        random_fraction=0.1,
+        seed=0,
+        n_samples=5,
+    )
+
+
+def test_sklr_table_layout(tmp_path):
+    """Planted counts: en has 3 key neurons in layer 0 and 1 in layer 1, de none, zh 2 in layer 1; 2 x 10 neurons."""
+    mask = np.zeros((3, 2, 10), dtype=bool)
+    mask[0, 0, [1, 4, 9]] = mask[0, 1, 0] = True
+    mask[2, 1, [2, 3]] = True
+    result = planted_result(mask)
     rows = sklr_table(result)
-    assert [row["layer"] for row in rows] == [0, 1, "total", "percent"]
-    for layer in range(2):
-        assert [rows[layer][lang] for lang in LANGS] == list(result.mask[:, layer].sum(axis=1))
-        assert rows[layer]["all"] == result.mask[:, layer].sum()
-    assert rows[2]["all"] == result.sklr
-    assert rows[3]["all"] == pytest.approx(100 * result.sklr / 14)
-    assert rows[3]["en"] == pytest.approx(100 * result.mask[0].sum() / 14)
+    assert rows[:3] == [
+        {"layer": 0, "en": 3, "de": 0, "zh": 0, "all": 3},
+        {"layer": 1, "en": 1, "de": 0, "zh": 2, "all": 3},
+        {"layer": "total", "en": 4, "de": 0, "zh": 2, "all": 6},
+    ]
+    assert rows[3] == pytest.approx({"layer": "percent", "en": 20.0, "de": 0.0, "zh": 10.0, "all": 30.0})
+    assert result.sklr == 6
     path = tmp_path / "sklr.tsv"
     write_sklr(result, path)
     with path.open() as handle:
         written = list(csv.DictReader(handle, delimiter="\t"))
     assert list(written[0]) == ["layer", *LANGS, "all"]
     assert [row["layer"] for row in written] == ["0", "1", "total", "percent"]
-    assert int(written[2]["all"]) == result.sklr and float(written[3]["zh"]) == rows[3]["zh"]
+    assert [written[1][lang] for lang in LANGS] == ["1", "0", "2"]
+    assert int(written[2]["all"]) == 6 and float(written[3]["zh"]) == 10.0
+
+
+def test_language_named_like_a_column_is_refused():
+    result = planted_result(np.zeros((3, 1, 2), dtype=bool))
+    result.langs = ["en", "all", "zh"]
+    with pytest.raises(LinguaFrancaError, match="may not be called"):
+        sklr_table(result)
 
 
 def test_zero_vector_is_refused(tmp_path):
@@ -257,3 +325,9 @@ def test_empty_regions_are_named_in_a_warning(small, caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "no neuron has a z-score above threshold 1.0 for en, zh: their regions are empty; the ablation tables show "
         "'empty' there"]
+
+
+def test_contributions_need_a_pair():
+    np.testing.assert_allclose(contributions(np.array([[0.6, 0.8], [1.0, 0.0]])), [0.6, 0.0])  # the one pair: v_1k v_2k
+    with pytest.raises(LinguaFrancaError, match="at least two samples"):
+        contributions(np.ones((1, 3)))

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from stores import write_stores
 
+from linguafranca import similarity as similarity_module
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.similarity import (
     METRIC_COLUMNS,
+    block_class_means,
     compute_similarity,
     lrds,
-    metrics_table,
-    normalise_rows,
     pair_class_means,
     pair_classes,
     sads,
@@ -62,6 +62,45 @@ def brute_force_class_means(S, langs, meanings):
     return {key: sum(values) / len(values) for key, values in sums.items()}
 
 
+def dense_reference(means):
+    """The metrics table, block means and maps of ``[n_langs, n, L, K]`` means, computed densely the obvious way:
+    every map materialised, explicit ``[N, N]`` masks from the row labels, ``S[mask].mean()``."""
+    n_langs, n, n_layers, _ = means.shape
+    rows = means.astype(np.float64).reshape(n_langs * n, n_layers, -1)
+    langs = np.repeat(np.arange(n_langs), n)
+    meanings = np.tile(np.arange(n), n_langs)
+    same_lang, same_meaning = langs[:, None] == langs[None], meanings[:, None] == meanings[None]
+    masks = {
+        "same_lang_diff_meaning": same_lang & ~same_meaning,
+        "diff_lang_same_meaning": ~same_lang & same_meaning,
+        "diff_lang_diff_meaning": ~same_lang & ~same_meaning,
+        "all_offdiag": ~np.eye(len(langs), dtype=bool),
+    }
+    maps = {}
+    for layer, X in [("all", rows.reshape(len(rows), -1)), *((l, rows[:, l]) for l in range(n_layers))]:
+        V = X / np.linalg.norm(X, axis=1, keepdims=True)
+        maps[layer] = V @ V.T
+    table, blocks = [], {}
+    for layer, S in maps.items():
+        means_ = {name: S[mask].mean() for name, mask in masks.items()}
+        base = means_["diff_lang_diff_meaning"]
+        table.append(
+            {
+                "layer": layer,
+                "lrds": means_["same_lang_diff_meaning"] - base,
+                "sads": means_["diff_lang_same_meaning"] - base,
+                **means_,
+            }
+        )
+        blocks[layer] = np.array(
+            [
+                [S[(langs == a)[:, None] & (langs == b)[None] & masks["all_offdiag"]].mean() for b in range(n_langs)]
+                for a in range(n_langs)
+            ]
+        )
+    return table, blocks, maps
+
+
 @pytest.fixture
 def small(tmp_path):
     """3 languages x 5 samples x 2 layers x 7 neurons, written to stores; also the flat float64 rows."""
@@ -70,16 +109,22 @@ def small(tmp_path):
     return stores, means.astype(np.float64)
 
 
+def collect_layer_maps(stores):
+    """compute_similarity's result and copies of the per-layer maps it hands to ``on_layer``, in order."""
+    maps = []
+    result = compute_similarity(stores, on_layer=lambda layer, S: maps.append((layer, S.copy())))
+    assert [layer for layer, _ in maps] == list(range(result.n_layers))
+    return result, np.stack([S for _, S in maps])
+
+
 def test_similarity_matches_pairwise_loops(small):
     stores, means = small
-    result = compute_similarity(stores)
+    result, by_layer = collect_layer_maps(stores)
     n_langs, n, n_layers, _ = means.shape
     flat = means.reshape(n_langs * n, n_layers, -1)
     np.testing.assert_allclose(result.similarity, brute_force_similarity(flat.reshape(n_langs * n, -1)), atol=1e-10)
     for layer in range(n_layers):
-        np.testing.assert_allclose(
-            result.similarity_by_layer[layer], brute_force_similarity(flat[:, layer]), atol=1e-10
-        )
+        np.testing.assert_allclose(by_layer[layer], brute_force_similarity(flat[:, layer]), atol=1e-10)
     assert list(result.langs) == [lang for lang in LANGS for _ in range(n)]
     assert list(result.sample_ids) == [f"s{i}" for _ in LANGS for i in range(n)]
     np.testing.assert_allclose(result.norms, [np.linalg.norm(row) for row in flat.reshape(n_langs * n, -1)])
@@ -87,16 +132,18 @@ def test_similarity_matches_pairwise_loops(small):
 
 def test_streaming_equals_whole_array_in_memory(small):
     stores, means = small
-    V = normalise_rows(means.reshape(15, -1))
+    V = means.reshape(15, -1) / np.linalg.norm(means.reshape(15, -1), axis=1, keepdims=True)
     np.testing.assert_allclose(compute_similarity(stores).similarity, V @ V.T, rtol=1e-12, atol=1e-14)
 
 
 def test_scores_match_pairwise_loops(small):
-    stores, _ = small
+    """Every metrics row against loops over pairs of a similarity map computed one pair at a time."""
+    stores, means = small
     result = compute_similarity(stores)
-    rows = metrics_table(result)
-    assert [row["layer"] for row in rows] == ["all", 0, 1]
-    for row, S in zip(rows, [result.similarity, *result.similarity_by_layer]):
+    flat = means.reshape(15, 2, 7)
+    references = [brute_force_similarity(flat.reshape(15, -1)), *(brute_force_similarity(flat[:, l]) for l in range(2))]
+    assert [row["layer"] for row in result.metrics] == ["all", 0, 1]
+    for row, S in zip(result.metrics, references):
         ref = brute_force_class_means(S, result.langs, result.sample_ids)
         assert row["same_lang_diff_meaning"] == pytest.approx(ref["sl_dm"], abs=1e-10)
         assert row["diff_lang_same_meaning"] == pytest.approx(ref["dl_sm"], abs=1e-10)
@@ -104,8 +151,56 @@ def test_scores_match_pairwise_loops(small):
         assert row["all_offdiag"] == pytest.approx(ref["all"], abs=1e-10)
         assert row["lrds"] == pytest.approx(ref["sl_dm"] - ref["dl_dm"], abs=1e-10)
         assert row["sads"] == pytest.approx(ref["dl_sm"] - ref["dl_dm"], abs=1e-10)
-        assert lrds(S, result.langs, result.sample_ids) == row["lrds"]
-        assert sads(S, result.langs, result.sample_ids) == row["sads"]
+        assert lrds(S, result.langs, result.sample_ids) == pytest.approx(row["lrds"], abs=1e-12)
+        assert sads(S, result.langs, result.sample_ids) == pytest.approx(row["sads"], abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "shape, block",
+    [((2, 2, 1, 3), 1), ((3, 5, 2, 7), 2), ((4, 9, 3, 11), 4), ((9, 13, 5, 17), 5), ((2, 40, 2, 6), 16)],
+)
+def test_streamed_scores_and_block_means_equal_the_dense_computation(tmp_path, shape, block):
+    """Metrics, block means and every map of the one-pass computation equal a dense computation with explicit
+    masks to 1e-12, on stores of several shapes (1 to 9 languages' blocks, chunks that split the samples)."""
+    means = random_means(shape, seed=sum(shape))
+    stores = write_stores(tmp_path, means, [f"l{a}" for a in range(shape[0])], block=block)
+    table, blocks, maps = dense_reference(means)
+    result, by_layer = collect_layer_maps(stores)
+    assert [row["layer"] for row in result.metrics] == [row["layer"] for row in table]
+    for ours, ref in zip(result.metrics, table):
+        for column in METRIC_COLUMNS[1:]:
+            assert ours[column] == pytest.approx(ref[column], abs=1e-12), (ours["layer"], column)
+    np.testing.assert_allclose(result.block_mean, blocks["all"], rtol=0, atol=1e-12)
+    assert result.block_mean_by_layer.shape == (shape[2], shape[0], shape[0])
+    for layer in range(shape[2]):
+        np.testing.assert_allclose(result.block_mean_by_layer[layer], blocks[layer], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(by_layer[layer], maps[layer], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.similarity, maps["all"], rtol=0, atol=1e-12)
+
+
+def test_block_means_of_a_planted_map():
+    """2 languages x 3 samples; S = 10 a + b + 0.1 (same meaning) for a row of language a, column of b. The
+    diagonal is 99 and must not enter a diagonal block's mean."""
+    n_langs, n = 2, 3
+    lang = np.repeat(np.arange(n_langs), n)
+    meaning = np.tile(np.arange(n), n_langs)
+    S = 10.0 * lang[:, None] + lang[None] + 0.1 * (meaning[:, None] == meaning[None])
+    np.fill_diagonal(S, 99)
+    means, block_mean = block_class_means(S, n_langs)
+    np.testing.assert_allclose(block_mean, [[0, 1 + 0.1 / 3], [10 + 0.1 / 3, 11]], atol=1e-15)
+    assert means["same_lang_diff_meaning"] == pytest.approx(5.5)  # blocks 0 and 11, equal sizes
+    assert means["diff_lang_same_meaning"] == pytest.approx(5.6)  # 1.1 and 10.1
+    assert means["diff_lang_diff_meaning"] == pytest.approx(5.5)
+    assert means["all_offdiag"] == pytest.approx((12 * 5.5 + 6 * 5.6 + 12 * 5.5) / 30)  # 12, 6, 12 pairs
+
+
+def test_block_class_means_equal_the_masked_means_of_any_map():
+    """Not symmetric, not a similarity map: the block formulas hold for any [N, N] array in store row order."""
+    S = np.random.default_rng(4).standard_normal((4 * 6, 4 * 6))
+    langs, meanings = np.repeat(list("abcd"), 6), np.tile([f"m{i}" for i in range(6)], 4)
+    means, _ = block_class_means(S, 4)
+    reference = pair_class_means(S, langs, meanings)
+    assert means == pytest.approx(reference, abs=1e-14)
 
 
 def test_pair_classes_partition_the_offdiagonal_pairs():
@@ -195,22 +290,49 @@ def test_single_language_is_refused(small):
         compute_similarity({"en": stores["en"]})
 
 
-def test_h5_round_trip(small, tmp_path):
-    stores, _ = small
-    result = compute_similarity(stores)
+@pytest.mark.parametrize("per_layer_maps", [False, True])
+def test_h5_round_trip(small, tmp_path, monkeypatch, per_layer_maps):
+    """Every dataset and attribute as the README documents it; slabs of 4 rows, so writes span several chunks."""
+    monkeypatch.setattr(similarity_module, "_SLAB_ROWS", 4)
+    stores, means = small
+    table, blocks, maps = dense_reference(means)
     path = tmp_path / "out" / "similarity.h5"
-    write_similarity(result, path)
+    result = write_similarity(stores, path, per_layer_maps=per_layer_maps)
     assert [p.name for p in path.parent.iterdir()] == ["similarity.h5"]  # no temporary left behind
     with h5py.File(path, "r") as h5:
+        expected = {"similarity", "block_mean", "block_mean_by_layer", "langs", "sample_ids", "norms"}
+        assert set(h5) == expected | ({"similarity_by_layer"} if per_layer_maps else set())
         assert h5["similarity"].dtype == np.float32 and h5["similarity"].shape == (15, 15)
-        assert h5["similarity_by_layer"].dtype == np.float32 and h5["similarity_by_layer"].shape == (2, 15, 15)
-        np.testing.assert_allclose(h5["similarity"][...], result.similarity, rtol=1e-6)
-        np.testing.assert_allclose(h5["similarity_by_layer"][...], result.similarity_by_layer, rtol=1e-6)
+        np.testing.assert_allclose(h5["similarity"][...], maps["all"], rtol=0, atol=1e-7)
+        if per_layer_maps:
+            by_layer = h5["similarity_by_layer"]
+            assert by_layer.dtype == np.float32 and by_layer.shape == (2, 15, 15) and by_layer.chunks == (1, 4, 15)
+            for layer in range(2):
+                np.testing.assert_allclose(by_layer[layer], maps[layer], rtol=0, atol=1e-7)
+        assert h5["block_mean"].dtype == np.float64 and h5["block_mean"].shape == (3, 3)
+        np.testing.assert_allclose(h5["block_mean"][...], blocks["all"], rtol=0, atol=1e-12)
+        assert h5["block_mean_by_layer"].dtype == np.float64 and h5["block_mean_by_layer"].shape == (2, 3, 3)
+        np.testing.assert_allclose(h5["block_mean_by_layer"][1], blocks[1], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(h5["norms"][...], np.linalg.norm(means.reshape(15, -1), axis=1), rtol=1e-12)
         assert h5["langs"].dtype.kind == "O" and list(h5["langs"].asstr()[...]) == list(result.langs)
         assert list(h5["sample_ids"].asstr()[...]) == list(result.sample_ids)
         assert list(h5.attrs["languages"]) == LANGS
         assert (h5.attrs["n_samples"], h5.attrs["n_layers"], h5.attrs["model"]) == (5, 2, "tiny")
+        assert bool(h5.attrs["per_layer_maps"]) is per_layer_maps
         assert "different-language same-meaning" in h5.attrs["definition_sads"]
+        assert "i == j are left out" in h5.attrs["definition_block_mean"]
+
+
+def test_failure_in_a_late_layer_leaves_no_file(tmp_path):
+    """Layer 0 is written before layer 1 fails: neither the file nor its temporary survives."""
+    means = random_means((2, 3, 2, 4))
+    means[1, 0, 1, 2] = np.nan
+    stores = write_stores(tmp_path / "stores", means, ["en", "de"])
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LinguaFrancaError, match="layer 1"):
+        write_similarity(stores, out / "similarity.h5", per_layer_maps=True)
+    assert list(out.iterdir()) == []
 
 
 def test_metrics_tsv_round_trips_exactly(small, tmp_path):
@@ -222,7 +344,7 @@ def test_metrics_tsv_round_trips_exactly(small, tmp_path):
         rows = list(csv.DictReader(handle, delimiter="\t"))
     assert tuple(rows[0]) == METRIC_COLUMNS
     assert [row["layer"] for row in rows] == ["all", "0", "1"]
-    for written, expected in zip(rows, metrics_table(result)):
+    for written, expected in zip(rows, result.metrics):
         for column in METRIC_COLUMNS[1:]:
             assert float(written[column]) == expected[column]
 

@@ -44,6 +44,7 @@ def write_config(workdir: Path, model_dir: Path, **overrides) -> Path:
             "held_out": {"loader": "table", "options": {"files": files}, "samples": "all", "joiner": " "},
         },
         "capture": {"datasets": ["toy"]},
+        "similarity": {"per_layer_maps": True},
         "regions": {"threshold": 1, "random_fraction": 0.25},
         "ablation": {"datasets": ["held_out"], "seqlen": 8, "max_tokens": 24, "bos_per_window": False,
                      "generation": {"languages": ["en", "zh"], "max_new_tokens": 4}},
@@ -97,7 +98,8 @@ def test_similarity_metrics_and_regions(finished_run):
     base = workdir / "results/tiny/main/toy"
     with h5py.File(base / "similarity.h5") as h5:
         assert h5["similarity"].shape == (12, 12) and h5["similarity"].dtype == np.float32
-        assert h5["similarity_by_layer"].shape == (2, 12, 12)
+        assert h5["similarity_by_layer"].shape == (2, 12, 12) and h5.attrs["per_layer_maps"]  # the config's param
+        assert h5["block_mean"].shape == (3, 3) and h5["block_mean_by_layer"].shape == (2, 3, 3)
         assert [x.decode() for x in h5["langs"][:]] == [lang for lang in LANGS for _ in range(4)]
         np.testing.assert_allclose(np.diag(h5["similarity"][:]), 1, atol=1e-6)
     metrics = (base / "metrics.tsv").read_text().splitlines()

@@ -19,5 +19,6 @@ rule similarity:
         runtime=60,
     params:
         langs=LANGS,
+        per_layer_maps=config["similarity"]["per_layer_maps"],
     script:
         "../scripts/similarity.py"

@@ -1,9 +1,9 @@
-"""Similarity matrices and LRDS/SADS of one (model, revision, dataset) (see linguafranca.similarity)."""
+"""Similarity maps and LRDS/SADS of one (model, revision, dataset) (see linguafranca.similarity)."""
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.similarity import compute_similarity, write_metrics, write_similarity
+from linguafranca.similarity import write_metrics, write_similarity
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
-    result = compute_similarity(dict(zip(snakemake.params.langs, snakemake.input.stores)))
-    write_similarity(result, snakemake.output.h5)
+    stores = dict(zip(snakemake.params.langs, snakemake.input.stores))
+    result = write_similarity(stores, snakemake.output.h5, per_layer_maps=snakemake.params.per_layer_maps)
     write_metrics(result, snakemake.output.metrics)
