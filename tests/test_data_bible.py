@@ -7,8 +7,7 @@ import sqlite3
 
 import pytest
 
-from linguafranca.data import TRANSLATIONS, clean_verse, load_bible, prepare_dataset, read_jsonl
-from linguafranca.data.bible import CATALOGUE
+from linguafranca.data import CATALOGUE, TRANSLATIONS, clean_verse, load_bible, prepare_dataset, read_jsonl
 from linguafranca.errors import LinguaFrancaError
 
 NINE = ["en", "zh", "fr", "es", "pt", "ar", "vi", "hi", "id"]

@@ -72,7 +72,9 @@ CATALOGUE = (
 known without the publishers' word: old texts are in the public domain, the rest are named copyrighted where the
 publisher is known to hold rights and "copyrighted / unknown" otherwise; check before you publish prepared text."""
 
-TRANSLATIONS = {lang: next(t.code for t in CATALOGUE if t.lang == lang) for lang in dict.fromkeys(t.lang for t in CATALOGUE)}
+TRANSLATIONS = {
+    lang: next(t.code for t in CATALOGUE if t.lang == lang) for lang in dict.fromkeys(t.lang for t in CATALOGUE)
+}
 """The default translation code of each language: the first of :data:`CATALOGUE` for it. The paper's nine keep
 the codes the paper's setting used (en k, zh c, fr l, es v, pt a, ar y, vi 7, hi i, id 6); another translation of a
 language is chosen with ``options.translations`` (for example ``{de: e}`` for the Elberfelder)."""
