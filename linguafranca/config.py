@@ -42,7 +42,19 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"{error.message}; allowed keys here: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "pattern" and "description" in error.schema:
+        return f"{error.instance!r} is not allowed: {error.schema['description'].strip()}"
     return error.message
+
+
+def language_pattern(schema_path: Path = SCHEMA_PATH) -> str:
+    """The schema's language-code regex (``$defs.lang_code``) without its anchors.
+
+    The workflow's ``{lang}`` wildcard constraint is this same pattern, read from the schema, so that the codes a
+    config may name and the paths the workflow accepts cannot drift apart.
+    """
+    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    return schema["$defs"]["lang_code"]["pattern"].removeprefix("^").removesuffix("$")
 
 
 def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:

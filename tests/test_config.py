@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from linguafranca.config import THRESHOLD_TAG, threshold_tag, validate
+from linguafranca.config import THRESHOLD_TAG, language_pattern, threshold_tag, validate
 from linguafranca.errors import LinguaFrancaError
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -43,8 +43,10 @@ CASES = {
     "unknown model key": (lambda c: c["models"]["gemma3-270m"].update(batchsize=4),
                           r"models\.gemma3-270m.*'batchsize' was unexpected.*batch_size"),
     "wrong type": (lambda c: c.update(samples="many"), r"samples: 'many' is not of type 'integer'"),
-    "unknown language": (lambda c: c["languages"].append("de"),
-                         r"languages\.9: 'de' is not allowed; allowed values: en, zh, fr, es, pt, ar, vi, hi, id"),
+    "not a language code": (lambda c: c["languages"].append("pt_BR"),
+                            r"languages\.9: 'pt_BR' is not allowed: A language code: ISO 639-1 \(2 letters\)"),
+    "not a language code in a map": (lambda c: c["datasets"]["bible"]["options"].update(translations={"German": "s"}),
+                                     r"datasets\.bible\.options\.translations: 'German' is not allowed: A language"),
     "unknown loader": (lambda c: c["datasets"]["bible"].update(loader="csv"),
                        r"datasets\.bible\.loader: 'csv' is not allowed; allowed values: bible, textfiles, table, hf"),
     "unknown model source": (lambda c: c["models"]["gemma3-270m"].update(source="s3"),
@@ -148,11 +150,11 @@ def test_threshold_tag_is_lossless(value):
 
 def test_bad_config_stops_snakemake_before_any_job(tmp_path):
     config = tmp_path / "bad.yaml"
-    config.write_text(yaml.safe_dump(broken(lambda c: c["languages"].append("xx"))))
+    config.write_text(yaml.safe_dump(broken(lambda c: c["languages"].append("x"))))
     run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
                           str(tmp_path), "--configfile", str(config), "-n"], capture_output=True, text=True)
     assert run.returncode != 0
-    assert "linguafranca: config error at languages.9: 'xx' is not allowed" in run.stderr
+    assert "linguafranca: config error at languages.9: 'x' is not allowed" in run.stderr
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
 
 
@@ -168,6 +170,36 @@ def test_impossible_threshold_stops_snakemake_before_any_job(tmp_path):
     # Only Snakemake's own run log: no results, resources or job logs.
     assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "three.yaml"]
     assert [p.parent.name for p in (tmp_path / ".snakemake").rglob("*") if p.is_file()] == ["log"]
+
+
+LANGUAGE_CODES = {
+    "en": True, "fil": True, "zh-Hant": True, "pt-BR": True, "es-419": True, "sr-Latn-RS": True,
+    "EN": False, "e": False, "engl": False, "pt_BR": False, "pt-br": False, "zh-hant": False, "zh-HANT": False,
+    "en-": False, "de-DEU": False, "sr-RS-Latn": False, "en ": False, "../en": False,
+}
+
+
+@pytest.mark.parametrize(("code", "valid"), sorted(LANGUAGE_CODES.items()))
+def test_language_code_rule(code, valid):
+    """ISO 639-1/639-3, optional script and region subtags; the schema and the {lang} wildcard pattern agree."""
+    config = {"languages": ["en", code] if code != "en" else ["en", "fr"],
+              "models": {"m": {"source": "hf", "name": "org/m"}}, "datasets": {"d": {"loader": "bible"}},
+              "ablation": {"generation": {"languages": [code]}}, "regions": {"threshold": 0.5}}
+    if valid:
+        validate(config)
+    else:
+        with pytest.raises(LinguaFrancaError, match=r"is not allowed: A language code"):
+            validate(config)
+    assert (re.fullmatch(language_pattern(), code) is not None) == valid
+
+
+def test_lang_wildcard_is_the_schema_pattern():
+    """The rule files constrain {lang} with the schema's pattern itself (read at parse time), not a copy."""
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    constraints = re.search(r"wildcard_constraints:\n((?:    .*\n)+)", common)[1]
+    assert re.search(r"^    lang=language_pattern\(Path\(workflow\.basedir\) / \"config\" / \"schema\.yaml\"\),$",
+                     constraints, re.M)
+    assert language_pattern() == "[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?"
 
 
 def test_snakemake_lint_is_clean():

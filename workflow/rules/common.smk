@@ -5,6 +5,7 @@ from pathlib import Path
 from linguafranca.config import (
     THRESHOLD_TAG,
     analysis_datasets,
+    language_pattern,
     regions_dataset,
     threshold_tag,
     validate,
@@ -48,9 +49,9 @@ wildcard_constraints:
     model="[A-Za-z0-9][A-Za-z0-9._-]*",
     revision="[A-Za-z0-9][A-Za-z0-9._-]*",
     dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
-    lang="[a-z]{2,3}",
+    lang=language_pattern(Path(workflow.basedir) / "config" / "schema.yaml"),
     threshold=THRESHOLD_TAG,
-    condition="[a-z]+",
+    condition="[A-Za-z0-9_-]+",  # none, random, or a language code (pt-BR)
     ext="png|pdf|jsonl|md",
 
 
