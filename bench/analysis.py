@@ -122,7 +122,7 @@ def main() -> None:
         with step("metrics_table"):
             rows = metrics_table(similarity)
         with threadpool_limits(args.threads), step("compute_regions"):
-            regions = compute_regions(stores, per_language_random=True)
+            regions = compute_regions(stores)
         analysis = time.perf_counter() - total
         with step("write h5 + tsv + zarr + tsv"):
             write_similarity(similarity, directory / "similarity.h5")

@@ -140,13 +140,17 @@ def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, p
 
 
 def _log_ratio(table: "IncreaseTable") -> np.ndarray:
-    """log10(ppl / ppl_none) per cell: increases span orders of magnitude, so colours follow the log ratio."""
+    """log10(ppl / ppl_none) per cell: increases span orders of magnitude, so colours follow the log ratio.
+
+    Cells not evaluated stay NaN, which ``imshow`` leaves blank."""
     return np.log10(np.maximum(1.0 + table.increase / 100.0, 1e-12))
 
 
 def _colour_scale(values: np.ndarray) -> dict:
     """Diverging colours centred on no change (log ratio 0): red for a perplexity rise, blue for a fall."""
-    low, high = min(float(values.min()), -1e-3), max(float(values.max()), 1e-3)
+    measured = values[~np.isnan(values)]
+    low = min(float(measured.min(initial=0.0)), -1e-3)
+    high = max(float(measured.max(initial=0.0)), 1e-3)
     return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)}
 
 
@@ -158,7 +162,7 @@ def plot_increase(
     Cells are coloured by the log10 perplexity ratio, so a 20% and a 900,000% increase are both visible.
 
     Column labels carry each region's size (% of all neurons) so that a large effect of a large region is
-    not mistaken for specificity.
+    not mistaken for specificity. Cells whose condition was not evaluated on the language are left blank.
     """
     n_langs, n_regions = table.increase.shape
     figure = Figure(figsize=(1.0 + 0.9 * n_regions, 1.0 + 0.6 * n_langs), layout="constrained")
@@ -172,14 +176,13 @@ def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> No
     values = _log_ratio(table)
     scale = _colour_scale(values)
     image = axes.imshow(values, aspect="auto", **scale)
-    for row in range(n_langs):
-        for column in range(n_regions):
-            dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35
-            axes.text(column, row, f"{table.increase[row, column]:,.0f}", ha="center", va="center", fontsize=8,
-                      color="white" if dark else "black")
+    for row, column in zip(*np.nonzero(table.evaluated)):
+        dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35
+        axes.text(column, row, f"{table.increase[row, column]:,.0f}", ha="center", va="center", fontsize=8,
+                  color="white" if dark else "black")
     axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)])
     axes.set_yticks(range(n_langs), table.langs)
-    axes.set_xlabel("deactivated region (size, % of neurons)")
+    axes.set_xlabel("deactivated region or control (size, % of neurons); blank: not evaluated")
     axes.set_ylabel("evaluated language")
     axes.set_title(title or "perplexity increase (%) over no deactivation")
     figure.colorbar(image, ax=axes, label="log10(perplexity / perplexity with nothing off)")

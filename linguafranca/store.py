@@ -246,12 +246,13 @@ def read_norms(h5_path: str | os.PathLike, languages: Sequence[str]) -> np.ndarr
 @dataclass(frozen=True)
 class StoredRegions:
     """What later stages need from a regions store: masks are bool ``[n_langs, n_layers, n_neurons]``
-    (``random_mask``: ``[n_layers, n_neurons]``; ``random_mask_per_language``: None when not drawn)."""
+    (``random_mask``: ``[n_layers, n_neurons]``; ``random_mask_per_language``: each language's size-matched random
+    control, like ``mask``)."""
 
     langs: list[str]
     mask: np.ndarray
     random_mask: np.ndarray
-    random_mask_per_language: np.ndarray | None
+    random_mask_per_language: np.ndarray
     attrs: dict[str, Any]
 
 
@@ -260,12 +261,14 @@ def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
     if not Path(zarr_path).exists():
         raise LinguaFrancaError(f"regions store {zarr_path} does not exist: run the regions stage first")
     group = zarr.open_group(str(zarr_path), mode="r", zarr_format=3)
-    per_language = group["random_mask_per_language"][...] if "random_mask_per_language" in group else None
+    missing = [name for name in ("mask", "random_mask", "random_mask_per_language") if name not in group]
+    if missing:
+        raise LinguaFrancaError(f"regions store {zarr_path} lacks {', '.join(missing)}: re-run the regions stage")
     attrs = dict(group.attrs)
     return StoredRegions(
         langs=list(attrs["langs"]),
         mask=np.asarray(group["mask"][...]),
         random_mask=np.asarray(group["random_mask"][...]),
-        random_mask_per_language=None if per_language is None else np.asarray(per_language),
+        random_mask_per_language=np.asarray(group["random_mask_per_language"][...]),
         attrs=attrs,
     )
