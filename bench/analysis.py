@@ -237,7 +237,7 @@ def main() -> None:
         del similarity  # the workflow runs the regions stage in a process of its own
         norms = read_norms(directory / "similarity.h5", [f"lang{a}" for a in range(args.langs)])
         with threadpool_limits(args.threads), step("compute_regions"):
-            regions = compute_regions(source, per_language_random=True, norms=norms)
+            regions = compute_regions(source, norms=norms)
         analysis, analysis_cpu = time.perf_counter() - total, cpu_seconds() - total_cpu
         with step("write regions zarr + tsv"):
             write_regions(regions, directory / "regions.zarr")

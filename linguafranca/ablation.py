@@ -1,11 +1,11 @@
 """Deactivating neurons and measuring what it costs each language (paper Section 5, Table 1).
 
-A condition is a set of neurons to switch off: ``none`` (the baseline), ``random`` (the regions stage's seeded
-random mask, a control of comparable size) or a language's key linguistic region. Deactivating a neuron means
-zeroing it where the adapters locate neurons: in the input of each layer's MLP down projection. The effect of
-a condition on a language is the perplexity increase over the baseline,
+A condition is a set of neurons to switch off (:mod:`linguafranca.conditions` defines them all: ``none``, the
+``random`` control, each language's key region, and each region's size-matched ``random_{lang}`` control).
+Deactivating a neuron means zeroing it where the adapters locate neurons: in the input of each layer's MLP down
+projection. The effect of a condition on a language is the perplexity increase over the baseline,
 
-    increase[lang, region] = 100 * (PPL(lang | region off) / PPL(lang | none) - 1)   (percent),
+    increase[lang, condition] = 100 * (PPL(lang | condition) / PPL(lang | none) - 1)   (percent),
 
 laid out like the paper's Table 1: rows are evaluated languages, columns deactivated regions. A region that is
 really a language's own shows up as a dominant diagonal, which :func:`diagonal_dominance` summarises.
@@ -13,13 +13,13 @@ really a language's own shows up as a dominant diagonal, which :func:`diagonal_d
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .conditions import BASELINE, Condition, condition_mask, matched_random_name
 from .errors import LinguaFrancaError
 from .hooks import deactivate
 from .perplexity import PerplexityResult, perplexity, windows
@@ -27,8 +27,8 @@ from .store import read_regions
 from .tokens import text_tensor
 from .tsv import read_tsv, write_tsv
 
-BASELINE = "none"
-RANDOM = "random"
+NOT_EVALUATED = "n/a"
+"""What the tables write where a condition was not evaluated on a language."""
 EMPTY = "empty"
 """What the tables write for a region with no neurons: its increase is no measurement, not 0.0 or NaN."""
 CONDITION_COLUMNS = ("condition", "lang", "ppl", "nll_sum", "n_predicted", "n_windows")
@@ -36,10 +36,12 @@ CONDITION_COLUMNS = ("condition", "lang", "ppl", "nll_sum", "n_predicted", "n_wi
 
 @dataclass(frozen=True)
 class IncreaseTable:
-    """The paper's Table 1: perplexity increase (%) of each evaluated language when each region is off.
+    """The paper's Table 1: perplexity increase (%) of each evaluated language under each condition but ``none``.
 
-    ``increase`` is float64 ``[n_langs, n_regions]``; ``region_size`` (neurons, int64) and ``region_percent``
-    (of all neurons of the model) are ``[n_regions]``.
+    ``increase`` is float64 ``[n_langs, n_regions]`` (``regions``: the condition names, ``random``, the regions,
+    the size-matched controls), NaN where the condition was not evaluated on the language (written ``n/a``) and
+    in the whole column of an empty region (written ``empty``); ``region_size`` (neurons, int64) and
+    ``region_percent`` (of all neurons of the model) are ``[n_regions]``.
     """
 
     langs: list[str]
@@ -48,23 +50,27 @@ class IncreaseTable:
     region_size: np.ndarray
     region_percent: np.ndarray
 
+    @property
+    def evaluated(self) -> np.ndarray:
+        """Bool ``[n_langs, n_regions]``: which cells were measured (an empty region measures nothing)."""
+        return ~np.isnan(self.increase)
 
-def conditions(regions_zarr: str | os.PathLike) -> list[str]:
-    """All conditions a regions store defines, in table order: ``none``, ``random``, then each language."""
-    return [BASELINE, RANDOM, *read_regions(regions_zarr).langs]
+    @property
+    def empty(self) -> np.ndarray:
+        """Bool ``[n_regions]``: conditions that switch no neuron off."""
+        return self.region_size == 0
 
 
-def condition_mask(regions_zarr: str | os.PathLike, condition: str) -> np.ndarray:
-    """The bool mask ``[n_layers, n_neurons]`` of a condition: all false for ``none``."""
-    regions = read_regions(regions_zarr)
-    if condition == BASELINE:
-        return np.zeros(regions.random_mask.shape, dtype=bool)
-    if condition == RANDOM:
-        return regions.random_mask
-    if condition in regions.langs:
-        return regions.mask[regions.langs.index(condition)]
-    allowed = ", ".join([BASELINE, RANDOM, *regions.langs])
-    raise LinguaFrancaError(f"unknown deactivation condition {condition!r}; {regions_zarr} defines {allowed}")
+def _cell(value: float, empty: bool = False) -> float | str:
+    """A table value; ``empty`` for a region with no neurons, ``n/a`` where it was not measured (NaN in arrays)."""
+    if empty:
+        return EMPTY
+    return NOT_EVALUATED if np.isnan(value) else float(value)
+
+
+def _value(text: str) -> float:
+    """The inverse of :func:`_cell` for a float column: ``n/a`` and ``empty`` read back as NaN."""
+    return float("nan") if text in (NOT_EVALUATED, EMPTY) else float(text)
 
 
 def evaluate_condition(
@@ -124,49 +130,57 @@ def read_condition(path: str | os.PathLike, condition: str) -> dict[str, Perplex
 
 
 def _ordered_results(
-    condition_tsvs: dict[str, str | os.PathLike], regions_zarr: str | os.PathLike
+    condition_tsvs: dict[str, str | os.PathLike], conditions: list[Condition]
 ) -> dict[str, dict[str, PerplexityResult]]:
-    """Each condition's results, in table order, all over the same languages."""
-    order = conditions(regions_zarr)
-    unknown = sorted(set(condition_tsvs) - set(order))
+    """Each given condition's results in table order, each covering exactly the languages it is evaluated on."""
+    names = [c.name for c in conditions]
+    unknown = sorted(set(condition_tsvs) - set(names))
     if unknown or BASELINE not in condition_tsvs:
         raise LinguaFrancaError(
             f"perplexity conditions {sorted(condition_tsvs)}: the baseline {BASELINE!r} is required and only "
-            f"{order} are defined by {regions_zarr} (unknown: {unknown})"
+            f"{names} are defined (unknown: {unknown})"
         )
-    results = {c: read_condition(condition_tsvs[c], c) for c in order if c in condition_tsvs}
-    langs = list(results[BASELINE])
-    for condition, by_lang in results.items():
-        if set(by_lang) != set(langs):
+    results = {}
+    for condition in (c for c in conditions if c.name in condition_tsvs):
+        by_lang = read_condition(condition_tsvs[condition.name], condition.name)
+        if set(by_lang) != set(condition.evaluated):
             raise LinguaFrancaError(
-                f"condition {condition!r} was evaluated on {sorted(by_lang)}, the baseline on {sorted(langs)}; "
-                "every condition must cover the same languages"
+                f"condition {condition.name!r} was evaluated on {sorted(by_lang)} in {condition_tsvs[condition.name]}, "
+                f"but is defined on {sorted(condition.evaluated)}: re-run its perplexity job"
             )
+        results[condition.name] = by_lang
     return results
 
 
 def gather(
     condition_tsvs: dict[str, str | os.PathLike],
+    conditions: list[Condition],
     regions_zarr: str | os.PathLike,
     out_ppl_tsv: str | os.PathLike,
     out_increase_tsv: str | os.PathLike,
 ) -> IncreaseTable:
     """Combine per-condition TSVs into ``perplexity.tsv`` and the paper's Table 1, ``perplexity_increase.tsv``.
 
-    ``perplexity.tsv``: rows evaluated languages (baseline order), columns conditions (none, random, regions in
-    the store's language order), values PPL. ``perplexity_increase.tsv``: rows evaluated languages then
-    ``region_size`` and ``region_percent``, columns the deactivated regions, values % increase over ``none``.
+    ``conditions`` (from :func:`linguafranca.conditions.condition_list`) fixes the column order and the languages
+    each TSV must hold. ``perplexity.tsv``: rows the baseline's languages, columns the given conditions, values
+    PPL. ``perplexity_increase.tsv``: rows the languages then ``region_size`` and ``region_percent``, columns all
+    conditions but ``none``, values % increase over ``none``. A cell whose condition was not evaluated on that
+    language is ``n/a`` in both.
     """
-    results = _ordered_results(condition_tsvs, regions_zarr)
+    results = _ordered_results(condition_tsvs, conditions)
     columns = list(results)
     langs = list(results[BASELINE])
-    ppl = np.array([[results[c][lang].ppl for c in columns] for lang in langs], dtype=np.float64)
-    write_tsv(out_ppl_tsv, [{"lang": lang, **dict(zip(columns, row.tolist()))} for lang, row in zip(langs, ppl)],
-              ["lang", *columns])
+    ppl = np.array(
+        [[results[c][lang].ppl if lang in results[c] else np.nan for c in columns] for lang in langs],
+        dtype=np.float64,
+    )
+    rows = [{"lang": lang, **{c: _cell(v) for c, v in zip(columns, row)}} for lang, row in zip(langs, ppl)]
+    write_tsv(out_ppl_tsv, rows, ["lang", *columns])
 
+    stored = read_regions(regions_zarr)
     regions = columns[1:]
-    size = np.array([int(condition_mask(regions_zarr, region).sum()) for region in regions], dtype=np.int64)
-    total = condition_mask(regions_zarr, BASELINE).size
+    size = np.array([int(condition_mask(stored, region).sum()) for region in regions], dtype=np.int64)
+    total = stored.random_mask.size
     increase = 100.0 * (ppl[:, 1:] / ppl[:, :1] - 1.0)
     increase[:, size == 0] = np.nan  # an empty region switched nothing off
     table = IncreaseTable(langs, regions, increase, size, 100.0 * size / total)
@@ -174,20 +188,9 @@ def gather(
     return table
 
 
-def _cell(value: float, empty: bool) -> object:
-    """A table cell: the number, or :data:`EMPTY` where the region has no neurons."""
-    return EMPTY if empty else value
-
-
-def _number(cell: str) -> float:
-    """A table cell read back: :data:`EMPTY` becomes NaN."""
-    return math.nan if cell == EMPTY else float(cell)
-
-
 def write_increase(path: str | os.PathLike, table: IncreaseTable) -> None:
     """Write an :class:`IncreaseTable` as TSV (the layout :func:`read_increase` reads); empty regions read ``empty``."""
-    empty = (table.region_size == 0).tolist()
-    rows = [[lang, *map(_cell, row.tolist(), empty)] for lang, row in zip(table.langs, table.increase)]
+    rows = [[lang, *map(_cell, row, table.empty)] for lang, row in zip(table.langs, table.increase)]
     rows.append(["region_size", *table.region_size.tolist()])
     rows.append(["region_percent", *table.region_percent.tolist()])
     columns = ["lang", *table.regions]
@@ -204,12 +207,29 @@ def read_increase(path: str | os.PathLike) -> IncreaseTable:
     return IncreaseTable(
         langs=[row[0] for row in rows[:-2]],
         regions=header[1:],
-        increase=np.array([[_number(v) for v in row[1:]] for row in rows[:-2]], dtype=np.float64).reshape(
+        increase=np.array([[_value(v) for v in row[1:]] for row in rows[:-2]], dtype=np.float64).reshape(
             len(rows) - 2, len(header) - 1
         ),
         region_size=np.array([int(v) for v in rows[-2][1:]], dtype=np.int64),
         region_percent=np.array([float(v) for v in rows[-1][1:]], dtype=np.float64),
     )
+
+
+def _own_and_others(table: IncreaseTable, lang: str) -> tuple[float, float]:
+    """``lang``'s increase with its own region off, and the mean over the other languages evaluated on it."""
+    row, column = table.langs.index(lang), table.regions.index(lang)
+    others = np.delete(table.increase[:, column], row)
+    others = others[~np.isnan(others)]
+    return float(table.increase[row, column]), float(others.mean()) if others.size else float("nan")
+
+
+def _dominated_languages(table: IncreaseTable) -> list[str]:
+    """Languages that are both evaluated and a region column, with their own cell measured or their region empty."""
+    return [
+        lang for lang in table.langs
+        if lang in table.regions
+        and (table.evaluated[table.langs.index(lang), table.regions.index(lang)] or table.empty[table.regions.index(lang)])
+    ]
 
 
 def diagonal_dominance(table: IncreaseTable) -> dict[str, float]:
@@ -221,23 +241,53 @@ def diagonal_dominance(table: IncreaseTable) -> dict[str, float]:
     if len(table.langs) < 2:
         raise LinguaFrancaError("diagonal dominance compares languages, so it needs at least two evaluated languages")
     dominance = {}
-    for lang in (lang for lang in table.langs if lang in table.regions):
-        row, column = table.langs.index(lang), table.regions.index(lang)
-        others = np.delete(table.increase[:, column], row)
+    for lang in _dominated_languages(table):
+        own, others = _own_and_others(table, lang)
         with np.errstate(divide="ignore", invalid="ignore"):
-            dominance[lang] = float(np.float64(table.increase[row, column]) / others.mean())
+            dominance[lang] = float(np.float64(own) / others)
     return dominance
 
 
+def _matched_control(table: IncreaseTable, lang: str) -> float:
+    """``lang``'s increase under its own size-matched random control; NaN where that was not measured."""
+    matched = matched_random_name(lang)
+    if matched not in table.regions:
+        return float("nan")
+    return float(table.increase[table.langs.index(lang), table.regions.index(matched)])
+
+
+def matched_random_ratio(table: IncreaseTable) -> dict[str, float]:
+    """Per language: own-region increase / increase from its size-matched random control on the same language.
+
+    The fair baseline for a region: a random set of exactly as many neurons. ``nan`` where the control was not
+    gathered or not evaluated on the language; division by a zero control increase gives ``inf`` or ``nan``.
+    """
+    ratios = {}
+    for lang in _dominated_languages(table):
+        own, _ = _own_and_others(table, lang)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios[lang] = float(np.float64(own) / _matched_control(table, lang))
+    return ratios
+
+
+DOMINANCE_COLUMNS = (
+    "lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase", "ratio_to_matched_random"
+)
+
+
 def write_dominance(path: str | os.PathLike, table: IncreaseTable) -> None:
-    """``diagonal_dominance.tsv``: per language, own-region increase, mean increase elsewhere, and their ratio."""
-    ratios = diagonal_dominance(table)
+    """``diagonal_dominance.tsv``: per language, own-region increase, mean increase elsewhere, their ratio, the
+    size-matched random control's increase on the language, and own increase / that (``n/a`` where the control
+    was not evaluated on the language)."""
+    ratios, matched = diagonal_dominance(table), matched_random_ratio(table)
     rows = []
     for lang, ratio in ratios.items():
-        row, column = table.langs.index(lang), table.regions.index(lang)
-        others = np.delete(table.increase[:, column], row).mean()
-        empty = bool(table.region_size[column] == 0)
-        values = (float(table.increase[row, column]), float(others), ratio)
-        cells = [_cell(value, empty) for value in values]
-        rows.append(dict(zip(["lang", "own_increase", "mean_other_increase", "ratio"], [lang, *cells])))
-    write_tsv(path, rows, ["lang", "own_increase", "mean_other_increase", "ratio"])
+        own, others = _own_and_others(table, lang)
+        control = _matched_control(table, lang)
+        row = {"lang": lang, "own_increase": own, "mean_other_increase": others, "ratio": ratio,
+               "matched_random_increase": _cell(control),
+               "ratio_to_matched_random": NOT_EVALUATED if np.isnan(control) else matched[lang]}
+        if table.empty[table.regions.index(lang)]:
+            row = {"lang": lang, **{column: EMPTY for column in DOMINANCE_COLUMNS[1:]}}
+        rows.append(row)
+    write_tsv(path, rows, DOMINANCE_COLUMNS)

@@ -13,8 +13,8 @@ linguistic regions, is the number of key neurons summed over languages.
 With ``m`` languages ``sum_a z = 0`` and ``sum_a z^2 = m``, so two languages can both reach ``z = t`` only if
 ``t <= sqrt((m - 2) / 2)``: with up to 10 languages and threshold 2 the regions are disjoint.
 
-As control, a seeded random mask of ``random_fraction`` of all neurons, and optionally one random mask per
-language with as many neurons as that language's region.
+As controls, a seeded random mask of ``random_fraction`` of all neurons, and one random mask per language with as
+many neurons as that language's region (the size-matched control of :mod:`linguafranca.conditions`).
 
 Contributions need whole-model norms, which need every layer, so the stores are read twice, one layer at a time:
 once for the norms, once for the contributions. Memory is one layer of data plus the ``[n_langs, n_layers,
@@ -123,7 +123,7 @@ class RegionsResult:
     """Key linguistic regions of ``langs`` (in order); arrays are ``[n_langs, n_layers, n_neurons]`` unless noted.
 
     ``contribution`` and ``zscore``: float64; ``mask``: bool key regions; ``random_mask``: bool
-    ``[n_layers, n_neurons]``; ``random_masks_per_language``: bool, or None unless asked for.
+    ``[n_layers, n_neurons]``; ``random_masks_per_language``: bool, each language's size-matched random control.
     """
 
     langs: list[str]
@@ -131,16 +131,12 @@ class RegionsResult:
     zscore: np.ndarray
     mask: np.ndarray
     random_mask: np.ndarray
-    random_masks_per_language: np.ndarray | None
+    random_masks_per_language: np.ndarray
     threshold: float
     random_fraction: float
     seed: int
     n_samples: int
     provenance: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def per_language_random(self) -> bool:
-        return self.random_masks_per_language is not None
 
     @property
     def sklr(self) -> int:
@@ -202,7 +198,6 @@ def compute_regions(
     threshold: float = 2.0,
     random_fraction: float = 0.1,
     seed: int = 0,
-    per_language_random: bool = False,
     norms: np.ndarray | None = None,
 ) -> RegionsResult:
     """Key linguistic regions of ``{language: activation store}`` with their random controls.
@@ -212,8 +207,8 @@ def compute_regions(
     the stores.
 
     ``threshold``: z-score a neuron must exceed (strictly) to be key; ``random_fraction``: share of all neurons
-    in the shared random mask; ``seed``: seeds both random controls; ``per_language_random``: also draw one
-    random mask per language matched to its region size.
+    in the shared random mask; ``seed``: seeds both random controls (the shared one and, per language, one
+    matched to its region size).
     """
     if not math.isfinite(threshold):
         raise LinguaFrancaError(f"threshold must be a finite z-score, got {threshold}")
@@ -228,7 +223,7 @@ def compute_regions(
         zscore=zscore,
         mask=mask,
         random_mask=random_mask((source.n_layers, source.n_neurons), random_fraction, seed),
-        random_masks_per_language=matched_random_masks(mask, seed) if per_language_random else None,
+        random_masks_per_language=matched_random_masks(mask, seed),
         threshold=float(threshold),
         random_fraction=float(random_fraction),
         seed=int(seed),
@@ -258,9 +253,9 @@ def write_regions(result: RegionsResult, zarr_path: str | os.PathLike) -> None:
 
     Arrays (dimension names ``lang, layer, neuron``): ``contribution`` and ``zscore`` float32, ``mask`` bool,
     all ``[n_langs, n_layers, n_neurons]``; ``random_mask`` bool ``[n_layers, n_neurons]``; and
-    ``random_mask_per_language`` bool ``[n_langs, n_layers, n_neurons]`` when drawn. Attributes: ``langs``,
-    ``threshold``, ``random_fraction``, ``seed``, ``per_language_random``, ``sklr``, ``n_layers``, ``n_neurons``,
-    ``n_samples`` and the model/revision/dataset of the activations.
+    ``random_mask_per_language`` bool ``[n_langs, n_layers, n_neurons]``. Attributes: ``langs``, ``threshold``,
+    ``random_fraction``, ``seed``, ``sklr``, ``n_layers``, ``n_neurons``, ``n_samples`` and the
+    model/revision/dataset of the activations.
     """
     arrays = {
         "contribution": (
@@ -270,12 +265,11 @@ def write_regions(result: RegionsResult, zarr_path: str | os.PathLike) -> None:
         "zscore": (result.zscore.astype(np.float32), "z-score of the contribution across languages (ddof=0)"),
         "mask": (result.mask, f"key linguistic region: zscore > {result.threshold}"),
         "random_mask": (result.random_mask, f"random control: {result.random_fraction} of all neurons"),
-    }
-    if result.random_masks_per_language is not None:
-        arrays["random_mask_per_language"] = (
+        "random_mask_per_language": (
             result.random_masks_per_language,
-            "random control per language, as many neurons as its key region",
-        )
+            "size-matched random control per language: as many neurons as its key region, seeded",
+        ),
+    }
     with atomic_path(zarr_path, directory=True) as temporary:
         group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
         for name, (data, description) in arrays.items():
@@ -286,7 +280,6 @@ def write_regions(result: RegionsResult, zarr_path: str | os.PathLike) -> None:
                 "threshold": result.threshold,
                 "random_fraction": result.random_fraction,
                 "seed": result.seed,
-                "per_language_random": result.per_language_random,
                 "sklr": result.sklr,
                 "n_layers": result.n_layers,
                 "n_neurons": result.n_neurons,

@@ -510,17 +510,18 @@ def read_norms(h5_path: str | os.PathLike, languages: Sequence[str]) -> np.ndarr
 @dataclass(frozen=True)
 class StoredRegions:
     """What later stages need from a regions store: masks are bool ``[n_langs, n_layers, n_neurons]``
-    (``random_mask``: ``[n_layers, n_neurons]``; ``random_mask_per_language``: None when not drawn)."""
+    (``random_mask``: ``[n_layers, n_neurons]``; ``random_mask_per_language``: each language's size-matched random
+    control, like ``mask``)."""
 
     langs: list[str]
     mask: np.ndarray
     random_mask: np.ndarray
-    random_mask_per_language: np.ndarray | None
+    random_mask_per_language: np.ndarray
     attrs: dict[str, Any]
 
 
-#: Arrays of every regions store; ``random_mask_per_language`` is there too when ``per_language_random`` is set.
-REGION_ARRAYS = ("contribution", "zscore", "mask", "random_mask")
+#: Arrays of every regions store.
+REGION_ARRAYS = ("contribution", "zscore", "mask", "random_mask", "random_mask_per_language")
 
 
 def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
@@ -532,7 +533,7 @@ def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
         raise LinguaFrancaError(f"regions store {zarr_path} does not exist: run the regions stage first")
     group = _open_group(REGIONS_STORE, zarr_path)
     attrs = dict(group.attrs)
-    names = [*REGION_ARRAYS, *(["random_mask_per_language"] if attrs.get("per_language_random") else [])]
+    names = REGION_ARRAYS
     for name in names:
         recorded_checksums(REGIONS_STORE, zarr_path, group, name)
     masks = {name: read_array(REGIONS_STORE, zarr_path, group, name) for name in names if "mask" in name}
@@ -540,6 +541,6 @@ def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
         langs=list(attrs["langs"]),
         mask=masks["mask"],
         random_mask=masks["random_mask"],
-        random_mask_per_language=masks.get("random_mask_per_language"),
+        random_mask_per_language=masks["random_mask_per_language"],
         attrs=attrs,
     )

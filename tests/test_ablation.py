@@ -12,15 +12,15 @@ from tiny import word_model, word_tokenizer
 
 from linguafranca.ablation import (
     IncreaseTable,
-    condition_mask,
-    conditions,
     diagonal_dominance,
     evaluate_condition,
     gather,
+    matched_random_ratio,
     read_increase,
     write_condition,
     write_dominance,
 )
+from linguafranca.conditions import condition_list
 from linguafranca.hooks import deactivate
 from linguafranca.plots import plot_increase
 from linguafranca.adapters import down_projections
@@ -132,62 +132,72 @@ def write_regions(path, langs=("en", "zh", "fr"), n_layers=3, n_neurons=64, empt
         mask[langs.index(lang)] = False
     random_mask = rng.random((n_layers, n_neurons)) < 0.1
     zeros = np.zeros(mask.shape)
-    result = RegionsResult(list(langs), zeros, zeros, mask, random_mask, None, 2.0, 0.1, 0, 5)
+    matched = np.stack([np.roll(region, 1) for region in mask])  # any masks of the regions' sizes
+    result = RegionsResult(list(langs), zeros, zeros, mask, random_mask, matched, 2.0, 0.1, 0, 5)
     write_regions_store(result, path)
     return mask, random_mask
 
 
-def test_condition_masks_come_from_the_regions_store(tmp_path):
-    path = tmp_path / "regions.zarr"
-    mask, random_mask = write_regions(path)
-    assert conditions(path) == ["none", "random", "en", "zh", "fr"]
-    none = condition_mask(path, "none")
-    assert none.shape == (3, 64) and none.dtype == bool and not none.any()
-    np.testing.assert_array_equal(condition_mask(path, "random"), random_mask)
-    np.testing.assert_array_equal(condition_mask(path, "zh"), mask[1])
-    with pytest.raises(LinguaFrancaError, match="unknown deactivation condition 'de'.*none, random, en, zh, fr"):
-        condition_mask(path, "de")
-
-
-PPL = {  # condition -> evaluated lang -> perplexity
+LANGS = ["en", "zh", "fr"]
+PPL = {  # condition -> evaluated lang -> perplexity; the size-matched controls on their own language only
     "none": {"en": 10.0, "zh": 20.0, "fr": 8.0},
     "random": {"en": 11.0, "zh": 21.0, "fr": 8.4},
     "en": {"en": 40.0, "zh": 22.0, "fr": 10.0},
     "zh": {"en": 12.0, "zh": 100.0, "fr": 8.8},
+    "fr": {"en": 10.5, "zh": 20.0, "fr": 16.0},
+    "random_en": {"en": 15.0},
+    "random_zh": {"zh": 25.0},
+    "random_fr": {"fr": 10.0},
+}
+EVERYWHERE = {  # the same controls evaluated on every language (ablation.matched_random_on_all_languages)
+    "random_en": {"en": 15.0, "zh": 24.0, "fr": 9.6},
+    "random_zh": {"en": 12.5, "zh": 25.0, "fr": 8.0},
+    "random_fr": {"en": 11.0, "zh": 22.0, "fr": 10.0},
 }
 
 
-def condition_files(tmp_path) -> dict[str, str]:
+def condition_files(tmp_path, ppl=PPL, folder="conditions") -> dict[str, str]:
+    (tmp_path / folder).mkdir(exist_ok=True)
     files = {}
-    for condition in ["zh", "none", "en", "random"]:  # deliberately not in table order
-        results = {lang: PerplexityResult(ppl, np.log(ppl) * 70, 70, 10) for lang, ppl in PPL[condition].items()}
-        files[condition] = str(tmp_path / f"{condition}.tsv")
+    for condition in reversed(list(ppl)):  # deliberately not in table order
+        results = {lang: PerplexityResult(p, np.log(p) * 70, 70, 10) for lang, p in ppl[condition].items()}
+        files[condition] = str(tmp_path / folder / f"{condition}.tsv")
         write_condition(files[condition], condition, results)
     return files
 
 
-def test_gather_writes_both_tables(tmp_path):
+def cells(path) -> list[list[str]]:
+    return [line.split("\t") for line in path.read_text().splitlines()]
+
+
+def test_gather_writes_both_tables_with_n_a_where_not_evaluated(tmp_path):
     regions = tmp_path / "regions.zarr"
     mask, random_mask = write_regions(regions)
-    table = gather(condition_files(tmp_path), regions, tmp_path / "ppl.tsv", tmp_path / "increase.tsv")
+    table = gather(condition_files(tmp_path), condition_list(LANGS), regions, tmp_path / "ppl.tsv",
+                   tmp_path / "increase.tsv")
 
     assert (tmp_path / "ppl.tsv").read_text().splitlines() == [
-        "lang\tnone\trandom\ten\tzh",
-        "en\t10.0\t11.0\t40.0\t12.0",
-        "zh\t20.0\t21.0\t22.0\t100.0",
-        "fr\t8.0\t8.4\t10.0\t8.8",
+        "lang\tnone\trandom\ten\tzh\tfr\trandom_en\trandom_zh\trandom_fr",
+        "en\t10.0\t11.0\t40.0\t12.0\t10.5\t15.0\tn/a\tn/a",
+        "zh\t20.0\t21.0\t22.0\t100.0\t20.0\tn/a\t25.0\tn/a",
+        "fr\t8.0\t8.4\t10.0\t8.8\t16.0\tn/a\tn/a\t10.0",
     ]
-    assert table.langs == ["en", "zh", "fr"] and table.regions == ["random", "en", "zh"]
-    expected = [[10.0, 300.0, 20.0], [5.0, 10.0, 400.0], [5.0, 25.0, 10.0]]
-    np.testing.assert_allclose(table.increase, expected, rtol=1e-12)
-    sizes = [random_mask.sum(), mask[0].sum(), mask[1].sum()]
+    assert table.langs == LANGS and table.regions == ["random", "en", "zh", "fr", "random_en", "random_zh", "random_fr"]
+    nan = np.nan
+    expected = [[10.0, 300.0, 20.0, 5.0, 50.0, nan, nan],
+                [5.0, 10.0, 400.0, 0.0, nan, 25.0, nan],
+                [5.0, 25.0, 10.0, 100.0, nan, nan, 25.0]]
+    np.testing.assert_allclose(table.increase, expected, rtol=1e-12)  # NaN only where expected
+    sizes = [random_mask.sum(), *mask.sum(axis=(1, 2)), *mask.sum(axis=(1, 2))]
     np.testing.assert_array_equal(table.region_size, sizes)
     np.testing.assert_allclose(table.region_percent, 100 * np.array(sizes) / (3 * 64))
 
-    lines = (tmp_path / "increase.tsv").read_text().splitlines()
-    assert lines[0] == "lang\trandom\ten\tzh"
-    assert [line.split("\t")[0] for line in lines[1:]] == ["en", "zh", "fr", "region_size", "region_percent"]
-    assert lines[4] == "region_size\t" + "\t".join(str(s) for s in sizes)
+    rows = cells(tmp_path / "increase.tsv")
+    assert rows[0] == ["lang", *table.regions]
+    assert [row[0] for row in rows[1:]] == [*LANGS, "region_size", "region_percent"]
+    assert [[cell == "n/a" for cell in row[1:]] for row in rows[1:4]] == np.isnan(expected).tolist()
+    np.testing.assert_allclose([[float(c) for c in row[1:5]] for row in rows[1:4]], np.array(expected)[:, :4])
+    assert rows[4] == ["region_size", *(str(s) for s in sizes)]
     again = read_increase(tmp_path / "increase.tsv")
     assert again.langs == table.langs and again.regions == table.regions
     np.testing.assert_array_equal(again.increase, table.increase)
@@ -198,34 +208,82 @@ def test_gather_writes_both_tables(tmp_path):
 def test_an_empty_region_reads_empty_in_both_tables(tmp_path):
     regions = tmp_path / "regions.zarr"
     mask, random_mask = write_regions(regions, empty=["zh"])
-    table = gather(condition_files(tmp_path), regions, tmp_path / "ppl.tsv", tmp_path / "increase.tsv")
-    assert table.region_size.tolist() == [random_mask.sum(), mask[0].sum(), 0]
-    lines = [line.split("\t") for line in (tmp_path / "increase.tsv").read_text().splitlines()]
-    assert [row[3] for row in lines[1:4]] == ["empty"] * 3  # no 0.0 or NaN in zh's column
-    assert [float(v) for v in lines[1][1:3]] == pytest.approx([10.0, 300.0]) and lines[4][3] == "0"
-    assert float(lines[5][3]) == 0.0
+    table = gather(condition_files(tmp_path), condition_list(LANGS), regions, tmp_path / "ppl.tsv",
+                   tmp_path / "increase.tsv")
+    sizes = [random_mask.sum(), mask[0].sum(), 0, mask[2].sum(), mask[0].sum(), 0, mask[2].sum()]
+    assert table.region_size.tolist() == sizes  # zh's size-matched control is empty too
+    lines = cells(tmp_path / "increase.tsv")
+    zh, random_zh = lines[0].index("zh"), lines[0].index("random_zh")
+    assert [row[zh] for row in lines[1:4]] == ["empty"] * 3  # no 0.0 or NaN in zh's column
+    assert [row[random_zh] for row in lines[1:4]] == ["empty"] * 3
+    assert [float(v) for v in lines[1][1:3]] == pytest.approx([10.0, 300.0]) and lines[4][zh] == "0"
+    assert float(lines[5][zh]) == 0.0
     again = read_increase(tmp_path / "increase.tsv")
-    assert np.isnan(again.increase[:, 2]).all() and again.increase[0, 1] == 300.0
+    assert np.isnan(again.increase[:, zh - 1]).all() and again.increase[0, 1] == 300.0
     write_dominance(tmp_path / "dominance.tsv", table)
-    header, en, zh = [line.split("\t") for line in (tmp_path / "dominance.tsv").read_text().splitlines()]
-    assert header == ["lang", "own_increase", "mean_other_increase", "ratio"]
-    assert en[0] == "en" and [float(v) for v in en[1:]] == pytest.approx([300.0, 17.5, 300.0 / 17.5], rel=1e-12)
-    assert zh == ["zh", "empty", "empty", "empty"]
+    _, en, zh_row, _ = cells(tmp_path / "dominance.tsv")
+    assert en[0] == "en" and [float(v) for v in en[1:4]] == pytest.approx([300.0, 17.5, 300.0 / 17.5], rel=1e-12)
+    assert zh_row == ["zh"] + ["empty"] * 5
     plot_increase(table, tmp_path / "h.png", tmp_path / "h.pdf")  # a NaN column does not break the colour scale
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_gather_with_controls_on_every_language(tmp_path):
+    regions = tmp_path / "regions.zarr"
+    write_regions(regions)
+    conditions = condition_list(LANGS, matched_random_on_all_languages=True)
+    files = condition_files(tmp_path, {**PPL, **EVERYWHERE}, folder="everywhere")
+    table = gather(files, conditions, regions, tmp_path / "ppl.tsv", tmp_path / "increase.tsv")
+    assert "n/a" not in (tmp_path / "ppl.tsv").read_text() + (tmp_path / "increase.tsv").read_text()
+    np.testing.assert_allclose(table.increase[:, 4:], [[50.0, 25.0, 10.0], [20.0, 25.0, 10.0], [20.0, 0.0, 25.0]],
+                               rtol=1e-12)
+    # Own-language-only results do not pass for the all-languages setting, nor the other way round.
+    with pytest.raises(LinguaFrancaError, match=r"'random_en' was evaluated on \['en'\].*re-run"):
+        gather(condition_files(tmp_path), conditions, regions, tmp_path / "a", tmp_path / "b")
+    with pytest.raises(LinguaFrancaError, match=r"'random_en' was evaluated on \['en', 'fr', 'zh'\]"):
+        gather(files, condition_list(LANGS), regions, tmp_path / "a", tmp_path / "b")
+    assert not (tmp_path / "a").exists()
+
+
+def test_dominance_table_with_the_matched_random_ratio(tmp_path):
+    regions = tmp_path / "regions.zarr"
+    write_regions(regions)
+    table = gather(condition_files(tmp_path), condition_list(LANGS), regions, tmp_path / "ppl.tsv",
+                   tmp_path / "increase.tsv")
+    write_dominance(tmp_path / "dominance.tsv", table)
+    rows = cells(tmp_path / "dominance.tsv")
+    assert rows[0] == ["lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase",
+                       "ratio_to_matched_random"]
+    # en: 300 / mean(10, 25), and 300 / 50; zh: 400 / mean(20, 10), 400 / 25; fr: 100 / mean(5, 0), 100 / 25.
+    expected = [[300.0, 17.5, 300 / 17.5, 50.0, 6.0], [400.0, 15.0, 400 / 15, 25.0, 16.0],
+                [100.0, 2.5, 40.0, 25.0, 4.0]]
+    assert [row[0] for row in rows[1:]] == LANGS
+    np.testing.assert_allclose([[float(c) for c in row[1:]] for row in rows[1:]], expected, rtol=1e-12)
+    assert matched_random_ratio(table) == pytest.approx({"en": 6.0, "zh": 16.0, "fr": 4.0}, rel=1e-12)
+
+    # Without the controls gathered, their two columns are n/a and the paper's columns are unchanged.
+    paper = {name: path for name, path in condition_files(tmp_path).items() if not name.startswith("random_")}
+    write_dominance(tmp_path / "paper.tsv", gather(paper, condition_list(LANGS), regions, tmp_path / "p.tsv",
+                                                   tmp_path / "i.tsv"))
+    paper_rows = cells(tmp_path / "paper.tsv")
+    assert [row[4:] for row in paper_rows[1:]] == [["n/a", "n/a"]] * 3
+    assert [row[:4] for row in paper_rows] == [row[:4] for row in rows]
 
 
 def test_gather_rejects_inconsistent_inputs(tmp_path):
     regions = tmp_path / "regions.zarr"
     write_regions(regions)
     files = condition_files(tmp_path)
+    conditions = condition_list(LANGS)
     with pytest.raises(LinguaFrancaError, match="baseline 'none' is required"):
-        gather({k: v for k, v in files.items() if k != "none"}, regions, tmp_path / "a", tmp_path / "b")
+        gather({k: v for k, v in files.items() if k != "none"}, conditions, regions, tmp_path / "a", tmp_path / "b")
+    with pytest.raises(LinguaFrancaError, match=r"unknown: \['de'\]"):
+        gather({**files, "de": files["en"]}, conditions, regions, tmp_path / "a", tmp_path / "b")
+    with pytest.raises(LinguaFrancaError, match="holds condition"):
+        gather({**files, "zh": files["en"]}, conditions, regions, tmp_path / "a", tmp_path / "b")
     write_condition(files["en"], "en", {"en": PerplexityResult(1.0, 0.0, 1, 1)})
     with pytest.raises(LinguaFrancaError, match="condition 'en' was evaluated on"):
-        gather(files, regions, tmp_path / "a", tmp_path / "b")
-    with pytest.raises(LinguaFrancaError, match="holds condition"):
-        gather({**files, "zh": files["en"]}, regions, tmp_path / "a", tmp_path / "b")
+        gather(files, conditions, regions, tmp_path / "a", tmp_path / "b")
     assert not (tmp_path / "a").exists()
 
 
@@ -272,9 +330,28 @@ def test_evaluate_condition_with_bos_per_window():
 @pytest.mark.parametrize("low", [0.0, -3.0])
 def test_heatmap_files_are_written(tmp_path, low):
     table = IncreaseTable(
-        ["en", "zh"], ["random", "en"], np.array([[low, 50.0], [2.0, 4.0]]), np.array([3, 4]), np.array([0.1, 0.2])
+        ["en", "zh"], ["random", "en", "random_en"], np.array([[low, 50.0, 9.0], [2.0, 4.0, np.nan]]),
+        np.array([3, 4, 4]), np.array([0.1, 0.2, 0.2])
     )
     plot_increase(table, tmp_path / "h.png", tmp_path / "h.pdf")
     assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "h.pdf").read_bytes()[:5] == b"%PDF-"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.pdf", "h.png"]
+
+
+def test_heatmap_leaves_cells_not_evaluated_blank():
+    from matplotlib.figure import Figure
+
+    from linguafranca.plots import _draw
+
+    table = IncreaseTable(
+        ["en", "zh"], ["random", "en", "random_en"], np.array([[1.0, 50.0, 9.0], [2.0, 4.0, np.nan]]),
+        np.array([3, 4, 4]), np.array([0.1, 0.2, 0.2])
+    )
+    figure = Figure()
+    axes = figure.add_subplot()
+    _draw(figure, axes, table, None)
+    assert sorted(text.get_text() for text in axes.texts) == ["1", "2", "4", "50", "9"]
+    drawn = np.ma.masked_invalid(axes.images[0].get_array())
+    assert drawn.mask.tolist() == [[False, False, False], [False, False, True]]
+    assert axes.images[0].cmap.get_bad()[3] == 0  # masked cells are drawn transparent: blank

@@ -17,7 +17,8 @@ import pytest
 import zarr
 from stores import write_stores
 
-from linguafranca.ablation import condition_mask, conditions, gather, write_condition
+from linguafranca.ablation import gather, write_condition
+from linguafranca.conditions import condition_list, condition_mask
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult
 from linguafranca.plots import plot_region_layers, plot_region_sizes, plot_similarity_heatmap
@@ -193,7 +194,7 @@ def test_undamaged_stores_read_back_exactly(activation_stores):
 def regions_store(activation_stores, tmp_path):
     stores, _ = activation_stores
     path = tmp_path / "regions" / "z1.zarr"
-    write_regions(compute_regions(stores, threshold=1.0, per_language_random=True), path)
+    write_regions(compute_regions(stores, threshold=1.0), path)
     return path
 
 
@@ -201,19 +202,21 @@ def regions_readers(path: Path, tmp_path: Path):
     """Every stage's read of the regions store: condition masks (deactivation jobs and generation), the table
     gathering, and the two figures."""
     tsvs = {}
-    for condition in ("none", "random", *LANGS):
-        tsvs[condition] = tmp_path / f"{condition}.tsv"
-        write_condition(tsvs[condition], condition, {"en": PerplexityResult(2.0, 1.0, 1, 1)})
+    conditions = condition_list(LANGS)
+    for condition in conditions:
+        tsvs[condition.name] = tmp_path / f"{condition.name}.tsv"
+        results = {lang: PerplexityResult(2.0, 1.0, 1, 1) for lang in condition.evaluated}
+        write_condition(tsvs[condition.name], condition.name, results)
     return {
         "condition_mask": lambda: condition_mask(path, "fr"),
-        "conditions": lambda: conditions(path),
-        "tables": lambda: gather(tsvs, path, tmp_path / "ppl.tsv", tmp_path / "increase.tsv"),
+        "matched control": lambda: condition_mask(path, "random_fr"),
+        "tables": lambda: gather(tsvs, conditions, path, tmp_path / "ppl.tsv", tmp_path / "increase.tsv"),
         "figure layers": lambda: plot_region_layers(path, tmp_path / "l.png", tmp_path / "l.pdf"),
         "figure sizes": lambda: plot_region_sizes(path, tmp_path / "s.png", tmp_path / "s.pdf"),
     }
 
 
-REGION_READERS = ["condition_mask", "conditions", "tables", "figure layers", "figure sizes"]
+REGION_READERS = ["condition_mask", "matched control", "tables", "figure layers", "figure sizes"]
 
 
 @pytest.mark.parametrize("reader", REGION_READERS)

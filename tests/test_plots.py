@@ -7,7 +7,7 @@ import pytest
 from stores import write_stores
 
 from linguafranca.plots import plot_lrds_sads, plot_region_layers, plot_region_sizes, plot_similarity_heatmap
-from linguafranca.regions import RegionsResult, key_masks, random_mask, write_regions, zscores
+from linguafranca.regions import RegionsResult, key_masks, matched_random_masks, random_mask, write_regions, zscores
 from linguafranca.similarity import write_metrics, write_similarity
 
 LANGS = ["eng_Latn", "deu_Latn", "fra_Latn", "zho_Hans", "jpn_Jpan", "arb_Arab", "rus_Cyrl", "hin_Deva", "swh_Latn"]
@@ -40,7 +40,7 @@ def outputs(tmp_path_factory):
         zscore=zscore,
         mask=key_masks(zscore, 2.0),
         random_mask=random_mask(shape, 0.1, 0),
-        random_masks_per_language=None,
+        random_masks_per_language=matched_random_masks(key_masks(zscore, 2.0), 0),
         threshold=2.0,
         random_fraction=0.1,
         seed=0,

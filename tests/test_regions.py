@@ -206,13 +206,10 @@ def test_a_languages_matched_mask_does_not_depend_on_the_others():
 
 def test_controls_in_result(small):
     stores, _ = small
-    result = compute_regions(stores, random_fraction=0.25, seed=3, per_language_random=True)
-    assert result.random_mask.shape == (2, 7) and result.random_mask.sum() == 4  # round(0.25 * 14)
-    np.testing.assert_array_equal(result.random_mask, random_mask((2, 7), 0.25, 3))  # the seed is passed on
-    assert not np.array_equal(result.random_mask, random_mask((2, 7), 0.25, 0))
-    np.testing.assert_array_equal(result.random_masks_per_language.sum(axis=(1, 2)), result.mask.sum(axis=(1, 2)))
+    result = compute_regions(stores, random_fraction=0.25, seed=3)
+    np.testing.assert_array_equal(result.random_mask, random_mask((2, 7), 0.25, 3))
     np.testing.assert_array_equal(result.random_masks_per_language, matched_random_masks(result.mask, 3))
-    assert compute_regions(stores).random_masks_per_language is None
+    np.testing.assert_array_equal(result.random_masks_per_language.sum(axis=(1, 2)), result.mask.sum(axis=(1, 2)))
 
 
 def test_bad_parameters_are_refused(small):
@@ -225,7 +222,7 @@ def test_bad_parameters_are_refused(small):
 
 def test_regions_zarr_round_trip(small, tmp_path):
     stores, _ = small
-    result = compute_regions(stores, threshold=1.0, per_language_random=True)
+    result = compute_regions(stores, threshold=1.0)
     path = tmp_path / "regions.zarr"
     write_regions(result, path)
     group = zarr.open_group(str(path), mode="r", zarr_format=3)
@@ -248,7 +245,6 @@ def test_regions_zarr_round_trip(small, tmp_path):
         threshold=1.0,
         random_fraction=0.1,
         seed=0,
-        per_language_random=True,
         sklr=result.sklr,
         n_layers=2,
         n_neurons=7,
@@ -256,8 +252,10 @@ def test_regions_zarr_round_trip(small, tmp_path):
         model="tiny",
     )
     assert {key: stored.attrs[key] for key in expected} == expected
-    write_regions(compute_regions(stores), path)  # overwriting replaces the whole store
-    assert read_regions(path).random_mask_per_language is None
+    assert "per_language_random" not in stored.attrs
+    other = compute_regions(stores, threshold=1.0, seed=1)
+    write_regions(other, path)  # overwriting replaces the whole store
+    np.testing.assert_array_equal(read_regions(path).random_mask_per_language, other.random_masks_per_language)
 
 
 def planted_result(mask):

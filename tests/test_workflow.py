@@ -117,16 +117,30 @@ def test_similarity_metrics_and_regions(finished_run):
 
 def test_ablation_tables_have_the_right_labels(finished_run):
     workdir, _ = finished_run
-    folder = workdir / "results/tiny/main/held_out/ablation/z1"
+    folder = workdir / "results/tiny/main/held_out/ablation/regions-toy/z1"
+    controls = [f"random_{lang}" for lang in LANGS]
     rows = [line.split("\t") for line in (folder / "perplexity.tsv").read_text().splitlines()]
-    assert rows[0] == ["lang", "none", "random", *LANGS] and [r[0] for r in rows[1:]] == LANGS
-    assert all(float(v) > 1 for r in rows[1:] for v in r[1:])
+    assert rows[0] == ["lang", "none", "random", *LANGS, *controls] and [r[0] for r in rows[1:]] == LANGS
+    assert all(float(v) > 1 for r in rows[1:] for v in r[1:6])
+    # Each size-matched control is evaluated on its own language only: a diagonal, n/a elsewhere.
+    assert [[v != "n/a" for v in r[6:]] for r in rows[1:]] == [[a == b for b in LANGS] for a in LANGS]
+    assert all(float(r[6 + i]) > 1 for i, r in enumerate(rows[1:]))
+    for lang, control in zip(LANGS, controls):
+        evaluated = [line.split("\t")[1] for line in (folder / f"conditions/{control}.tsv").read_text().splitlines()]
+        assert evaluated == ["lang", lang]
     increase = [line.split("\t") for line in (folder / "perplexity_increase.tsv").read_text().splitlines()]
-    assert increase[0] == ["lang", "random", *LANGS]
+    assert increase[0] == ["lang", "random", *LANGS, *controls]
     assert [r[0] for r in increase[1:]] == [*LANGS, "region_size", "region_percent"]
     assert increase[-2][1] == "12"  # the random control: 25% of 2 x 24 neurons
-    dominance = (folder / "diagonal_dominance.tsv").read_text().splitlines()
-    assert dominance[0] == "lang\town_increase\tmean_other_increase\tratio" and len(dominance) == 4
+    assert increase[-2][5:] == increase[-2][2:5]  # each control has its region's size
+    assert [[v == "n/a" for v in r[5:]] for r in increase[1:4]] == [[a != b for b in LANGS] for a in LANGS]
+    dominance = [line.split("\t") for line in (folder / "diagonal_dominance.tsv").read_text().splitlines()]
+    assert dominance[0] == ["lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase",
+                            "ratio_to_matched_random"]
+    for i, row in enumerate(dominance[1:]):
+        own, control = float(increase[1 + i][2 + i]), float(increase[1 + i][5 + i])
+        assert float(row[1]) == own and float(row[4]) == control
+        assert float(row[5]) == pytest.approx(own / control, rel=1e-12, nan_ok=True)
     assert (folder / "perplexity_increase.png").read_bytes()[:4] == b"\x89PNG"
     generations = [json.loads(line) for line in
                    (workdir / "results/tiny/main/toy/generations/z1.jsonl").read_text().splitlines()]
@@ -141,6 +155,38 @@ def with_threshold(config: Path, threshold: float) -> Path:
     other = config.with_name(f"threshold_{threshold}.yaml")
     other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
     return other
+
+
+def test_regions_source_is_in_the_ablation_path(finished_run):
+    """Another regions_from writes beside the existing tables instead of replacing them."""
+    workdir, config = finished_run
+    changed = yaml.safe_load(config.read_text())
+    changed["datasets"]["toy2"] = changed["datasets"]["toy"]
+    changed["capture"]["datasets"] = ["toy", "toy2"]
+    changed["ablation"]["regions_from"] = "toy2"
+    other = workdir / "regions_from.yaml"
+    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    dry = snakemake(workdir, "--configfile", str(other), "-n", "all")
+    assert dry.returncode == 0, dry.stderr
+    assert "held_out/ablation/regions-toy2/z1/perplexity.tsv" in dry.stdout
+    assert "ablation/regions-toy/" not in dry.stdout
+    assert (workdir / "results/tiny/main/held_out/ablation/regions-toy/z1/perplexity.tsv").is_file()
+
+
+def test_matched_random_switch_reruns_only_the_controls(finished_run):
+    workdir, config = finished_run
+    changed = yaml.safe_load(config.read_text())
+    changed["ablation"]["matched_random_on_all_languages"] = True
+    other = workdir / "switch.yaml"
+    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    dry = snakemake(workdir, "--configfile", str(other), "-n", "all")
+    assert dry.returncode == 0, dry.stderr
+    blocks = [block for block in dry.stdout.split("rule ")[1:] if block.startswith("ablation_condition:")]
+    outputs = [line.split("output:")[1] for block in blocks for line in block.splitlines()
+               if line.strip().startswith("output:")]
+    reruns = {output.split("/conditions/")[1].split(".tsv")[0] for output in outputs}
+    assert reruns == {f"random_{lang}" for lang in LANGS}, dry.stdout
+    assert "ablation_tables" in dry.stdout
 
 
 def test_threshold_change_reruns_regions_but_never_capture(finished_run):

@@ -1,18 +1,19 @@
-# Deactivation (paper section 4.3, Table 1): perplexity with a key region switched off, one job per condition,
-# then the tables and the heatmap; and greedy generation samples with each region switched off (Appendix A).
+# Deactivation (paper section 4.3, Table 1): perplexity with a key region or a control switched off, one job per
+# condition (linguafranca.conditions) on the languages that condition is evaluated on, then the tables and the
+# heatmap; and greedy generation samples with each region switched off (Appendix A).
 
 
 rule ablation_condition:
     input:
         manifest=MANIFEST,
         regions=regions_of,
-        texts=texts_of,
+        texts=condition_texts,
     output:
         CONDITION,
     log:
-        "results/logs/{model}/{revision}/ablation/{dataset}_z{threshold}_{condition}.log",
+        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.log",
     benchmark:
-        "results/benchmarks/{model}/{revision}/ablation/{dataset}_z{threshold}_{condition}.tsv"
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.tsv"
     conda:
         ENV
     threads: 8
@@ -20,7 +21,7 @@ rule ablation_condition:
         mem_mb=8000,
         runtime=120,
     params:
-        langs=LANGS,
+        langs=condition_langs,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
         settings={
             key: config["ablation"][key]
@@ -34,7 +35,7 @@ rule ablation_condition:
 
 rule ablation_tables:
     input:
-        conditions=expand(CONDITION, condition=conditions(), allow_missing=True),
+        conditions=expand(CONDITION, condition=condition_names(), allow_missing=True),
         regions=regions_of,
     output:
         perplexity=PERPLEXITY,
@@ -43,11 +44,12 @@ rule ablation_tables:
         png=with_ext(INCREASE_FIGURE, "png"),
         pdf=with_ext(INCREASE_FIGURE, "pdf"),
     log:
-        "results/logs/{model}/{revision}/ablation/{dataset}_z{threshold}_tables.log",
+        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_tables.log",
     conda:
         ENV
     params:
-        conditions=conditions(),
+        langs=LANGS,
+        matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
     script:
         "../scripts/ablation_tables.py"
 
@@ -74,7 +76,7 @@ rule generations:
         runtime=60,
     params:
         generation=config["ablation"]["generation"],
-        conditions=conditions(),
+        conditions=generation_conditions(),
         dtype=lambda wc: model_spec(wc)["dtype"],
     script:
         "../scripts/generations.py"

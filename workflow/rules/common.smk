@@ -1,7 +1,9 @@
 # Config validation and the functions that turn config into paths. Rule files repeat no path strings.
+import re
 import sys
 from pathlib import Path
 
+from linguafranca.conditions import by_name, condition_list, paper_conditions
 from linguafranca.config import (
     THRESHOLD_TAG,
     analysis_datasets,
@@ -20,6 +22,12 @@ except LinguaFrancaError as error:
 LANGS = config["languages"]
 ENV = "../../envs/linguafranca.yaml"
 THRESHOLD = threshold_tag(config["regions"]["threshold"])
+REGIONS_FROM = regions_dataset(config)
+# The deactivation conditions (linguafranca.conditions), each with the languages its perplexity job evaluates.
+CONDITIONS = condition_list(
+    LANGS,
+    matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
+)
 
 # Resources.
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
@@ -31,16 +39,14 @@ METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
 REGIONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr"
 SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
 FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
-# Deactivation, per (model, revision, perplexity dataset, threshold).
-CONDITION = "results/{model}/{revision}/{dataset}/ablation/z{threshold}/conditions/{condition}.tsv"
-PERPLEXITY = "results/{model}/{revision}/{dataset}/ablation/z{threshold}/perplexity.tsv"
-INCREASE = (
-    "results/{model}/{revision}/{dataset}/ablation/z{threshold}/perplexity_increase.tsv"
-)
-DOMINANCE = (
-    "results/{model}/{revision}/{dataset}/ablation/z{threshold}/diagonal_dominance.tsv"
-)
-INCREASE_FIGURE = "results/{model}/{revision}/{dataset}/ablation/z{threshold}/perplexity_increase.{ext}"
+# Deactivation, per (model, revision, perplexity dataset, regions dataset, threshold): the regions dataset is in
+# the path, so results for another ablation.regions_from sit beside these instead of replacing them.
+ABLATION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/z{threshold}"
+CONDITION = f"{ABLATION}/conditions/{{condition}}.tsv"
+PERPLEXITY = f"{ABLATION}/perplexity.tsv"
+INCREASE = f"{ABLATION}/perplexity_increase.tsv"
+DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
+INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
 GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
 EXTS = ["png", "pdf"]
 
@@ -49,9 +55,10 @@ wildcard_constraints:
     model="[A-Za-z0-9][A-Za-z0-9._-]*",
     revision="[A-Za-z0-9][A-Za-z0-9._-]*",
     dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
+    regions_dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
     lang=language_pattern(Path(workflow.basedir) / "config" / "schema.yaml"),
     threshold=THRESHOLD_TAG,
-    condition="[A-Za-z0-9_-]+",  # none, random, or a language code (pt-BR)
+    condition="|".join(re.escape(condition.name) for condition in CONDITIONS),
     ext="png|pdf|jsonl|md",
 
 
@@ -91,18 +98,28 @@ def stores_of(wildcards):
     return expand(ACTIVATIONS, lang=LANGS, allow_missing=True)
 
 
-def texts_of(wildcards):
-    """The prepared text of every language, in config order, for the dataset of the job."""
-    return expand(DATA, dataset=wildcards.dataset, lang=LANGS)
+def condition_langs(wildcards):
+    """The languages a condition's perplexity job evaluates, in config order."""
+    return list(by_name(CONDITIONS, wildcards.condition).evaluated)
+
+
+def condition_texts(wildcards):
+    """The prepared text of each language the job's condition is evaluated on, for the dataset of the job."""
+    return expand(DATA, dataset=wildcards.dataset, lang=condition_langs(wildcards))
 
 
 def regions_of(wildcards):
-    """The regions store that a deactivation job switches off (from the regions_from analysis dataset)."""
-    return expand(REGIONS, dataset=regions_dataset(config), allow_missing=True)
+    """The regions store that a deactivation job switches off: that of the regions dataset in its path."""
+    return expand(REGIONS, dataset=wildcards.regions_dataset, allow_missing=True)
 
 
-def conditions():
-    return ["none", "random", *LANGS]
+def condition_names():
+    return [condition.name for condition in CONDITIONS]
+
+
+def generation_conditions():
+    """Generation keeps the paper's conditions: none, random and each region (no size-matched controls)."""
+    return [condition.name for condition in paper_conditions(LANGS)]
 
 
 def for_each(pattern, datasets, **extra):
@@ -139,14 +156,15 @@ def ablation_targets():
     datasets = config["ablation"]["datasets"]
     if not datasets:
         return []
+    tables = dict(regions_dataset=REGIONS_FROM, threshold=THRESHOLD)
     return [
-        *for_each(PERPLEXITY, datasets, threshold=THRESHOLD),
-        *for_each(INCREASE, datasets, threshold=THRESHOLD),
-        *for_each(DOMINANCE, datasets, threshold=THRESHOLD),
-        *for_each(INCREASE_FIGURE, datasets, threshold=THRESHOLD, ext=EXTS),
+        *for_each(PERPLEXITY, datasets, **tables),
+        *for_each(INCREASE, datasets, **tables),
+        *for_each(DOMINANCE, datasets, **tables),
+        *for_each(INCREASE_FIGURE, datasets, **tables, ext=EXTS),
         *for_each(
             GENERATIONS,
-            [regions_dataset(config)],
+            [REGIONS_FROM],
             threshold=THRESHOLD,
             ext=["jsonl", "md"],
         ),

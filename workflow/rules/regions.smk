@@ -22,6 +22,5 @@ rule regions:
         langs=LANGS,
         random_fraction=config["regions"]["random_fraction"],
         seed=config["regions"]["seed"],
-        per_language_random=config["regions"]["per_language_random"],
     script:
         "../scripts/regions.py"

@@ -1,5 +1,7 @@
-"""Perplexity of every language with one condition's neurons switched off (see linguafranca.ablation)."""
-from linguafranca.ablation import condition_mask, evaluate_condition, write_condition
+"""Perplexity with one condition's neurons switched off, on the languages that condition is evaluated on
+(see linguafranca.ablation and linguafranca.conditions)."""
+from linguafranca.ablation import evaluate_condition, write_condition
+from linguafranca.conditions import condition_mask
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import check_context, load_model, read_manifest
 from linguafranca.perplexity import load_joined_text

@@ -1,8 +1,11 @@
-"""Greedy continuations with each region switched off (paper Appendix A; see linguafranca.generation)."""
-from linguafranca.ablation import condition_mask
+"""Greedy continuations with each region switched off (paper Appendix A; see linguafranca.generation).
+
+The conditions are the paper's (none, random, each region; linguafranca.conditions.paper_conditions)."""
+from linguafranca.conditions import condition_mask
 from linguafranca.generation import generate_samples, load_prompts, write_generations
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import load_model, read_manifest
+from linguafranca.store import read_regions
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
@@ -13,7 +16,8 @@ with job_log(snakemake.log[0]):
         for lang, path in zip(settings["languages"], snakemake.input.texts)
         for prompt in load_prompts(path, lang, settings["prompts"])
     ]
-    masks = {condition: condition_mask(snakemake.input.regions, condition) for condition in snakemake.params.conditions}
+    regions = read_regions(snakemake.input.regions)
+    masks = {condition: condition_mask(regions, condition) for condition in snakemake.params.conditions}
     spec = snakemake.config["models"][snakemake.wildcards.model]
     records = generate_samples(
         model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"], bos=spec["bos"]

@@ -13,7 +13,6 @@ with job_log(snakemake.log[0]):
         threshold=float(snakemake.wildcards.threshold),
         random_fraction=snakemake.params.random_fraction,
         seed=snakemake.params.seed,
-        per_language_random=snakemake.params.per_language_random,
         norms=read_norms(snakemake.input.similarity, snakemake.params.langs),
     )
     warn_empty_regions(result)
