@@ -16,6 +16,9 @@ from .errors import LinguaFrancaError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
 
+PLACEHOLDER = "FILL IN:"
+"""Example configs mark what each user must set, such as a data folder, with a string that starts with this."""
+
 
 def _with_defaults(validator_class):
     """A validator class that fills in ``default`` values while it validates (the jsonschema FAQ recipe)."""
@@ -46,6 +49,7 @@ def _message(error: jsonschema.ValidationError) -> str:
 
 def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
     """Validate ``config`` in place, fill in defaults, and return it; raise one clear error otherwise."""
+    _check_placeholders(config)
     schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), _path(e)))
@@ -54,6 +58,15 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
         raise LinguaFrancaError(f"config error at {_path(error)}: {_message(error)}")
     _check_references(config)
     return config
+
+
+def _check_placeholders(value: Any, path: str = "") -> None:
+    """Refuse a config that still holds an example's placeholder, quoting it: it says what to fill in."""
+    if isinstance(value, str) and value.startswith(PLACEHOLDER):
+        raise LinguaFrancaError(f"config error at {path}: fill in this setting ({value})")
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        _check_placeholders(child, f"{path}.{key}" if path else str(key))
 
 
 def _check_references(config: dict[str, Any]) -> None:
