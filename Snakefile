@@ -1,10 +1,17 @@
 # linguafranca: how multilingual language models organise languages in their MLP neurons.
 # Entry point only: the rule files hold the stages, linguafranca/ holds the logic.
+import sys
 from pathlib import Path
 
 from snakemake.utils import min_version
 
+from linguafranca.atomic import check_writable
+from linguafranca.errors import LinguaFrancaError
+
 min_version("9.0")
+
+
+report: "workflow/report/workflow.rst"
 
 
 # A --configfile on the command line replaces the default config (no silent merging of model lists);
@@ -15,6 +22,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/report.smk"
 include: "workflow/rules/resources.smk"
 include: "workflow/rules/capture.smk"
 include: "workflow/rules/similarity.smk"
@@ -27,3 +35,16 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+onstart:
+    # A read-only folder, or a file where a folder is needed, stops the run here with one message, before any job
+    # starts, instead of a traceback from the job followed by one from Snakemake's own cleanup.
+    try:
+        check_writable(
+            path
+            for job in workflow.dag.needrun_jobs()
+            for path in (*job.output, *job.log, *filter(None, [job.benchmark]))
+        )
+    except LinguaFrancaError as error:
+        sys.exit(f"linguafranca: {error}")

@@ -3,26 +3,91 @@
 Every output is written under a temporary name beside its final path and renamed into place only once it is
 complete. A rename within one directory is atomic on POSIX file systems, so readers and Snakemake see either
 nothing or the whole output.
+
+A job killed outright (SIGKILL, an out-of-memory kill, a lost node) cannot delete its temporary, so the temporaries
+are named ``.{name}.tmp-XXXXXXXX`` after their final path, and the next write of that path removes them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from .errors import LinguaFrancaError
+
+_RANDOM_SUFFIX = "[a-z0-9_]{8}"
+"""What tempfile puts after the prefix (its ``_RandomNameSequence``: 8 characters of ``a-z0-9_``)."""
+
+
+def stale_temporaries(path: Path) -> list[Path]:
+    """The temporaries of ``path`` that are lying beside it: ``.{name}.tmp-`` and tempfile's 8-character suffix.
+
+    The exact pattern keeps other outputs' temporaries out, even that of an output named ``{name}.tmp-x``.
+    """
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.tmp-{_RANDOM_SUFFIX}")
+    if not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
 
 
 def _temporary_sibling(path: Path, directory: bool) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{path.name}.tmp-"
-    if directory:
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
-    handle, name = tempfile.mkstemp(prefix=prefix, dir=path.parent)
-    os.close(handle)
-    return Path(name)
+    """A new temporary beside ``path``, after removing the ones that a killed job left there.
+
+    Removing them is safe because only the job that produces ``path`` writes it, and Snakemake's lock on the
+    working directory lets one job at a time produce a given output. A temporary of ``path`` that exists when
+    its job starts is therefore the remains of a killed run. (After ``snakemake --unlock`` this holds only if the
+    killed run's jobs are really gone, for example cancelled on a cluster; the README says so.)
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in stale_temporaries(path):
+            _remove(stale)
+        prefix = f".{path.name}.tmp-"
+        if directory:
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
+        handle, name = tempfile.mkstemp(prefix=prefix, dir=path.parent)
+        os.close(handle)
+        return Path(name)
+    except OSError as error:
+        raise LinguaFrancaError(f"cannot write {path}: {unwritable_reason(path) or error.strerror}") from None
+
+
+def unwritable_reason(path: str | os.PathLike) -> str | None:
+    """Why ``path`` could not be created, or None when it could: its nearest existing ancestor must be a folder
+    that this user may write to.
+
+    Checked before any job starts (see the Snakefile's ``onstart``), so that a read-only folder, or a file where a
+    folder is needed, stops the run with one message instead of a traceback from the job and Snakemake's cleanup.
+    """
+    ancestor = Path(os.path.abspath(path)).parent
+    while not os.path.lexists(ancestor):
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{ancestor} is not a folder (a file is in the way); move it away"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return (
+            f"the folder {ancestor} is not writable (its permissions, or a read-only file system); "
+            "make it writable, or run in another folder with --directory"
+        )
+    return None
+
+
+def check_writable(paths: Iterable[str | os.PathLike]) -> None:
+    """Raise one :class:`LinguaFrancaError` naming the first of ``paths`` that cannot be created, and why."""
+    seen = set()
+    for path in paths:
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder in seen:
+            continue
+        seen.add(folder)
+        reason = unwritable_reason(path)
+        if reason:
+            raise LinguaFrancaError(f"cannot write {path}: {reason}")
 
 
 def _remove(path: Path) -> None:

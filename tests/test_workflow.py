@@ -1,8 +1,13 @@
 """End to end: the Snakemake workflow on a tiny model and tiny parallel text, in a temporary directory."""
 
+import base64
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -282,3 +287,181 @@ def test_damaged_store_fails_the_job_and_the_message_rebuilds_it(finished_run, t
     assert run.returncode == 0, run.stderr[-3000:]
     assert "capture" in run.stdout + run.stderr
     np.testing.assert_array_equal(zarr.open_group(str(base / "regions/z1.zarr"), mode="r")["mask"][...], before)
+
+
+FIGURES = ["similarity", "lrds_sads", "regions_z1_layers", "regions_z1_sizes"]
+
+
+def report_results(html: str) -> tuple[dict, dict]:
+    """The report's result records and its categories, from the JSON that Snakemake's HTML report embeds."""
+    def embedded(name: str) -> dict:
+        match = re.search(rf'<script id="{name}">\s*var {name} = (.*?);\s*</script>', html, re.S)
+        assert match, f"no {name} in the report"
+        return json.loads(match.group(1))
+
+    return embedded("results"), embedded("categories")
+
+
+def test_html_report_holds_every_figure_and_table(finished_run):
+    workdir, config = finished_run
+    report = workdir / "report.html"
+    run = snakemake(workdir, "--configfile", str(config), "--report", str(report))
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = report.read_text(encoding="utf-8")
+    results, categories = report_results(html)
+    toy, held_out = "results/tiny/main/toy", "results/tiny/main/held_out/ablation/regions-toy/z1"
+    expected = {
+        **{f"{toy}/figures/{figure}.png": "figure" for figure in FIGURES},
+        f"{held_out}/perplexity_increase.png": "figure",
+        **{f"{toy}/{table}": "table" for table in ("metrics.tsv", "regions/z1_sklr.tsv", "generations/z1.md")},
+        **{f"{held_out}/{table}.tsv": "table" for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
+    }
+    assert set(results) == set(expected)
+    for path, entry in results.items():
+        dataset = "held_out" if "held_out" in path else "toy"
+        assert {k: entry["labels"][k] for k in ("model", "revision", "dataset")} == {
+            "model": "tiny", "revision": "main", "dataset": dataset}, path
+        assert entry["labels"].get("threshold") == (None if path.endswith(("metrics.tsv", "similarity.png",
+                                                                           "lrds_sads.png")) else "1"), path
+        caption = " ".join(entry["caption"].split())
+        assert f"tiny &#64; main on {dataset}" in caption, path  # the caption, rendered with the job's wildcards
+        embedded = base64.b64decode(entry["data_uri"].split("base64,", 1)[1])
+        assert embedded == (workdir / path).read_bytes(), path  # the file itself, not a stale copy
+        if expected[path] == "figure":
+            assert entry["mime_type"] == "image/png", path
+    placed = {path: (category, sub) for category, subs in categories.items() for sub, paths in subs.items()
+              for path in paths}
+    assert placed[f"{toy}/figures/similarity.png"] == ("Similarity (paper 3.1-3.2)", "Fig. 2: similarity map")
+    assert placed[f"{toy}/figures/regions_z1_sizes.png"] == ("Key linguistic regions (paper 3.3)",
+                                                            "Fig. 6: region sizes")
+    assert placed[f"{held_out}/perplexity_increase.tsv"] == ("Deactivation (paper 4.3, Table 1)",
+                                                            "Table 1: perplexity increase")
+    assert "languages: en, fr, zh" in html  # the workflow description, rendered with the run's config
+    assert not list((workdir / "results").rglob(".*.tmp-*"))
+
+
+def start_run(workdir: Path, config: Path) -> subprocess.Popen:
+    """`snakemake all` in its own process group, so that one kill takes Snakemake and all its jobs."""
+    log = (workdir / "killed_run.log").open("w")
+    return subprocess.Popen([*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config), "--cores", "2",
+                             "all"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill_during_capture(workdir: Path, config: Path) -> Path | None:
+    """Start a run, SIGKILL its process group while a capture job is writing its store, and return that store's
+    temporary folder; None when no capture was caught in the act (the run ended first, or the store was renamed
+    into place between the look and the kill)."""
+    process = start_run(workdir, config)
+    activations = workdir / "results/tiny/main/toy/activations"
+    deadline = time.monotonic() + 900  # a safety net for a hung run, not a speed requirement
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            temporaries = sorted(activations.glob(".*.zarr.tmp-*")) if activations.is_dir() else []
+            if temporaries:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return temporaries[0] if temporaries[0].exists() else None
+            time.sleep(0.005)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return None
+
+
+def plain(attrs) -> dict:
+    """Attributes as comparable Python values (HDF5 gives numpy arrays and scalars)."""
+    return {key: value.tolist() if isinstance(value, np.ndarray | np.generic) else value
+            for key, value in attrs.items()}
+
+
+def arrays(folder: Path) -> dict[str, tuple[np.ndarray, dict]]:
+    """Every array of every Zarr and HDF5 store under ``folder``, with its attributes and its store's."""
+    import h5py
+
+    found = {}
+    for store in sorted(folder.rglob("*.zarr")):
+        group = zarr.open_group(str(store), mode="r")
+        for name, array in group.arrays():
+            found[f"{store.relative_to(folder)}/{name}"] = (array[...], plain({**group.attrs, **array.attrs}))
+    for store in sorted(folder.rglob("*.h5")):
+        with h5py.File(store, "r") as h5:
+            def visit(name, item):
+                if isinstance(item, h5py.Dataset):
+                    found[f"{store.relative_to(folder)}/{name}"] = (item[...], plain({**h5.attrs, **item.attrs}))
+            h5.visititems(visit)
+    return found
+
+
+@pytest.mark.filterwarnings("ignore:Object at .snakemake_timestamp is not recognized")  # Snakemake's, in directory()
+def test_a_run_killed_during_capture_recovers_as_the_readme_says(finished_run, tmp_path):
+    reference, config = finished_run  # the same config: the same model and texts, by absolute path
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "snakemake --unlock" in readme and "rerun-incomplete: true" in (
+        REPO / "profiles/default/config.yaml").read_text()
+    for attempt in range(3):
+        workdir = tmp_path / f"attempt{attempt}"
+        workdir.mkdir()
+        orphan = kill_during_capture(workdir, config)
+        if orphan is not None:
+            break
+    else:
+        pytest.fail("three runs ended, or renamed their store, before a capture job could be killed mid-write")
+    store = orphan.parent / orphan.name[1:].split(".tmp-")[0]
+    assert not store.exists(), "the killed job's store must not look finished"
+    # A kill can also land after the store was renamed into place but before Snakemake recorded the job as done.
+    # Stand in for that case: the store exists, and Snakemake's incomplete marker (set at job start) is on it.
+    store.mkdir()
+
+    stuck = snakemake(workdir, "--configfile", str(config), "--cores", "2", "all")
+    assert stuck.returncode != 0 and "Directory cannot be locked" in stuck.stdout + stuck.stderr
+    unlock = snakemake(workdir, "--unlock")
+    assert unlock.returncode == 0, unlock.stderr[-3000:]
+    without_profile = snakemake(workdir, "--configfile", str(config), "--workflow-profile", "none", "-n", "all")
+    assert "IncompleteFilesException" in without_profile.stdout + without_profile.stderr  # what the profile fixes
+
+    recovered = snakemake(workdir, "--configfile", str(config), "--cores", "2", "all")
+    assert recovered.returncode == 0, recovered.stderr[-3000:]
+    assert re.search(r"Using workflow specific profile \S*profiles/default for", recovered.stderr)  # from any cwd
+    assert not orphan.exists()
+    assert [p for p in (workdir / "results").rglob("*") if ".tmp-" in p.name] == []
+    assert [p for p in (workdir / "resources").rglob("*") if ".tmp-" in p.name] == []
+    expected, got = arrays(reference / "results"), arrays(workdir / "results")
+    assert sorted(got) == sorted(expected) and len(expected) >= 10  # activations, similarity, regions
+    for name, (array, attrs) in expected.items():
+        assert got[name][0].dtype == array.dtype and got[name][0].shape == array.shape, name
+        assert np.array_equal(got[name][0], array, equal_nan=array.dtype.kind == "f"), name
+        assert got[name][1] == attrs, name
+    for table in sorted((reference / "results").rglob("*.tsv")):
+        if "benchmarks" not in table.parts:
+            assert (workdir / "results" / table.relative_to(reference / "results")).read_text() == table.read_text()
+
+
+def test_a_file_where_a_folder_belongs_stops_the_run_with_one_message(finished_run, tmp_path):
+    _, config = finished_run
+    blocker = tmp_path / "results/tiny/main/toy/figures"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    run = snakemake(tmp_path, "--configfile", str(config), "--cores", "2", "all")
+    assert run.returncode != 0
+    assert re.search(r"^linguafranca: cannot write results/tiny/main/toy/figures/\S+: \S+/results/tiny/main/toy/"
+                     r"figures is not a folder \(a file is in the way\); move it away$", run.stderr, re.M), run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert not (tmp_path / "resources").exists() and blocker.read_text() == "not a folder"  # no job ran
+    assert not list((tmp_path / ".snakemake" / "locks").glob("*"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders, so chmod cannot make one here")
+def test_a_read_only_results_folder_stops_the_run_with_one_message(finished_run, tmp_path):
+    _, config = finished_run
+    results = tmp_path / "results"
+    results.mkdir()
+    results.chmod(0o555)
+    try:
+        run = snakemake(tmp_path, "--configfile", str(config), "--cores", "2", "all")
+    finally:
+        results.chmod(0o755)
+    assert run.returncode != 0
+    assert re.search(rf"^linguafranca: cannot write results/\S+: the folder {re.escape(str(results))} is not writable",
+                     run.stderr, re.M), run.stderr
+    assert "Traceback" not in run.stderr + run.stdout

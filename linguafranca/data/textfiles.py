@@ -25,6 +25,8 @@ NTREX_FILES = {
 }
 """NTREX-128's file for each project language (1,997 news sentences from WMT19, English the source)."""
 
+NTREX_SOURCE = "NTREX-128 is the NTREX-128 folder of https://github.com/MicrosoftTranslator/NTREX (set options.root to it)"
+
 OPTIONS = ("root", "files", "id_prefix")
 
 
@@ -68,7 +70,12 @@ def load_textfiles(options: dict[str, Any], languages: list[str]) -> dict[str, l
     paths = {
         lang: root / name for lang, name in per_language("textfiles", files, languages, "file (options.files)").items()
     }
-    lines = {lang: read_lines(path) for lang, path in paths.items()}
+    try:
+        lines = {lang: read_lines(path) for lang, path in paths.items()}
+    except LinguaFrancaError as error:
+        if files is NTREX_FILES:
+            raise LinguaFrancaError(f"{error}; {NTREX_SOURCE}") from None
+        raise
     if len({len(text) for text in lines.values()}) > 1:
         counts = ", ".join(f"{lang} {paths[lang].name} {len(text)}" for lang, text in lines.items())
         raise LinguaFrancaError(f"loader 'textfiles': misaligned parallel text in {root}, line counts differ: {counts}")

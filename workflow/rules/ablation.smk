@@ -38,10 +38,34 @@ rule ablation_tables:
         conditions=expand(CONDITION, condition=condition_names(), allow_missing=True),
         regions=regions_of,
     output:
-        perplexity=PERPLEXITY,
-        increase=INCREASE,
-        dominance=DOMINANCE,
-        png=with_ext(INCREASE_FIGURE, "png"),
+        perplexity=report(
+            PERPLEXITY,
+            caption="../report/perplexity.rst",
+            category=REPORT_ABLATION,
+            subcategory="perplexity.tsv",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
+        increase=report(
+            INCREASE,
+            caption="../report/increase.rst",
+            category=REPORT_ABLATION,
+            subcategory="Table 1: perplexity increase",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
+        dominance=report(
+            DOMINANCE,
+            caption="../report/dominance.rst",
+            category=REPORT_ABLATION,
+            subcategory="Diagonal dominance",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
+        png=report(
+            with_ext(INCREASE_FIGURE, "png"),
+            caption="../report/increase_heatmap.rst",
+            category=REPORT_ABLATION,
+            subcategory="Perplexity increase heatmap",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
         pdf=with_ext(INCREASE_FIGURE, "pdf"),
     log:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_tables.log",
@@ -65,7 +89,13 @@ rule generations:
         ),
     output:
         jsonl=with_ext(GENERATIONS, "jsonl"),
-        md=with_ext(GENERATIONS, "md"),
+        md=report(
+            with_ext(GENERATIONS, "md"),
+            caption="../report/generations.rst",
+            category=REPORT_GENERATION,
+            subcategory="Continuations",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
     log:
         "results/logs/{model}/{revision}/generations/{dataset}_z{threshold}.log",
     conda:

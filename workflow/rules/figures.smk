@@ -5,7 +5,13 @@ rule figure_similarity:
     input:
         SIMILARITY,
     output:
-        png=with_ext(FIGURE, "png", figure="similarity"),
+        png=report(
+            with_ext(FIGURE, "png", figure="similarity"),
+            caption="../report/similarity.rst",
+            category=REPORT_SIMILARITY,
+            subcategory="Fig. 2: similarity map",
+            labels=REPORT_LABELS,
+        ),
         pdf=with_ext(FIGURE, "pdf", figure="similarity"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_similarity.log",
@@ -21,7 +27,13 @@ rule figure_lrds_sads:
     input:
         METRICS,
     output:
-        png=with_ext(FIGURE, "png", figure="lrds_sads"),
+        png=report(
+            with_ext(FIGURE, "png", figure="lrds_sads"),
+            caption="../report/lrds_sads.rst",
+            category=REPORT_SIMILARITY,
+            subcategory="Fig. 3: LRDS and SADS per layer",
+            labels=REPORT_LABELS,
+        ),
         pdf=with_ext(FIGURE, "pdf", figure="lrds_sads"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_lrds_sads.log",
@@ -37,7 +49,13 @@ rule figure_region_layers:
     input:
         REGIONS,
     output:
-        png=with_ext(FIGURE, "png", figure="regions_z{threshold}_layers"),
+        png=report(
+            with_ext(FIGURE, "png", figure="regions_z{threshold}_layers"),
+            caption="../report/region_layers.rst",
+            category=REPORT_REGIONS,
+            subcategory="Fig. 5: key neurons per layer",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
         pdf=with_ext(FIGURE, "pdf", figure="regions_z{threshold}_layers"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_regions_z{threshold}_layers.log",
@@ -53,7 +71,13 @@ rule figure_region_sizes:
     input:
         REGIONS,
     output:
-        png=with_ext(FIGURE, "png", figure="regions_z{threshold}_sizes"),
+        png=report(
+            with_ext(FIGURE, "png", figure="regions_z{threshold}_sizes"),
+            caption="../report/region_sizes.rst",
+            category=REPORT_REGIONS,
+            subcategory="Fig. 6: region sizes",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
         pdf=with_ext(FIGURE, "pdf", figure="regions_z{threshold}_sizes"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_regions_z{threshold}_sizes.log",

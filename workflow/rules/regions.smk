@@ -7,7 +7,13 @@ rule regions:
         similarity=SIMILARITY,
     output:
         regions=directory(REGIONS),
-        sklr=SKLR,
+        sklr=report(
+            SKLR,
+            caption="../report/sklr.rst",
+            category=REPORT_REGIONS,
+            subcategory="SKLR table",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
     log:
         "results/logs/{model}/{revision}/regions/{dataset}_z{threshold}.log",
     benchmark:

@@ -6,7 +6,13 @@ rule similarity:
         stores=stores_of,
     output:
         h5=SIMILARITY,
-        metrics=METRICS,
+        metrics=report(
+            METRICS,
+            caption="../report/metrics.rst",
+            category=REPORT_SIMILARITY,
+            subcategory="metrics.tsv: LRDS and SADS",
+            labels=REPORT_LABELS,
+        ),
     log:
         "results/logs/{model}/{revision}/similarity/{dataset}.log",
     benchmark:
