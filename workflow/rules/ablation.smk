@@ -27,7 +27,8 @@ rule ablation_condition:
             for key in ("seqlen", "max_tokens", "bos_per_window")
         },
         bos=lambda wc: model_spec(wc)["bos"],
-        dtype=lambda wc: model_spec(wc)["dtype"],
+        loading=loading,
+        code=code_of("ablation_condition.py"),
     script:
         "../scripts/ablation_condition.py"
 
@@ -48,6 +49,7 @@ rule ablation_tables:
         ENV
     params:
         conditions=conditions(),
+        code=code_of("ablation_tables.py"),
     script:
         "../scripts/ablation_tables.py"
 
@@ -75,6 +77,8 @@ rule generations:
     params:
         generation=config["ablation"]["generation"],
         conditions=conditions(),
-        dtype=lambda wc: model_spec(wc)["dtype"],
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("generations.py"),
     script:
         "../scripts/generations.py"

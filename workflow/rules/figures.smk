@@ -13,6 +13,7 @@ rule figure_similarity:
         ENV
     params:
         plot="plot_similarity_heatmap",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
 
@@ -29,6 +30,7 @@ rule figure_lrds_sads:
         ENV
     params:
         plot="plot_lrds_sads",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
 
@@ -45,6 +47,7 @@ rule figure_region_layers:
         ENV
     params:
         plot="plot_region_layers",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
 
@@ -61,5 +64,6 @@ rule figure_region_sizes:
         ENV
     params:
         plot="plot_region_sizes",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"

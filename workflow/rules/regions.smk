@@ -23,5 +23,6 @@ rule regions:
         random_fraction=config["regions"]["random_fraction"],
         seed=config["regions"]["seed"],
         per_language_random=config["regions"]["per_language_random"],
+        code=code_of("regions.py"),
     script:
         "../scripts/regions.py"

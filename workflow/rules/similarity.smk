@@ -19,5 +19,6 @@ rule similarity:
         runtime=60,
     params:
         langs=LANGS,
+        code=code_of("similarity.py"),
     script:
         "../scripts/similarity.py"
