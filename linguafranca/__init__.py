@@ -5,7 +5,8 @@ Stage modules, one per step: ``capture`` (mean activations), ``similarity``, ``r
 ``ablation``, ``generation`` and ``plots``. Shared modules that no stage owns: ``adapters`` (where the MLP
 neurons live), ``models`` (loading), ``hooks`` (reading and zeroing neurons), ``tokens`` (tokenisation and the BOS
 policy), ``store`` (every store reader and writer), ``tsv`` (tables), ``atomic`` (atomic writes), ``data``
-(parallel text), ``config``, ``errors`` and ``joblog``. A stage imports shared modules, never another stage.
+(parallel text), ``config``, ``errors``, ``joblog``, ``codehash`` (the hash of the package code a workflow script
+runs) and ``model_files`` (where a model's files are). A stage imports shared modules, never another stage.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -20,6 +20,7 @@ import torch
 from .adapters import ADAPTERS
 from .atomic import atomic_path, write_text
 from .errors import LinguaFrancaError
+from .model_files import local_folder
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 _SAFE_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken", "*.py"]
@@ -136,7 +137,7 @@ def resolve_model(spec: dict[str, Any], revision: str, out_dir: Path) -> dict[st
         manifest.update(_convert_pypi_gguf(name, converted))
         manifest["path"] = str(converted.resolve())
     elif source == "local":
-        folder = Path(name.format(revision=revision)).expanduser()
+        folder = local_folder(name, revision)
         if not (folder / "config.json").is_file():
             raise LinguaFrancaError(f"local model folder {folder} has no config.json (model {name!r}, revision {revision!r})")
         check_architecture(folder, f"model {name!r} revision {revision!r}")

@@ -1,10 +1,16 @@
-"""End to end: the Snakemake workflow on a tiny model and tiny parallel text, in a temporary directory."""
+"""End to end: the Snakemake workflow on a tiny model and tiny parallel text, in a temporary directory.
+
+The workflow runs from a copy of the repository's code (Snakefile, workflow/, config/, linguafranca/), so that the
+rerun tests can edit a module in a further copy without touching the repository. envs/ comes along because
+Snakemake records the conda environment file of every job.
+"""
 
 import base64
 import json
 import os
 import re
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -17,9 +23,11 @@ import zarr
 from tiny import save_tiny
 
 from conftest import REPO
+from linguafranca.codehash import code_hash
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+CODE = ["Snakefile", "workflow", "config", "envs", "profiles", "linguafranca"]
 LANGS = ["en", "fr", "zh"]
+CONDITIONS = ["none", "random", *LANGS, *(f"random_{lang}" for lang in LANGS)]
 TEXTS = {
     "en": ["In the beginning God created the heaven.", "And the earth was without form.", "Let there be light.",
            "And there was light.", "God saw the light, that it was good."],
@@ -29,24 +37,103 @@ TEXTS = {
 }
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True)
+def copy_code(source: Path, dest: Path) -> Path:
+    """A copy of the workflow's code. copytree keeps modification times, so the copied scripts stay older than
+    the outputs (Snakemake reruns a script rule whose script is newer than its outputs)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in CODE:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source / name, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, code: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run Snakemake on the code in ``code``: its Snakefile, and its package first on the path. It runs in
+    ``workdir``, because ``python -m`` puts the current directory before PYTHONPATH."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(code / "Snakefile"), "--directory", str(workdir)]
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=workdir)
+
+
+def planned_jobs(workdir: Path, code: Path, config: Path) -> set[tuple]:
+    """The jobs a dry run of ``all`` would run, each as (rule, sorted wildcard items), without the ``all`` job.
+
+    Read from the job listing of ``-n``; the "Job stats" total confirms that no job was missed or merged.
+    """
+    dry = snakemake(workdir, code, "--configfile", str(config), "-n", "all")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    if "Nothing to be done" in dry.stdout + dry.stderr:
+        return set()
+    jobs: list[tuple[str, dict]] = []
+    for line in dry.stdout.splitlines():
+        if header := re.fullmatch(r"(?:local)?rule (\w+):", line):
+            jobs.append((header[1], {}))
+        elif jobs and (listed := re.fullmatch(r"\s+wildcards: (.*)", line)):
+            jobs[-1][1].update(item.split("=", 1) for item in listed[1].split(", "))
+    total = int(re.search(r"^total\s+(\d+)$", dry.stdout, re.MULTILINE)[1])
+    planned = {(rule, tuple(sorted(wildcards.items()))) for rule, wildcards in jobs if rule != "all"}
+    assert len(planned) == total - 1 == len(jobs) - 1, dry.stdout
+    return planned
+
+
+def job(rule: str, **wildcards: str) -> tuple:
+    """One expected job; model and revision default to the test's."""
+    if rule != "prepare_dataset":
+        wildcards = {"model": "tiny", "revision": "main", **wildcards}
+    return rule, tuple(sorted(wildcards.items()))
+
+
+def figure_jobs(threshold: str = "1") -> set[tuple]:
+    return {
+        job("figure_similarity", dataset="toy"),
+        job("figure_lrds_sads", dataset="toy"),
+        *regions_figure_jobs(threshold),
+    }
+
+
+def regions_figure_jobs(threshold: str = "1") -> set[tuple]:
+    return {job(f"figure_region_{kind}", dataset="toy", threshold=threshold) for kind in ("layers", "sizes")}
+
+
+def after_regions(threshold: str = "1") -> set[tuple]:
+    """The jobs that read the regions store of the toy dataset at ``threshold``, and what follows them."""
+    return {
+        job("regions", dataset="toy", threshold=threshold),
+        *regions_figure_jobs(threshold),
+        *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold=threshold, condition=c) for c in CONDITIONS),
+        job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold=threshold),
+        job("generations", dataset="toy", threshold=threshold),
+    }
+
+
+def after_capture() -> set[tuple]:
+    """Capture of every language and every job downstream of the activation stores."""
+    return {
+        *(job("capture", dataset="toy", lang=lang) for lang in LANGS),
+        job("similarity", dataset="toy"),
+        *figure_jobs(),
+        *after_regions(),
+    }
 
 
 def write_config(workdir: Path, model_dir: Path, **overrides) -> Path:
-    files = {}
+    """Config of the tiny run; the held-out dataset reads its own copies of the texts."""
+    files = {"toy": {}, "held_out": {}}
     for lang, texts in TEXTS.items():
-        path = workdir / f"{lang}.jsonl"
-        path.write_text("".join(json.dumps({"id": f"v{i}", "text": t}, ensure_ascii=False) + "\n"
-                                for i, t in enumerate(texts)), encoding="utf-8")
-        files[lang] = str(path)
+        text = "".join(json.dumps({"id": f"v{i}", "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts))
+        for dataset, prefix in (("toy", ""), ("held_out", "held_")):
+            path = workdir / f"{prefix}{lang}.jsonl"
+            path.write_text(text, encoding="utf-8")
+            files[dataset][lang] = str(path)
     config = {
         "languages": LANGS,
         "samples": 4,
         "models": {"tiny": {"source": "local", "name": str(model_dir), "device": "cpu", "batch_size": 3}},
         "datasets": {
-            "toy": {"loader": "table", "options": {"files": files}},
-            "held_out": {"loader": "table", "options": {"files": files}, "samples": "all", "joiner": " "},
+            "toy": {"loader": "table", "options": {"files": files["toy"]}},
+            "held_out": {"loader": "table", "options": {"files": files["held_out"]}, "samples": "all", "joiner": " "},
         },
         "capture": {"datasets": ["toy"]},
         "similarity": {"per_layer_maps": True},
@@ -60,19 +147,35 @@ def write_config(workdir: Path, model_dir: Path, **overrides) -> Path:
     return path
 
 
+def changed_config(config: Path, name: str, change) -> Path:
+    """A copy of ``config`` beside it, with ``change`` applied to the loaded dict."""
+    values = yaml.safe_load(config.read_text())
+    change(values)
+    other = config.parent / name
+    other.write_text(yaml.safe_dump(values, allow_unicode=True), encoding="utf-8")
+    return other
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    """One complete run of `all` on a tiny LLaMA; several tests read its outputs."""
+    """One complete run of `all` on a tiny LLaMA, from a copy of the code; several tests read its outputs."""
     workdir = tmp_path_factory.mktemp("workflow")
+    code = copy_code(REPO, tmp_path_factory.mktemp("code"))
     model_dir = save_tiny("llama", workdir / "tiny-llama")
     config = write_config(workdir, model_dir)
-    run = snakemake(workdir, "--configfile", str(config), "--cores", "2", "all")
+    run = snakemake(workdir, code, "--configfile", str(config), "--cores", "2", "all")
     assert run.returncode == 0, run.stderr[-3000:]
-    return workdir, config
+    return workdir, config, code
+
+
+@pytest.fixture
+def edited_code(finished_run, tmp_path):
+    """A fresh copy of the run's code; the test edits it, and the run's own code stays as it was."""
+    return copy_code(finished_run[2], tmp_path / "code")
 
 
 def test_activation_stores_have_documented_layout(finished_run):
-    workdir, _ = finished_run
+    workdir, *_ = finished_run
     for lang in LANGS:
         group = zarr.open_group(str(workdir / f"results/tiny/main/toy/activations/{lang}.zarr"), mode="r")
         mean = group["mean"]
@@ -89,7 +192,7 @@ def test_activation_stores_have_documented_layout(finished_run):
 
 
 def test_prepared_text_is_parallel(finished_run):
-    workdir, _ = finished_run
+    workdir, *_ = finished_run
     for lang in LANGS:
         rows = [json.loads(line) for line in (workdir / f"resources/data/toy/{lang}.jsonl").read_text().splitlines()]
         assert [r["id"] for r in rows] == ["v0", "v1", "v2", "v3"]
@@ -99,7 +202,7 @@ def test_prepared_text_is_parallel(finished_run):
 def test_similarity_metrics_and_regions(finished_run):
     import h5py
 
-    workdir, _ = finished_run
+    workdir, *_ = finished_run
     base = workdir / "results/tiny/main/toy"
     with h5py.File(base / "similarity.h5") as h5:
         assert h5["similarity"].shape == (12, 12) and h5["similarity"].dtype == np.float32
@@ -121,7 +224,7 @@ def test_similarity_metrics_and_regions(finished_run):
 
 
 def test_ablation_tables_have_the_right_labels(finished_run):
-    workdir, _ = finished_run
+    workdir, *_ = finished_run
     folder = workdir / "results/tiny/main/held_out/ablation/regions-toy/z1"
     controls = [f"random_{lang}" for lang in LANGS]
     rows = [line.split("\t") for line in (folder / "perplexity.tsv").read_text().splitlines()]
@@ -155,23 +258,19 @@ def test_ablation_tables_have_the_right_labels(finished_run):
 
 def with_threshold(config: Path, threshold: float) -> Path:
     """A copy of the run's config with another regions threshold."""
-    changed = yaml.safe_load(config.read_text())
-    changed["regions"]["threshold"] = threshold
-    other = config.with_name(f"threshold_{threshold}.yaml")
-    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
-    return other
+    return changed_config(config, f"threshold_{threshold}.yaml", lambda c: c["regions"].update(threshold=threshold))
 
 
 def test_regions_source_is_in_the_ablation_path(finished_run):
     """Another regions_from writes beside the existing tables instead of replacing them."""
-    workdir, config = finished_run
+    workdir, config, code = finished_run
     changed = yaml.safe_load(config.read_text())
     changed["datasets"]["toy2"] = changed["datasets"]["toy"]
     changed["capture"]["datasets"] = ["toy", "toy2"]
     changed["ablation"]["regions_from"] = "toy2"
     other = workdir / "regions_from.yaml"
     other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
-    dry = snakemake(workdir, "--configfile", str(other), "-n", "all")
+    dry = snakemake(workdir, code, "--configfile", str(other), "-n", "all")
     assert dry.returncode == 0, dry.stderr
     assert "held_out/ablation/regions-toy2/z1/perplexity.tsv" in dry.stdout
     assert "ablation/regions-toy/" not in dry.stdout
@@ -179,12 +278,12 @@ def test_regions_source_is_in_the_ablation_path(finished_run):
 
 
 def test_matched_random_switch_reruns_only_the_controls(finished_run):
-    workdir, config = finished_run
+    workdir, config, code = finished_run
     changed = yaml.safe_load(config.read_text())
     changed["ablation"]["matched_random_on_all_languages"] = True
     other = workdir / "switch.yaml"
     other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
-    dry = snakemake(workdir, "--configfile", str(other), "-n", "all")
+    dry = snakemake(workdir, code, "--configfile", str(other), "-n", "all")
     assert dry.returncode == 0, dry.stderr
     blocks = [block for block in dry.stdout.split("rule ")[1:] if block.startswith("ablation_condition:")]
     outputs = [line.split("output:")[1] for block in blocks for line in block.splitlines()
@@ -194,47 +293,112 @@ def test_matched_random_switch_reruns_only_the_controls(finished_run):
     assert "ablation_tables" in dry.stdout
 
 
-def test_threshold_change_reruns_regions_but_never_capture(finished_run):
-    workdir, config = finished_run
-    other = with_threshold(config, 0.69559666)
-    dry = snakemake(workdir, "--configfile", str(other), "-n", "all")
-    assert dry.returncode == 0, dry.stderr
-    jobs = dry.stdout
-    assert "rule regions:" in jobs or "regions " in jobs
-    assert "z0.69559666.zarr" in jobs and "ablation_condition" in jobs
-    for stage in ("capture", "prepare_dataset", "resolve_model", "similarity"):
-        assert f"rule {stage}:" not in jobs and f"\n{stage} " not in jobs, jobs
+def test_threshold_change_reruns_regions_and_after_but_never_capture(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "threshold.yaml", lambda c: c["regions"].update(threshold=0.69559666))
+    assert planned_jobs(workdir, code, other) == after_regions("0.69559666")
+
+
+def test_a_param_change_reruns_regions_and_after(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "seed.yaml", lambda c: c["regions"].update(seed=7))
+    assert planned_jobs(workdir, code, other) == after_regions()
+
+
+def test_batch_size_changes_rounding_only_and_reruns_nothing(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "batch.yaml", lambda c: c["models"]["tiny"].update(batch_size=2))
+    assert planned_jobs(workdir, code, other) == set()
+
+
+def test_editing_plots_reruns_the_figures_only(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/plots.py", "a", encoding="utf-8") as module:
+        module.write("\n# an edit\n")
+    # ablation_tables draws the perplexity heatmap with plots.py too
+    assert planned_jobs(workdir, edited_code, config) == {
+        *figure_jobs(), job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1")}
+
+
+def test_editing_capture_reruns_capture_and_everything_after_it(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/capture.py", "a", encoding="utf-8") as module:
+        module.write("\n# an edit\n")
+    assert planned_jobs(workdir, edited_code, config) == after_capture()
+
+
+def test_editing_an_input_text_reruns_its_dataset_and_after(finished_run):
+    workdir, config, code = finished_run
+    text = workdir / "held_en.jsonl"
+    original = text.read_text(encoding="utf-8")
+    try:
+        text.write_text(original.replace("God", "Dieu", 1), encoding="utf-8")
+        assert planned_jobs(workdir, code, config) == {
+            job("prepare_dataset", dataset="held_out"),
+            *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold="1", condition=c) for c in CONDITIONS),
+            job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
+        }
+    finally:
+        text.write_text(original, encoding="utf-8")
+    assert planned_jobs(workdir, code, config) == set()  # newer, but the same checksum: nothing to do
+
+
+def test_editing_a_model_file_reruns_resolve_model_and_after(finished_run):
+    workdir, config, code = finished_run
+    model_config = workdir / "tiny-llama" / "config.json"
+    original = model_config.read_text(encoding="utf-8")
+    try:
+        model_config.write_text(original + "\n", encoding="utf-8")
+        assert planned_jobs(workdir, code, config) == {
+            job("resolve_model"), *after_capture()}
+    finally:
+        model_config.write_text(original, encoding="utf-8")
+
+
+def test_the_code_hash_is_recorded_in_the_metadata(finished_run):
+    workdir, _, code = finished_run
+    key = base64.b64encode(b"results/tiny/main/toy/activations/en.zarr").decode()
+    record = json.loads((workdir / ".snakemake/metadata" / key).read_text())
+    assert repr(code_hash(code / "workflow/scripts/capture.py", code / "linguafranca")) in record["params"]
 
 
 def test_nothing_left_to_do_after_a_run(finished_run):
-    workdir, config = finished_run
-    dry = snakemake(workdir, "--configfile", str(config), "-n", "all")
-    assert dry.returncode == 0, dry.stderr
-    assert "Nothing to be done" in dry.stdout + dry.stderr
+    workdir, config, code = finished_run
+    assert planned_jobs(workdir, code, config) == set()
 
 
 def test_no_temporary_outputs_survive(finished_run):
-    workdir, _ = finished_run
+    workdir, *_ = finished_run
     assert not [p for p in (workdir / "results").rglob(".*.tmp-*")]
 
 
 @pytest.mark.parametrize(("threshold", "tag"), [(0.69559666, "0.69559666"), (-1, "-1"), (1e-05, "1e-05")])
-def test_threshold_reaches_the_regions_store_exactly(finished_run, threshold, tag):
+def copy_of_run(finished_run, tmp_path: Path) -> Path:
+    """A copy of the finished run's folder, so that a test adding outputs leaves the shared run as it was (the
+    recovery test compares every output of it). copytree keeps modification times, so the copy is finished too."""
+    copy = tmp_path / "copy"
+    shutil.copytree(finished_run[0], copy, symlinks=True)
+    return copy
+
+
+def test_threshold_reaches_the_regions_store_exactly(finished_run, tmp_path, threshold, tag):
     """The path tag is lossless: no rounding to %g, and negative or exponent forms are no MissingInputException."""
-    workdir, config = finished_run
+    _, config, code = finished_run
+    workdir = copy_of_run(finished_run, tmp_path)
     target = f"results/tiny/main/toy/regions/z{tag}.zarr"
-    run = snakemake(workdir, "--configfile", str(with_threshold(config, threshold)), "--cores", "1", target)
+    run = snakemake(workdir, code, "--configfile", str(with_threshold(config, threshold)), "--cores", "1", target)
     assert run.returncode == 0, run.stderr[-3000:]
     regions = zarr.open_group(str(workdir / target), mode="r")
     assert regions.attrs["threshold"] == threshold
     np.testing.assert_array_equal(regions["mask"][:], regions["zscore"][:] > np.float32(threshold))
 
 
-def test_empty_region_is_a_warning_in_the_log_and_on_stderr(finished_run):
+def test_empty_region_is_a_warning_in_the_log_and_on_stderr(finished_run, tmp_path):
     """Just below the bound sqrt(2) of three languages, regions are (all but surely) empty: say so."""
-    workdir, config = finished_run
+    _, config, code = finished_run
+    workdir = copy_of_run(finished_run, tmp_path)
     target = "results/tiny/main/toy/regions/z1.4142.zarr"
-    run = snakemake(workdir, "--configfile", str(with_threshold(config, 1.4142)), "--cores", "1", target)
+    run = snakemake(workdir, code, "--configfile", str(with_threshold(config, 1.4142)), "--cores", "1", target)
     assert run.returncode == 0, run.stderr[-3000:]
     mask = zarr.open_group(str(workdir / target), mode="r")["mask"][:]
     empty = [lang for lang, region in zip(LANGS, mask) if not region.any()]
@@ -250,7 +414,7 @@ def test_a_model_that_is_no_causal_lm_stops_at_resolve_model(tmp_path):
     config = transformers.T5Config(d_model=8, d_ff=16, num_layers=1, num_heads=1, d_kv=8, vocab_size=50)
     config.architectures = ["T5ForConditionalGeneration"]
     config.save_pretrained(tmp_path / "t5")
-    run = snakemake(tmp_path, "--configfile", str(write_config(tmp_path, tmp_path / "t5")), "--cores", "1", "all")
+    run = snakemake(tmp_path, REPO, "--configfile", str(write_config(tmp_path, tmp_path / "t5")), "--cores", "1", "all")
     assert run.returncode != 0
     message = (f"model '{tmp_path / 't5'}' revision 'main': {tmp_path / 't5' / 'config.json'} describes model_type "
                "'t5' (T5ForConditionalGeneration), which is not a causal language model linguafranca supports")
@@ -265,7 +429,7 @@ def test_damaged_store_fails_the_job_and_the_message_rebuilds_it(finished_run, t
     fill value and exit 0), and doing what the message says restores the same regions."""
     import shutil
 
-    source, config = finished_run
+    source, config, code = finished_run
     workdir = tmp_path / "copy"
     shutil.copytree(source, workdir, symlinks=True)  # keeps mtimes, so Snakemake sees a finished run
     base = workdir / "results/tiny/main/toy"
@@ -275,7 +439,7 @@ def test_damaged_store_fails_the_job_and_the_message_rebuilds_it(finished_run, t
     target = "results/tiny/main/toy/regions/z1_sklr.tsv"
     command = ["--configfile", str(config), "--cores", "2", "--forcerun", "regions", target]
 
-    run = snakemake(workdir, *command)
+    run = snakemake(workdir, code, *command)
     assert run.returncode != 0
     log = (workdir / "results/logs/tiny/main/regions/toy_z1.log").read_text()
     assert f"activation store '{store}' is damaged: chunk 'mean/c/0/1/0' (sample 0-3, layer 1, neuron 0-23) is " \
@@ -283,7 +447,7 @@ def test_damaged_store_fails_the_job_and_the_message_rebuilds_it(finished_run, t
     assert not (base / "regions/z1.zarr").exists()
 
     shutil.rmtree(workdir / store)  # what the message says: delete it and run the same command again
-    run = snakemake(workdir, *command)
+    run = snakemake(workdir, code, *command)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "capture" in run.stdout + run.stderr
     np.testing.assert_array_equal(zarr.open_group(str(base / "regions/z1.zarr"), mode="r")["mask"][...], before)
@@ -303,9 +467,9 @@ def report_results(html: str) -> tuple[dict, dict]:
 
 
 def test_html_report_holds_every_figure_and_table(finished_run):
-    workdir, config = finished_run
+    workdir, config, code = finished_run
     report = workdir / "report.html"
-    run = snakemake(workdir, "--configfile", str(config), "--report", str(report))
+    run = snakemake(workdir, code, "--configfile", str(config), "--report", str(report))
     assert run.returncode == 0, run.stderr[-3000:]
     html = report.read_text(encoding="utf-8")
     results, categories = report_results(html)
@@ -340,18 +504,20 @@ def test_html_report_holds_every_figure_and_table(finished_run):
     assert not list((workdir / "results").rglob(".*.tmp-*"))
 
 
-def start_run(workdir: Path, config: Path) -> subprocess.Popen:
+def start_run(workdir: Path, code: Path, config: Path) -> subprocess.Popen:
     """`snakemake all` in its own process group, so that one kill takes Snakemake and all its jobs."""
     log = (workdir / "killed_run.log").open("w")
-    return subprocess.Popen([*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config), "--cores", "2",
-                             "all"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(code / "Snakefile"), "--directory", str(workdir)]
+    return subprocess.Popen([*command, "--configfile", str(config), "--cores", "2", "all"], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=workdir)
 
 
-def kill_during_capture(workdir: Path, config: Path) -> Path | None:
+def kill_during_capture(workdir: Path, code: Path, config: Path) -> Path | None:
     """Start a run, SIGKILL its process group while a capture job is writing its store, and return that store's
     temporary folder; None when no capture was caught in the act (the run ended first, or the store was renamed
     into place between the look and the kill)."""
-    process = start_run(workdir, config)
+    process = start_run(workdir, code, config)
     activations = workdir / "results/tiny/main/toy/activations"
     deadline = time.monotonic() + 900  # a safety net for a hung run, not a speed requirement
     try:
@@ -395,14 +561,14 @@ def arrays(folder: Path) -> dict[str, tuple[np.ndarray, dict]]:
 
 @pytest.mark.filterwarnings("ignore:Object at .snakemake_timestamp is not recognized")  # Snakemake's, in directory()
 def test_a_run_killed_during_capture_recovers_as_the_readme_says(finished_run, tmp_path):
-    reference, config = finished_run  # the same config: the same model and texts, by absolute path
+    reference, config, code = finished_run  # the same config: the same model and texts, by absolute path
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "snakemake --unlock" in readme and "rerun-incomplete: true" in (
         REPO / "profiles/default/config.yaml").read_text()
     for attempt in range(3):
         workdir = tmp_path / f"attempt{attempt}"
         workdir.mkdir()
-        orphan = kill_during_capture(workdir, config)
+        orphan = kill_during_capture(workdir, code, config)
         if orphan is not None:
             break
     else:
@@ -413,14 +579,14 @@ def test_a_run_killed_during_capture_recovers_as_the_readme_says(finished_run, t
     # Stand in for that case: the store exists, and Snakemake's incomplete marker (set at job start) is on it.
     store.mkdir()
 
-    stuck = snakemake(workdir, "--configfile", str(config), "--cores", "2", "all")
+    stuck = snakemake(workdir, code, "--configfile", str(config), "--cores", "2", "all")
     assert stuck.returncode != 0 and "Directory cannot be locked" in stuck.stdout + stuck.stderr
-    unlock = snakemake(workdir, "--unlock")
+    unlock = snakemake(workdir, code, "--unlock")
     assert unlock.returncode == 0, unlock.stderr[-3000:]
-    without_profile = snakemake(workdir, "--configfile", str(config), "--workflow-profile", "none", "-n", "all")
+    without_profile = snakemake(workdir, code, "--configfile", str(config), "--workflow-profile", "none", "-n", "all")
     assert "IncompleteFilesException" in without_profile.stdout + without_profile.stderr  # what the profile fixes
 
-    recovered = snakemake(workdir, "--configfile", str(config), "--cores", "2", "all")
+    recovered = snakemake(workdir, code, "--configfile", str(config), "--cores", "2", "all")
     assert recovered.returncode == 0, recovered.stderr[-3000:]
     assert re.search(r"Using workflow specific profile \S*profiles/default for", recovered.stderr)  # from any cwd
     assert not orphan.exists()
@@ -438,11 +604,11 @@ def test_a_run_killed_during_capture_recovers_as_the_readme_says(finished_run, t
 
 
 def test_a_file_where_a_folder_belongs_stops_the_run_with_one_message(finished_run, tmp_path):
-    _, config = finished_run
+    _, config, code = finished_run
     blocker = tmp_path / "results/tiny/main/toy/figures"
     blocker.parent.mkdir(parents=True)
     blocker.write_text("not a folder")
-    run = snakemake(tmp_path, "--configfile", str(config), "--cores", "2", "all")
+    run = snakemake(tmp_path, code, "--configfile", str(config), "--cores", "2", "all")
     assert run.returncode != 0
     assert re.search(r"^linguafranca: cannot write results/tiny/main/toy/figures/\S+: \S+/results/tiny/main/toy/"
                      r"figures is not a folder \(a file is in the way\); move it away$", run.stderr, re.M), run.stderr
@@ -453,12 +619,12 @@ def test_a_file_where_a_folder_belongs_stops_the_run_with_one_message(finished_r
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders, so chmod cannot make one here")
 def test_a_read_only_results_folder_stops_the_run_with_one_message(finished_run, tmp_path):
-    _, config = finished_run
+    _, config, code = finished_run
     results = tmp_path / "results"
     results.mkdir()
     results.chmod(0o555)
     try:
-        run = snakemake(tmp_path, "--configfile", str(config), "--cores", "2", "all")
+        run = snakemake(tmp_path, code, "--configfile", str(config), "--cores", "2", "all")
     finally:
         results.chmod(0o755)
     assert run.returncode != 0

@@ -8,7 +8,7 @@ stages read it back with :func:`read_jsonl`.
 from .bible import CATALOGUE, TRANSLATIONS, load_bible
 from .clean import clean_verse
 from .hub import XLSUM, XLSUM_CONFIGS, load_hf
-from .prepare import LOADERS, check_alignment, prepare_dataset
+from .prepare import LOADERS, check_alignment, dataset_files, prepare_dataset
 from .samples import Sample, read_jsonl, write_jsonl
 from .table import load_table
 from .textfiles import NTREX_FILES, load_textfiles
@@ -23,6 +23,7 @@ __all__ = [
     "Sample",
     "check_alignment",
     "clean_verse",
+    "dataset_files",
     "load_bible",
     "load_hf",
     "load_table",

@@ -93,6 +93,13 @@ def packaged_db() -> Path:
         ) from None
 
 
+def database(options: dict[str, Any]) -> Path:
+    """The ``bible.db`` the verses come from: ``options.db``, else the packaged one; also the input of
+    ``prepare_dataset``, so a replaced or edited database reruns it."""
+    db = get_option("bible", options, "db", str, None)
+    return Path(db) if db else packaged_db()
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     """Open the database read-only: a job must never modify a shared input."""
     if not path.is_file():
@@ -159,8 +166,7 @@ def load_bible(options: dict[str, Any], languages: list[str]) -> dict[str, list[
     books = _parse_books(get_option("bible", options, "books", list, [1]))
     first = (books[0], *_parse_start(get_option("bible", options, "start", str, "1:1")))
     clean = get_option("bible", options, "clean", bool, True)
-    db_option = get_option("bible", options, "db", str, None)
-    db = Path(db_option) if db_option else packaged_db()
+    db = database(options)
     try:
         with closing(_connect(db)) as connection:
             _check_codes(connection, codes)

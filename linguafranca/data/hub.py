@@ -6,6 +6,8 @@ the packaged builders ``json``, ``csv`` and ``parquet``).
 
 from __future__ import annotations
 
+import glob
+from pathlib import Path
 from typing import Any
 
 from ..errors import LinguaFrancaError
@@ -58,6 +60,16 @@ def _load_split(datasets: Any, path: str, config: str | None, files: Any, split:
             f"loader 'hf': cannot load {path!r} (config {config!r}, data_files {files!r}, split {split!r}, "
             f"revision {revision!r}): {type(error).__name__}: {error}"
         ) from error
+
+
+def local_data_files(options: dict[str, Any], languages: list[str]) -> list[Path]:
+    """The local files among the requested languages' ``data_files`` (globs expanded), for the packaged builders
+    that read them; also the inputs of ``prepare_dataset``, so an edited file reruns it. Hub datasets and
+    ``hf://`` paths have no local file: they are pinned by ``revision``."""
+    data_files = options.get("data_files")
+    chosen = [data_files.get(lang) for lang in languages] if isinstance(data_files, dict) else [data_files]
+    patterns = [p for entry in chosen for p in (entry if isinstance(entry, list) else [entry]) if isinstance(p, str)]
+    return [Path(path) for pattern in patterns for path in sorted(glob.glob(pattern)) if Path(path).is_file()]
 
 
 def load_hf(options: dict[str, Any], languages: list[str]) -> dict[str, list[Sample]]:

@@ -12,17 +12,40 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LinguaFrancaError
-from .bible import load_bible
-from .hub import load_hf
+from .bible import database, load_bible
+from .hub import load_hf, local_data_files
 from .samples import Sample, write_jsonl
-from .table import load_table
-from .textfiles import load_textfiles
+from .table import load_table, table_paths
+from .textfiles import load_textfiles, textfiles_paths
 
 Loader = Callable[[dict[str, Any], list[str]], dict[str, list[Sample]]]
 
 LOADERS: dict[str, Loader] = {"bible": load_bible, "textfiles": load_textfiles, "table": load_table, "hf": load_hf}
 """Every loader by the name a config's ``loader`` key uses; each takes (options, languages) and returns
 lang -> samples, languages in the order given."""
+
+
+INPUT_FILES: dict[str, Callable[[dict[str, Any], list[str]], list[Path]]] = {
+    "bible": lambda options, languages: [database(options)],
+    "textfiles": lambda options, languages: list(textfiles_paths(options, languages).values()),
+    "table": lambda options, languages: list(table_paths(options, languages).values()),
+    "hf": local_data_files,
+}
+"""The local files each loader reads, by loader name; each takes (options, languages)."""
+
+
+def dataset_files(spec: dict[str, Any], languages: list[str]) -> list[str]:
+    """The local files a dataset entry is read from for ``languages``, each once, in the order of the languages.
+
+    The workflow takes them as the inputs of ``prepare_dataset``: Snakemake reruns a job when an input is newer
+    than its outputs and its checksum changed (over 1 MB: when it is newer), so an edited text file or database
+    reruns it, and what follows through its output. Hub datasets have no local file.
+    """
+    loader = spec.get("loader")
+    if loader not in INPUT_FILES:
+        raise LinguaFrancaError(f"unknown loader {loader!r}; the loaders are {', '.join(INPUT_FILES)}")
+    files = INPUT_FILES[loader](spec.get("options") or {}, list(languages))
+    return list(dict.fromkeys(str(path) for path in files))
 
 
 def _some(ids: list[str], shown: int = 5) -> str:

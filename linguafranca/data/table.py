@@ -74,6 +74,12 @@ def _format(path: Path, file_format: str | None) -> str:
     return file_format
 
 
+def table_paths(options: dict[str, Any], languages: list[str]) -> dict[str, Path]:
+    """The table of every language, in the order of ``languages``; also the inputs of ``prepare_dataset``."""
+    files = per_language("table", get_option("table", options, "files", dict), languages, "file (options.files)")
+    return {lang: Path(name) for lang, name in files.items()}
+
+
 def load_table(options: dict[str, Any], languages: list[str]) -> dict[str, list[Sample]]:
     """Rows of each language's file, put in the first language's id order (ids only there go last).
 
@@ -88,14 +94,13 @@ def load_table(options: dict[str, Any], languages: list[str]) -> dict[str, list[
     Ids present in some languages only are left for the alignment check to report.
     """
     check_options("table", options, OPTIONS)
-    files = per_language("table", get_option("table", options, "files", dict), languages, "file (options.files)")
+    files = table_paths(options, languages)
     file_format = get_option("table", options, "format", str, None)
     id_field = get_option("table", options, "id_field", str, "id")
     text_fields = get_option("table", options, "text_field", (str, list), "text")
     text_fields = [text_fields] if isinstance(text_fields, str) else text_fields
     samples = {}
-    for lang, name in files.items():
-        path = Path(name)
+    for lang, path in files.items():
         samples[lang] = [
             _sample(path, number, row, id_field, text_fields)
             for number, row in _records(path, _format(path, file_format))

@@ -46,6 +46,24 @@ def read_lines(path: Path) -> list[str]:
     return [line.strip() for line in lines]
 
 
+def textfiles_paths(options: dict[str, Any], languages: list[str]) -> dict[str, Path]:
+    """The file of every language (``root`` / its name in ``files``), in the order of ``languages``.
+
+    The workflow also takes these as the inputs of ``prepare_dataset``, so an edited file reruns it.
+    """
+    root = Path(get_option("textfiles", options, "root", str))
+    files = get_option("textfiles", options, "files", (dict, str), "ntrex")
+    if isinstance(files, str):
+        if files != "ntrex":
+            raise LinguaFrancaError(
+                f"loader 'textfiles': option 'files' must be a map lang -> file or 'ntrex', not {files!r}"
+            )
+        files = NTREX_FILES
+    return {
+        lang: root / name for lang, name in per_language("textfiles", files, languages, "file (options.files)").items()
+    }
+
+
 def load_textfiles(options: dict[str, Any], languages: list[str]) -> dict[str, list[Sample]]:
     """One sample per line; the id is the 1-based line number, so line n means the same in every language.
 
@@ -58,27 +76,19 @@ def load_textfiles(options: dict[str, Any], languages: list[str]) -> dict[str, l
     Files with different line counts are misaligned parallel text and raise an error naming every file's count.
     """
     check_options("textfiles", options, OPTIONS)
-    root = Path(get_option("textfiles", options, "root", str))
-    files = get_option("textfiles", options, "files", (dict, str), "ntrex")
-    if isinstance(files, str):
-        if files != "ntrex":
-            raise LinguaFrancaError(
-                f"loader 'textfiles': option 'files' must be a map lang -> file or 'ntrex', not {files!r}"
-            )
-        files = NTREX_FILES
     prefix = get_option("textfiles", options, "id_prefix", str, "")
-    paths = {
-        lang: root / name for lang, name in per_language("textfiles", files, languages, "file (options.files)").items()
-    }
+    paths = textfiles_paths(options, languages)
     try:
         lines = {lang: read_lines(path) for lang, path in paths.items()}
     except LinguaFrancaError as error:
-        if files is NTREX_FILES:
+        if options.get("files", "ntrex") == "ntrex":
             raise LinguaFrancaError(f"{error}; {NTREX_SOURCE}") from None
         raise
     if len({len(text) for text in lines.values()}) > 1:
         counts = ", ".join(f"{lang} {paths[lang].name} {len(text)}" for lang, text in lines.items())
-        raise LinguaFrancaError(f"loader 'textfiles': misaligned parallel text in {root}, line counts differ: {counts}")
+        raise LinguaFrancaError(
+            f"loader 'textfiles': misaligned parallel text in {options['root']}, line counts differ: {counts}"
+        )
     return {
         lang: [Sample(f"{prefix}{number}", line) for number, line in enumerate(text, start=1)]
         for lang, text in lines.items()

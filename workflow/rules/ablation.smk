@@ -28,7 +28,8 @@ rule ablation_condition:
             for key in ("seqlen", "max_tokens", "bos_per_window")
         },
         bos=lambda wc: model_spec(wc)["bos"],
-        dtype=lambda wc: model_spec(wc)["dtype"],
+        loading=loading,
+        code=code_of("ablation_condition.py"),
     script:
         "../scripts/ablation_condition.py"
 
@@ -74,6 +75,7 @@ rule ablation_tables:
     params:
         langs=LANGS,
         matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
+        code=code_of("ablation_tables.py"),
     script:
         "../scripts/ablation_tables.py"
 
@@ -107,6 +109,8 @@ rule generations:
     params:
         generation=config["ablation"]["generation"],
         conditions=generation_conditions(),
-        dtype=lambda wc: model_spec(wc)["dtype"],
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("generations.py"),
     script:
         "../scripts/generations.py"

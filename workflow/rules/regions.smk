@@ -28,5 +28,6 @@ rule regions:
         langs=LANGS,
         random_fraction=config["regions"]["random_fraction"],
         seed=config["regions"]["seed"],
+        code=code_of("regions.py"),
     script:
         "../scripts/regions.py"

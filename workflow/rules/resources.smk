@@ -2,6 +2,8 @@
 
 
 rule resolve_model:
+    input:
+        model_inputs,
     output:
         MANIFEST,
     log:
@@ -13,13 +15,15 @@ rule resolve_model:
         mem_mb=8000,
         runtime=60,
     params:
-        source=lambda wc: model_spec(wc)["source"],
-        name=lambda wc: model_spec(wc)["name"],
+        spec=model_source,
+        code=code_of("resolve_model.py"),
     script:
         "../scripts/resolve_model.py"
 
 
 rule prepare_dataset:
+    input:
+        dataset_inputs,
     output:
         expand(DATA, dataset="{dataset}", lang=LANGS),
     log:
@@ -33,5 +37,6 @@ rule prepare_dataset:
         spec=dataset_spec,
         samples=dataset_samples,
         languages=LANGS,
+        code=code_of("prepare_dataset.py"),
     script:
         "../scripts/prepare_dataset.py"

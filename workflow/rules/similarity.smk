@@ -26,5 +26,6 @@ rule similarity:
     params:
         langs=LANGS,
         per_layer_maps=config["similarity"]["per_layer_maps"],
+        code=code_of("similarity.py"),
     script:
         "../scripts/similarity.py"

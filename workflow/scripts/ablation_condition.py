@@ -9,8 +9,10 @@ from linguafranca.perplexity import load_joined_text
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     wildcards, params = snakemake.wildcards, snakemake.params
-    spec = snakemake.config["models"][wildcards.model]
-    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), spec)
+    # device and batch_size change floating-point rounding only, so they come from the config, not from params:
+    # changing them reruns nothing. Every setting that changes a number comes through params.
+    device = snakemake.config["models"][wildcards.model]["device"]
+    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
     check_context(model, "ablation.seqlen", params.settings["seqlen"])
     texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.langs, snakemake.input.texts)}
     results = evaluate_condition(

@@ -6,20 +6,22 @@ from linguafranca.models import check_context, load_model, provenance, read_mani
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
-    wildcards = snakemake.wildcards
+    wildcards, params = snakemake.wildcards, snakemake.params
+    # device and batch_size change floating-point rounding only, so they come from the config, not from params:
+    # changing them reruns nothing. Every setting that changes a number comes through params.
     spec = snakemake.config["models"][wildcards.model]
     manifest = read_manifest(snakemake.input.manifest)
-    model, tokenizer = load_model(manifest, spec)
-    check_context(model, f"models.{wildcards.model}.max_length", snakemake.params.settings["max_length"])
+    model, tokenizer = load_model(manifest, {**params.loading, "device": spec["device"]})
+    check_context(model, f"models.{wildcards.model}.max_length", params.settings["max_length"])
     capture_store(
         model,
         tokenizer,
         read_jsonl(snakemake.input.data),
         snakemake.output[0],
-        settings={**snakemake.params.settings, "batch_size": spec["batch_size"]},
+        settings={**params.settings, "batch_size": spec["batch_size"]},
         attrs={
             "model": wildcards.model,
-            "model_name": spec["name"],
+            "model_name": params.model_name,
             "revision": wildcards.revision,
             "dataset": wildcards.dataset,
             "lang": wildcards.lang,

@@ -9,17 +9,19 @@ from linguafranca.store import read_regions
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
-    settings = snakemake.params.generation
-    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), snakemake.config["models"][snakemake.wildcards.model])
+    params = snakemake.params
+    settings = params.generation
+    # device changes floating-point rounding only, so it comes from the config, not from params.
+    device = snakemake.config["models"][snakemake.wildcards.model]["device"]
+    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
     prompts = [
         prompt
         for lang, path in zip(settings["languages"], snakemake.input.texts)
         for prompt in load_prompts(path, lang, settings["prompts"])
     ]
     regions = read_regions(snakemake.input.regions)
-    masks = {condition: condition_mask(regions, condition) for condition in snakemake.params.conditions}
-    spec = snakemake.config["models"][snakemake.wildcards.model]
+    masks = {condition: condition_mask(regions, condition) for condition in params.conditions}
     records = generate_samples(
-        model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"], bos=spec["bos"]
+        model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"], bos=params.bos
     )
     write_generations(records, snakemake.output.jsonl, snakemake.output.md)

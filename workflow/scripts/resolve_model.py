@@ -6,5 +6,4 @@ from linguafranca.models import resolve_model, write_manifest
 
 with job_log(snakemake.log[0]):
     out = Path(snakemake.output[0])
-    spec = snakemake.config["models"][snakemake.wildcards.model]
-    write_manifest(resolve_model(spec, snakemake.wildcards.revision, out.parent), out)
+    write_manifest(resolve_model(snakemake.params.spec, snakemake.wildcards.revision, out.parent), out)

