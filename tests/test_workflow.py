@@ -372,7 +372,6 @@ def test_no_temporary_outputs_survive(finished_run):
     assert not [p for p in (workdir / "results").rglob(".*.tmp-*")]
 
 
-@pytest.mark.parametrize(("threshold", "tag"), [(0.69559666, "0.69559666"), (-1, "-1"), (1e-05, "1e-05")])
 def copy_of_run(finished_run, tmp_path: Path) -> Path:
     """A copy of the finished run's folder, so that a test adding outputs leaves the shared run as it was (the
     recovery test compares every output of it). copytree keeps modification times, so the copy is finished too."""
@@ -381,6 +380,7 @@ def copy_of_run(finished_run, tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.parametrize(("threshold", "tag"), [(0.69559666, "0.69559666"), (-1, "-1"), (1e-05, "1e-05")])
 def test_threshold_reaches_the_regions_store_exactly(finished_run, tmp_path, threshold, tag):
     """The path tag is lossless: no rounding to %g, and negative or exponent forms are no MissingInputException."""
     _, config, code = finished_run

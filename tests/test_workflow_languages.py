@@ -84,11 +84,16 @@ def test_analyses_hold_all_languages(many_languages):
 
 
 def test_deactivation_tables_have_every_language(many_languages):
-    folder = many_languages / "results/tiny/main/matthew/ablation/z1.5"
+    folder = many_languages / "results/tiny/main/matthew/ablation/regions-genesis/z1.5"
     rows = [line.split("\t") for line in (folder / "perplexity.tsv").read_text(encoding="utf-8").splitlines()]
-    assert rows[0][:3] == ["lang", "none", "random"] and [c for c in rows[0] if c in LANGS] == LANGS
+    header = rows[0]
+    assert header == ["lang", "none", "random", *LANGS, *(f"random_{lang}" for lang in LANGS)]
     assert [row[0] for row in rows[1:]] == LANGS
-    assert all(float(value) > 1 for row in rows[1:] for value in row[1:])
+    for row in rows[1:]:
+        cells = dict(zip(header, row))
+        # Every region on every language; each size-matched control on its own language only (the default).
+        assert all(float(cells[c]) > 1 for c in ["none", "random", *LANGS, f"random_{cells['lang']}"])
+        assert [c for c, v in cells.items() if v == "n/a"] == [f"random_{x}" for x in LANGS if x != cells["lang"]]
     increase = (folder / "perplexity_increase.tsv").read_text(encoding="utf-8").splitlines()
     assert [line.split("\t")[0] for line in increase[1:len(LANGS) + 1]] == LANGS
     generations = [json.loads(line) for line in (many_languages / "results/tiny/main/genesis/generations/z1.5.jsonl")
