@@ -96,7 +96,7 @@ def main() -> None:
     if args.hook_only:
         return
 
-    model, tokenizer = load_model(read_manifest(args.manifest), {"dtype": "float32", "device": "cpu"})
+    model, tokenizer = load_model(read_manifest(args.manifest), {"compute": "float32", "device": "cpu"})
     texts = load_bible({}, args.langs)
     encoded = [
         item.truncated(512)

@@ -13,6 +13,7 @@ really a language's own shows up as a dominant diagonal, which :func:`diagonal_d
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ NOT_EVALUATED = "n/a"
 """What the tables write where a condition was not evaluated on a language."""
 EMPTY = "empty"
 """What the tables write for a region with no neurons: its increase is no measurement, not 0.0 or NaN."""
-CONDITION_COLUMNS = ("condition", "lang", "ppl", "nll_sum", "n_predicted", "n_windows")
+CONDITION_COLUMNS = ("condition", "lang", "ppl", "nll_sum", "n_predicted", "n_windows", "compute")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def evaluate_condition(
     model: torch.nn.Module,
     tokenizer,
     texts: dict[str, str],
-    mask: np.ndarray,
+    mask: np.ndarray | None,
     seqlen: int,
     max_tokens: int | None,
     batch_size: int,
@@ -85,7 +86,8 @@ def evaluate_condition(
     progress: bool = True,
     bos_per_window: bool = False,
 ) -> dict[str, PerplexityResult]:
-    """Perplexity of every language's text with the neurons of ``mask`` deactivated (one condition).
+    """Perplexity of every language's text with the neurons of ``mask`` deactivated (one condition); ``mask``
+    None is the baseline, run without hooks.
 
     ``bos`` is the model's BOS policy (:mod:`linguafranca.tokens`; the paper: the tokenizer's default, one BOS for
     the whole text). ``bos_per_window=True`` instead starts every window with BOS (see
@@ -95,7 +97,7 @@ def evaluate_condition(
         raise LinguaFrancaError("perplexity bos_per_window needs a tokenizer with a BOS token and bos not false")
     bos_id = tokenizer.bos_token_id if bos_per_window else None
     results = {}
-    with deactivate(model, mask):
+    with deactivate(model, mask) if mask is not None else contextlib.nullcontext():
         for lang, text in texts.items():
             ids = text_tensor(tokenizer, text, False if bos_per_window else bos)
             wins = windows(ids, seqlen, max_tokens, bos_id)
@@ -107,7 +109,7 @@ def write_condition(path: str | os.PathLike, condition: str, results: dict[str, 
     """One condition's results as a TSV (columns :data:`CONDITION_COLUMNS`), full float precision."""
     rows = [
         {"condition": condition, "lang": lang, "ppl": r.ppl, "nll_sum": r.nll_sum, "n_predicted": r.n_predicted,
-         "n_windows": r.n_windows}
+         "n_windows": r.n_windows, "compute": r.compute}
         for lang, r in results.items()
     ]
     write_tsv(path, rows, CONDITION_COLUMNS)
@@ -123,7 +125,7 @@ def read_condition(path: str | os.PathLike, condition: str) -> dict[str, Perplex
         raise LinguaFrancaError(f"{path} holds condition(s) {sorted(found)}, expected {condition!r}")
     return {
         row["lang"]: PerplexityResult(
-            float(row["ppl"]), float(row["nll_sum"]), int(row["n_predicted"]), int(row["n_windows"])
+            float(row["ppl"]), float(row["nll_sum"]), int(row["n_predicted"]), int(row["n_windows"]), row["compute"]
         )
         for row in rows
     }
@@ -149,7 +151,21 @@ def _ordered_results(
                 f"but is defined on {sorted(condition.evaluated)}: re-run its perplexity job"
             )
         results[condition.name] = by_lang
+    _check_one_compute(results)
     return results
+
+
+def _check_one_compute(results: dict[str, dict[str, PerplexityResult]]) -> None:
+    """Table 1 compares conditions, so all must come from one compute dtype (``compute: auto`` resolves per
+    machine, and a changed machine reruns nothing by itself)."""
+    computes = {name: {r.compute for r in by_lang.values()} for name, by_lang in results.items()}
+    if len(set().union(*computes.values())) > 1:
+        found = ", ".join(f"{name}: {'/'.join(sorted(c))}" for name, c in computes.items())
+        raise LinguaFrancaError(
+            f"perplexity conditions were computed in different dtypes ({found}), and Table 1 compares them: set the "
+            "model's compute explicitly, or rerun them on one kind of machine with "
+            "--forcerun ablation_baseline ablation_condition"
+        )
 
 
 def gather(

@@ -27,6 +27,7 @@ from . import __version__
 from .adapters import adapter_for, down_projections, n_neurons
 from .errors import LinguaFrancaError
 from .hooks import NeuronSums
+from .models import compute_of, dtype_name
 from .store import activation_writer, block_size
 from .tokens import Encoded, encode
 
@@ -194,7 +195,8 @@ def capture_store(
                 "neuron_site": adapter_for(model.config.model_type).site,
                 "neuron_definition": adapter_for(model.config.model_type).neurons,
                 "model_type": model.config.model_type,
-                "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+                "compute": compute_of(model),
+                "accumulation": dtype_name(torch.promote_types(next(model.parameters()).dtype, torch.float32)),
                 "bos": settings.get("bos"),
                 "mean_over": mean_over,
                 "max_length": settings["max_length"],

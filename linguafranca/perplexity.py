@@ -34,12 +34,14 @@ LOGITS_BUDGET_BYTES = 256 * 2**20
 
 @dataclass(frozen=True)
 class PerplexityResult:
-    """One language's perplexity and the totals it comes from (so conditions can be pooled or re-checked)."""
+    """One language's perplexity and the totals it comes from (so conditions can be pooled or re-checked), and
+    the dtype the model computed it in (its losses are float32 and their sum float64 whatever that is)."""
 
     ppl: float
     nll_sum: float
     n_predicted: int
     n_windows: int
+    compute: str = "float32"
 
 
 def load_joined_text(jsonl_path: str | os.PathLike, joiner: str) -> str:
@@ -108,8 +110,10 @@ def token_nll(model: torch.nn.Module, batch: torch.Tensor, head_chunk: int) -> t
     """Negative log-likelihood of every predicted token, float32 ``[batch * (seqlen - 1)]``.
 
     Equals ``cross_entropy(model(batch).logits[:, :-1], batch[:, 1:])`` per token, but runs the base model once
-    and the output head over ``head_chunk`` positions at a time. Logits are upcast to float32 before soft-capping
-    and ``log_softmax``, so half-precision models lose no precision in the loss.
+    and the output head over ``head_chunk`` positions at a time. The head multiplies in the model's dtype (its
+    products accumulate in float32 inside the kernel; the logits are rounded to the dtype, about 0.4% in bfloat16),
+    then the logits are upcast to float32 before soft-capping and ``log_softmax``, so the loss itself loses nothing
+    more. The README's precision table measures what this costs against float32.
     """
     head = model.get_output_embeddings()
     if head is None:
@@ -154,4 +158,5 @@ def perplexity(
             nll_sum += float(losses.double().sum())
             n_predicted += losses.numel()
             bar.update(len(batch))
-    return PerplexityResult(math.exp(nll_sum / n_predicted), nll_sum, n_predicted, len(windows))
+    compute = str(next(model.parameters()).dtype).removeprefix("torch.")
+    return PerplexityResult(math.exp(nll_sum / n_predicted), nll_sum, n_predicted, len(windows), compute)

@@ -345,7 +345,7 @@ def read_layer(path: str | os.PathLike, layer: int) -> np.ndarray:
 
 
 #: Store attributes that say where the activations came from; they must agree across languages.
-PROVENANCE = ("model", "revision", "dataset")
+PROVENANCE = ("model", "revision", "dataset", "compute")
 
 
 @dataclass(frozen=True)

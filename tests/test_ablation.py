@@ -355,3 +355,19 @@ def test_heatmap_leaves_cells_not_evaluated_blank():
     drawn = np.ma.masked_invalid(axes.images[0].get_array())
     assert drawn.mask.tolist() == [[False, False, False], [False, False, True]]
     assert axes.images[0].cmap.get_bad()[3] == 0  # masked cells are drawn transparent: blank
+
+
+def test_tables_refuse_conditions_of_different_computes(tmp_path):
+    """compute auto resolves per machine: Table 1 must not mix a float32 baseline with bfloat16 regions."""
+    regions = tmp_path / "regions.zarr"
+    write_regions(regions)
+    conditions = condition_list(LANGS)
+    files = {}
+    for condition in conditions:
+        compute = "bfloat16" if condition.name == "fr" else "float32"
+        files[condition.name] = tmp_path / f"{condition.name}.tsv"
+        write_condition(files[condition.name], condition.name,
+                        {lang: PerplexityResult(2.0, 1.0, 2, 1, compute) for lang in condition.evaluated})
+    with pytest.raises(LinguaFrancaError, match=r"different dtypes \(none: float32, random: float32, en: float32, "
+                                                r"zh: float32, fr: bfloat16, "):
+        gather(files, conditions, regions, tmp_path / "ppl.tsv", tmp_path / "inc.tsv")

@@ -51,7 +51,7 @@ CASES = {
                        r"datasets\.bible\.loader: 'csv' is not allowed; allowed values: bible, textfiles, table, hf"),
     "unknown model source": (lambda c: c["models"]["gemma3-270m"].update(source="s3"),
                              r"models\.gemma3-270m\.source: 's3' is not allowed; allowed values: hf, local, pypi_gguf"),
-    "bad dtype": (lambda c: c["models"]["gemma3-270m"].update(dtype="int8"), r"dtype: 'int8' is not allowed"),
+    "bad dtype": (lambda c: c["models"]["gemma3-270m"].update(compute="int8"), r"compute: 'int8' is not allowed"),
     "unknown dataset reference": (lambda c: c["capture"].update(datasets=["ntrex"]),
                                   r"capture\.datasets: unknown dataset 'ntrex'; defined datasets: bible"),
     "unknown loader option": (lambda c: c["datasets"]["bible"]["options"].update(book=3),

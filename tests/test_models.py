@@ -19,7 +19,7 @@ from linguafranca.errors import LinguaFrancaError
 from linguafranca.models import check_context, load_model, provenance, resolve_model, sha256_file
 from linguafranca.store import open_activations
 
-CPU = {"dtype": "float32", "device": "cpu"}
+CPU = {"compute": "float32", "device": "cpu"}
 
 
 def test_local_model_with_revision_placeholder(tmp_path):
@@ -161,7 +161,7 @@ from linguafranca.capture import capture_store
 from linguafranca.data import Sample
 from linguafranca.models import load_model
 folder, out, texts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-model, tokenizer = load_model({"path": folder}, {"dtype": "float32", "device": "cpu"})
+model, tokenizer = load_model({"path": folder}, {"compute": "float32", "device": "cpu"})
 samples = [Sample(f"s{i}", text) for i, text in enumerate(texts)]
 capture_store(model, tokenizer, samples, out, {"batch_size": 4, "max_length": 24, "bos": True},
               {"model": "tiny", "lang": "xx"}, progress=False)

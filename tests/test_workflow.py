@@ -28,6 +28,7 @@ from linguafranca.codehash import code_hash
 CODE = ["Snakefile", "workflow", "config", "envs", "profiles", "linguafranca"]
 LANGS = ["en", "fr", "zh"]
 CONDITIONS = ["none", "random", *LANGS, *(f"random_{lang}" for lang in LANGS)]
+SWITCHED_OFF = CONDITIONS[1:]  # one job per threshold each; the baseline none runs once per (model, text)
 TEXTS = {
     "en": ["In the beginning God created the heaven.", "And the earth was without form.", "Let there be light.",
            "And there was light.", "God saw the light, that it was good."],
@@ -102,7 +103,8 @@ def after_regions(threshold: str = "1") -> set[tuple]:
     return {
         job("regions", dataset="toy", threshold=threshold),
         *regions_figure_jobs(threshold),
-        *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold=threshold, condition=c) for c in CONDITIONS),
+        *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold=threshold, condition=c)
+          for c in SWITCHED_OFF),
         job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold=threshold),
         job("generations", dataset="toy", threshold=threshold),
     }
@@ -130,7 +132,8 @@ def write_config(workdir: Path, model_dir: Path, **overrides) -> Path:
     config = {
         "languages": LANGS,
         "samples": 4,
-        "models": {"tiny": {"source": "local", "name": str(model_dir), "device": "cpu", "batch_size": 3}},
+        "models": {"tiny": {"source": "local", "name": str(model_dir), "device": "cpu", "batch_size": 3,
+                            "compute": "float32"}},
         "datasets": {
             "toy": {"loader": "table", "options": {"files": files["toy"]}},
             "held_out": {"loader": "table", "options": {"files": files["held_out"]}, "samples": "all", "joiner": " "},
@@ -185,7 +188,7 @@ def test_activation_stores_have_documented_layout(finished_run):
         attrs = dict(group.attrs)
         assert attrs["sample_ids"] == ["v0", "v1", "v2", "v3"]
         assert (attrs["model"], attrs["revision"], attrs["dataset"], attrs["lang"]) == ("tiny", "main", "toy", lang)
-        assert attrs["n_layers"] == 2 and attrs["n_neurons"] == 24 and attrs["dtype"] == "float32"
+        assert attrs["n_layers"] == 2 and attrs["n_neurons"] == 24 and attrs["compute"] == "float32" and attrs["accumulation"] == "float32"
         assert attrs["neuron_site"] == "model.layers.{i}.mlp.down_proj:input"
         assert attrs["weights"].startswith("sha256:") and "linguafranca_version" in attrs and "bos" in attrs
         assert list(mean.metadata.dimension_names) == ["sample", "layer", "neuron"]
@@ -250,6 +253,10 @@ def test_ablation_tables_have_the_right_labels(finished_run):
         assert float(row[1]) == own and float(row[4]) == control
         assert float(row[5]) == pytest.approx(own / control, rel=1e-12, nan_ok=True)
     assert (folder / "perplexity_increase.png").read_bytes()[:4] == b"\x89PNG"
+    # The baseline is computed once per (model, text), outside the regions and threshold folders, in float32.
+    baseline = [line.split("\t") for line in (folder.parents[1] / "none.tsv").read_text().splitlines()]
+    assert baseline[0] == ["condition", "lang", "ppl", "nll_sum", "n_predicted", "n_windows", "compute"]
+    assert [(r[1], r[2], r[6]) for r in baseline[1:]] == [(r[0], r[1], "float32") for r in rows[1:]]
     generations = [json.loads(line) for line in
                    (workdir / "results/tiny/main/toy/generations/z1.jsonl").read_text().splitlines()]
     assert {(g["lang"], g["condition"]) for g in generations} == {
@@ -305,6 +312,12 @@ def test_a_param_change_reruns_regions_and_after(finished_run):
     assert planned_jobs(workdir, code, other) == after_regions()
 
 
+def test_a_compute_change_reruns_every_job_that_runs_the_model(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "compute.yaml", lambda c: c["models"]["tiny"].update(compute="bfloat16"))
+    assert planned_jobs(workdir, code, other) == {job("ablation_baseline", dataset="held_out"), *after_capture()}
+
+
 def test_batch_size_changes_rounding_only_and_reruns_nothing(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "batch.yaml", lambda c: c["models"]["tiny"].update(batch_size=2))
@@ -335,7 +348,9 @@ def test_editing_an_input_text_reruns_its_dataset_and_after(finished_run):
         text.write_text(original.replace("God", "Dieu", 1), encoding="utf-8")
         assert planned_jobs(workdir, code, config) == {
             job("prepare_dataset", dataset="held_out"),
-            *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold="1", condition=c) for c in CONDITIONS),
+            job("ablation_baseline", dataset="held_out"),
+            *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold="1", condition=c)
+              for c in SWITCHED_OFF),
             job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
         }
     finally:
@@ -350,7 +365,7 @@ def test_editing_a_model_file_reruns_resolve_model_and_after(finished_run):
     try:
         model_config.write_text(original + "\n", encoding="utf-8")
         assert planned_jobs(workdir, code, config) == {
-            job("resolve_model"), *after_capture()}
+            job("resolve_model"), job("ablation_baseline", dataset="held_out"), *after_capture()}
     finally:
         model_config.write_text(original, encoding="utf-8")
 

@@ -3,6 +3,33 @@
 # heatmap; and greedy generation samples with each region switched off (Appendix A).
 
 
+rule ablation_baseline:
+    input:
+        manifest=MANIFEST,
+        texts=condition_texts,
+    output:
+        BASELINE_PPL,
+    log:
+        "results/logs/{model}/{revision}/ablation/{dataset}_none.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_none.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        langs=condition_langs,
+        joiner=lambda wc: dataset_spec(wc)["joiner"],
+        settings=perplexity_settings,
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("ablation_condition.py"),
+    script:
+        "../scripts/ablation_condition.py"
+
+
 rule ablation_condition:
     input:
         manifest=MANIFEST,
@@ -23,10 +50,7 @@ rule ablation_condition:
     params:
         langs=condition_langs,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
-        settings={
-            key: config["ablation"][key]
-            for key in ("seqlen", "max_tokens", "bos_per_window")
-        },
+        settings=perplexity_settings,
         bos=lambda wc: model_spec(wc)["bos"],
         loading=loading,
         code=code_of("ablation_condition.py"),
@@ -36,7 +60,8 @@ rule ablation_condition:
 
 rule ablation_tables:
     input:
-        conditions=expand(CONDITION, condition=condition_names(), allow_missing=True),
+        baseline=BASELINE_PPL,
+        conditions=expand(CONDITION, condition=SWITCHED_OFF, allow_missing=True),
         regions=regions_of,
     output:
         perplexity=report(
@@ -70,6 +95,8 @@ rule ablation_tables:
         pdf=with_ext(INCREASE_FIGURE, "pdf"),
     log:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_tables.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_tables.tsv"
     conda:
         ENV
     params:
@@ -100,6 +127,8 @@ rule generations:
         ),
     log:
         "results/logs/{model}/{revision}/generations/{dataset}_z{threshold}.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/generations/{dataset}_z{threshold}.tsv"
     conda:
         ENV
     threads: 8

@@ -3,7 +3,7 @@ import re
 import sys
 from pathlib import Path
 
-from linguafranca.conditions import by_name, condition_list, paper_conditions
+from linguafranca.conditions import BASELINE, by_name, condition_list, paper_conditions
 from linguafranca.codehash import code_hash
 from linguafranca.config import (
     THRESHOLD_TAG,
@@ -32,6 +32,9 @@ CONDITIONS = condition_list(
     matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
 )
 
+# Every condition but the baseline: those that switch neurons off, one perplexity job each per threshold.
+SWITCHED_OFF = [condition.name for condition in CONDITIONS if condition.name != BASELINE]
+
 # Resources.
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
 DATA = "resources/data/{dataset}/{lang}.jsonl"
@@ -42,6 +45,9 @@ METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
 REGIONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr"
 SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
 FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
+# The baseline perplexity (condition none) per (model, revision, perplexity dataset): it switches nothing off, so it
+# depends on no regions or threshold and is computed once for every table that needs it.
+BASELINE_PPL = "results/{model}/{revision}/{dataset}/ablation/none.tsv"
 # Deactivation, per (model, revision, perplexity dataset, regions dataset, threshold): the regions dataset is in
 # the path, so results for another ablation.regions_from sit beside these instead of replacing them.
 ABLATION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/z{threshold}"
@@ -61,7 +67,7 @@ wildcard_constraints:
     regions_dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
     lang=language_pattern(Path(workflow.basedir) / "config" / "schema.yaml"),
     threshold=THRESHOLD_TAG,
-    condition="|".join(re.escape(condition.name) for condition in CONDITIONS),
+    condition="|".join(re.escape(name) for name in SWITCHED_OFF),
     ext="png|pdf|jsonl|md",
 
 
@@ -89,15 +95,20 @@ def dataset_samples(wildcards):
 def capture_settings(wildcards):
     """The model settings that change captured numbers (batch size and device do not, beyond rounding)."""
     spec = model_spec(wildcards)
-    return {key: spec[key] for key in ("dtype", "max_length", "bos", "mean_over")}
+    return {key: spec[key] for key in ("max_length", "bos", "mean_over")}
 
 
 def loading(wildcards):
-    """The settings a job loads its model with that change numbers: dtype, and trust_remote_code (which picks the
+    """The settings a job loads its model with that change numbers: compute (the dtype), and trust_remote_code (which picks the
     model's code). device stays out, like batch_size: both change floating-point rounding only, so the scripts read
     them from the config and changing them reruns nothing."""
     spec = model_spec(wildcards)
-    return {key: spec[key] for key in ("dtype", "trust_remote_code")}
+    return {key: spec[key] for key in ("compute", "trust_remote_code")}
+
+
+def perplexity_settings(wildcards):
+    """The ablation settings that change a perplexity (batch_size does not, beyond rounding)."""
+    return {key: config["ablation"][key] for key in ("seqlen", "max_tokens", "bos_per_window")}
 
 
 def model_source(wildcards):
@@ -137,8 +148,9 @@ def stores_of(wildcards):
 
 
 def condition_langs(wildcards):
-    """The languages a condition's perplexity job evaluates, in config order."""
-    return list(by_name(CONDITIONS, wildcards.condition).evaluated)
+    """The languages a condition's perplexity job evaluates, in config order (the baseline job has no condition
+    wildcard: it is evaluated on every language)."""
+    return list(by_name(CONDITIONS, getattr(wildcards, "condition", BASELINE)).evaluated)
 
 
 def condition_texts(wildcards):
@@ -149,10 +161,6 @@ def condition_texts(wildcards):
 def regions_of(wildcards):
     """The regions store that a deactivation job switches off: that of the regions dataset in its path."""
     return expand(REGIONS, dataset=wildcards.regions_dataset, allow_missing=True)
-
-
-def condition_names():
-    return [condition.name for condition in CONDITIONS]
 
 
 def generation_conditions():

@@ -15,6 +15,8 @@ rule figure_similarity:
         pdf=with_ext(FIGURE, "pdf", figure="similarity"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_similarity.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/figures/{dataset}_similarity.tsv"
     conda:
         ENV
     params:
@@ -38,6 +40,8 @@ rule figure_lrds_sads:
         pdf=with_ext(FIGURE, "pdf", figure="lrds_sads"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_lrds_sads.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/figures/{dataset}_lrds_sads.tsv"
     conda:
         ENV
     params:
@@ -61,6 +65,8 @@ rule figure_region_layers:
         pdf=with_ext(FIGURE, "pdf", figure="regions_z{threshold}_layers"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_regions_z{threshold}_layers.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/figures/{dataset}_regions_z{threshold}_layers.tsv"
     conda:
         ENV
     params:
@@ -84,6 +90,8 @@ rule figure_region_sizes:
         pdf=with_ext(FIGURE, "pdf", figure="regions_z{threshold}_sizes"),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_regions_z{threshold}_sizes.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/figures/{dataset}_regions_z{threshold}_sizes.tsv"
     conda:
         ENV
     params:

@@ -8,6 +8,8 @@ rule resolve_model:
         MANIFEST,
     log:
         "results/logs/{model}/{revision}/resolve_model.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/resolve_model.tsv"
     conda:
         ENV
     threads: 2
@@ -28,6 +30,8 @@ rule prepare_dataset:
         expand(DATA, dataset="{dataset}", lang=LANGS),
     log:
         "results/logs/prepare_dataset/{dataset}.log",
+    benchmark:
+        "results/benchmarks/prepare_dataset/{dataset}.tsv"
     conda:
         ENV
     resources:

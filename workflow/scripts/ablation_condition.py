@@ -1,7 +1,8 @@
 """Perplexity with one condition's neurons switched off, on the languages that condition is evaluated on
-(see linguafranca.ablation and linguafranca.conditions)."""
+(see linguafranca.ablation and linguafranca.conditions); without a condition wildcard, the baseline (none), which
+switches nothing off and so reads no regions."""
 from linguafranca.ablation import evaluate_condition, write_condition
-from linguafranca.conditions import condition_mask
+from linguafranca.conditions import BASELINE, condition_mask
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import check_context, load_model, read_manifest
 from linguafranca.perplexity import load_joined_text
@@ -9,6 +10,7 @@ from linguafranca.perplexity import load_joined_text
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     wildcards, params = snakemake.wildcards, snakemake.params
+    condition = getattr(wildcards, "condition", BASELINE)
     # device and batch_size change floating-point rounding only, so they come from the config, not from params:
     # changing them reruns nothing. Every setting that changes a number comes through params.
     device = snakemake.config["models"][wildcards.model]["device"]
@@ -19,11 +21,11 @@ with job_log(snakemake.log[0]):
         model,
         tokenizer,
         texts,
-        condition_mask(snakemake.input.regions[0], wildcards.condition),
+        condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None,
         seqlen=params.settings["seqlen"],
         max_tokens=params.settings["max_tokens"],
         batch_size=snakemake.config["ablation"]["batch_size"],
         bos=params.bos,
         bos_per_window=params.settings["bos_per_window"],
     )
-    write_condition(snakemake.output[0], wildcards.condition, results)
+    write_condition(snakemake.output[0], condition, results)

@@ -1,13 +1,14 @@
 """Table 1: perplexity per condition, % increase over none, diagonal dominance, heatmap (see linguafranca.ablation)."""
 from linguafranca.ablation import gather, write_dominance
-from linguafranca.conditions import condition_list
+from linguafranca.conditions import BASELINE, condition_list
 from linguafranca.joblog import job_log
 from linguafranca.plots import plot_increase
 
 with job_log(snakemake.log[0]):
     out, params = snakemake.output, snakemake.params
     conditions = condition_list(params.langs, matched_random_on_all_languages=params.matched_random_on_all_languages)
-    tsvs = dict(zip((c.name for c in conditions), snakemake.input.conditions))
+    switched_off = [c.name for c in conditions if c.name != BASELINE]
+    tsvs = {BASELINE: snakemake.input.baseline, **dict(zip(switched_off, snakemake.input.conditions))}
     table = gather(tsvs, conditions, snakemake.input.regions[0], out.perplexity, out.increase)
     write_dominance(out.dominance, table)
     plot_increase(table, out.png, out.pdf, title=f"{snakemake.wildcards.model}: perplexity increase (%)")

@@ -1,0 +1,102 @@
+"""How fast do capture, perplexity and the output head run in float32 and bfloat16, and how close is each to the
+matrix-product peak of its dtype on this machine?
+
+For each dtype it measures:
+- the peak: a square product (2048 × 2048) and a head-shaped one (positions × hidden against vocab × hidden);
+- capture: the base model forward with the capture hooks on real-length batches (tokens/s);
+- perplexity: base model plus the chunked output head (tokens/s), and the head alone (GFLOP/s).
+A stage's GFLOP/s counts 2 × (weights of its linear layers) per token, attention scores left out, so it slightly
+understates the work done. Token ids are random: speed does not depend on the text.
+
+    .venv/bin/python bench/speed.py                   # the default run's converted Gemma 3 270M
+    .venv/bin/python bench/speed.py --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from transformers import AutoModelForCausalLM
+
+from linguafranca.adapters import down_projections
+from linguafranca.hooks import NeuronSums
+from linguafranca.perplexity import _head_chunk, token_nll
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="resources/models/gemma3-270m/main/hf", help="model folder")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=4, help="sequences per forward")
+    parser.add_argument("--seqlen", type=int, default=512)
+    return parser.parse_args()
+
+
+def best_of(repeats: int, run: Callable[[], object]) -> float:
+    """Median seconds of ``repeats`` runs after one warm-up (first calls pay for allocation and kernel choice)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak(dtype: torch.dtype, m: int, k: int, n: int, repeats: int) -> float:
+    """GFLOP/s of an ``[m, k] @ [k, n]`` product in ``dtype``."""
+    a, b = torch.randn(m, k).to(dtype), torch.randn(n, k).to(dtype)
+    return 2 * m * k * n / best_of(repeats, lambda: a @ b.T) / 1e9
+
+
+def linear_weights(module: torch.nn.Module) -> int:
+    return sum(m.weight.numel() for m in module.modules() if isinstance(m, torch.nn.Linear))
+
+
+def main() -> None:
+    args = arguments()
+    torch.set_num_threads(args.threads)
+    ids = torch.randint(0, 1000, (args.batch, args.seqlen), generator=torch.Generator().manual_seed(0))
+    tokens = ids.numel()
+    print(f"{args.threads} thread(s); {args.batch} × {args.seqlen} tokens per forward; median of {args.repeats}")
+    print(f"{'dtype':<9} {'what':<34} {'value':>12} {'GFLOP/s':>8} {'of peak':>8}")
+    for name, dtype in DTYPES.items():
+        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype).eval()
+        head = model.get_output_embeddings()
+        vocab, hidden = head.weight.shape
+        chunk = _head_chunk(vocab)
+        square = peak(dtype, 2048, 2048, 2048, args.repeats)
+        head_peak = peak(dtype, chunk, hidden, vocab, args.repeats)
+        body_flops = 2 * linear_weights(model.base_model) * tokens
+        head_flops = 2 * vocab * hidden * args.batch * (args.seqlen - 1)
+        with torch.inference_mode():
+            with NeuronSums(down_projections(model)).installed() as sums:
+                sums.keep = torch.ones_like(ids, dtype=torch.bool)
+                mask = torch.ones_like(ids)
+                t_capture = best_of(
+                    args.repeats, lambda: model.base_model(input_ids=ids, attention_mask=mask, use_cache=False))
+            t_ppl = best_of(args.repeats, lambda: token_nll(model, ids, chunk))
+            hidden_states = torch.randn(args.batch * (args.seqlen - 1), hidden).to(dtype)
+            t_head = best_of(args.repeats, lambda: [head(hidden_states[s : s + chunk]).float()
+                                                    for s in range(0, len(hidden_states), chunk)])
+        rows = [
+            ("matmul peak 2048²", f"{square:.0f} GFLOP/s", square, square),
+            (f"matmul peak head-shaped {chunk}×{hidden}×{vocab}", f"{head_peak:.0f} GFLOP/s", head_peak, head_peak),
+            ("capture (base model + hooks)", f"{tokens / t_capture:.0f} tok/s", body_flops / t_capture / 1e9, square),
+            ("perplexity (base + chunked head)", f"{tokens / t_ppl:.0f} tok/s",
+             (body_flops + head_flops) / t_ppl / 1e9, square),
+            ("output head alone", f"{t_head:.2f} s", head_flops / t_head / 1e9, head_peak),
+        ]
+        for what, value, gflops, reference in rows:
+            print(f"{name:<9} {what:<34} {value:>12} {gflops:>8.0f} {100 * gflops / reference:>7.0f}%")
+
+
+if __name__ == "__main__":
+    main()
