@@ -122,9 +122,9 @@ def compare_perplexity(reference: Path, other: Path) -> None:
 
 def compare_increase(increase: Path, other_folder: Path) -> None:
     a, b = read_increase(increase), read_increase(other_folder / increase.name)
-    diff = np.abs(a.increase - b.increase)
-    print(f"Table 1 (% increase): |difference| in percentage points, median {np.nanmedian(diff):.2f}, "
-          f"largest {np.nanmax(diff):.2f} (cells from {np.nanmin(np.abs(a.increase)):.1f}% to "
+    relative = np.abs(b.increase / a.increase - 1) * 100
+    print(f"Table 1 (% increase): relative difference of the cells, median {np.nanmedian(relative):.2f}%, "
+          f"largest {np.nanmax(relative):.2f}% (cells from {np.nanmin(np.abs(a.increase)):.1f}% to "
           f"{np.nanmax(np.abs(a.increase)):.1f}%)")
     dominance_a = read_tsv(increase.parent / "diagonal_dominance.tsv")
     dominance_b = read_tsv(other_folder / "diagonal_dominance.tsv")
