@@ -22,7 +22,6 @@ import inspect
 import os
 import resource
 import statistics
-import time
 
 import torch
 
@@ -32,26 +31,17 @@ from linguafranca.hooks import NeuronSums
 from linguafranca.tokens import encode
 from linguafranca.data.bible import load_bible
 from linguafranca.models import load_model, read_manifest
+from timing import run_times
 
 
 def timed(function, repeats: int) -> float:
     """Median wall time of ``function()`` over ``repeats`` runs."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(run_times(function, repeats))
 
 
 def fastest(function, repeats: int) -> float:
     """Shortest wall time of ``function()`` over ``repeats`` runs: a millisecond kernel on a shared machine."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(run_times(function, repeats))
 
 
 def hook_cost(shape: tuple[int, int, int], repeats: int) -> None:

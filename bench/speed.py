@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -25,6 +24,7 @@ from transformers import AutoModelForCausalLM
 from linguafranca.adapters import down_projections
 from linguafranca.hooks import NeuronSums
 from linguafranca.perplexity import _head_chunk, token_nll
+from timing import run_times
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
@@ -40,14 +40,8 @@ def arguments() -> argparse.Namespace:
 
 
 def best_of(repeats: int, run: Callable[[], object]) -> float:
-    """Median seconds of ``repeats`` runs after one warm-up (first calls pay for allocation and kernel choice)."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median seconds of ``repeats`` runs after one warm-up."""
+    return statistics.median(run_times(run, repeats, warm_up=True))
 
 
 def peak(dtype: torch.dtype, m: int, k: int, n: int, repeats: int) -> float:
