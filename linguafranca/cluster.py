@@ -69,6 +69,14 @@ def parameter_count(folder: str) -> int:
     return estimated_parameters(json.loads((Path(folder) / "config.json").read_text(encoding="utf-8")))
 
 
+def manifest_parameters(manifest: str) -> int:
+    """Parameters of the model a resolve_model manifest points at. The manifest is read here, not through
+    linguafranca.models, so that the workflow's own process never imports torch for it; a missing manifest raises
+    FileNotFoundError naming it, which Snakemake takes for "not yet computed"."""
+    with open(manifest, encoding="utf-8") as handle:
+        return parameter_count(json.load(handle)["path"])
+
+
 def model_job_resources(
     parameters: int, spec: dict[str, Any], cluster: dict[str, Any], attempt: int = 1
 ) -> dict[str, int | str | None]:

@@ -1,5 +1,6 @@
 """Cluster resources from the model: parameter counts against the models themselves, and the requests they give."""
 
+import json
 import math
 
 import pytest
@@ -7,7 +8,13 @@ import torch
 import transformers
 from tiny import CONFIGS, save_tiny
 
-from linguafranca.cluster import estimated_parameters, model_job_resources, parameter_count, safetensors_parameters
+from linguafranca.cluster import (
+    estimated_parameters,
+    manifest_parameters,
+    model_job_resources,
+    parameter_count,
+    safetensors_parameters,
+)
 
 CLUSTER = {"gpu_memory_gb": 80, "gpus_per_node": 8, "gpu_model": None}
 #: The published shapes of the models the README gives resources for (their config.json files on the hub).
@@ -33,6 +40,16 @@ def test_safetensors_headers_give_the_exact_count(family, tmp_path):
     stored = {id(p) for p in model.parameters()}  # tied weights once, as save_pretrained stores them
     assert safetensors_parameters(folder) == sum(p.numel() for p in model.parameters() if id(p) in stored)
     assert parameter_count(str(folder)) == safetensors_parameters(folder)
+
+
+def test_the_manifest_leads_to_the_count_and_a_missing_one_names_itself(tmp_path):
+    folder = save_tiny("llama", tmp_path / "llama")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"source": "local", "path": str(folder)}))
+    assert manifest_parameters(str(manifest)) == safetensors_parameters(folder)
+    with pytest.raises(FileNotFoundError) as missing:  # what Snakemake shows as <TBD> until resolve_model ran
+        manifest_parameters(str(tmp_path / "none.json"))
+    assert missing.value.filename == str(tmp_path / "none.json")
 
 
 def test_no_safetensors_is_none(tmp_path):

@@ -4,7 +4,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from linguafranca.cluster import model_job_resources, parameter_count
+from linguafranca.cluster import manifest_parameters, model_job_resources
 from linguafranca.conditions import BASELINE, by_name, condition_list, paper_conditions
 from linguafranca.codehash import code_hash
 from linguafranca.config import (
@@ -18,7 +18,6 @@ from linguafranca.config import (
 from linguafranca.data import dataset_files
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.model_files import model_files
-from linguafranca.models import read_manifest
 
 try:
     validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
@@ -140,7 +139,7 @@ def model_resource(wildcards, input, attempt, name):
     runtime that linguafranca.cluster derives from the model's parameter count and compute dtype, doubled per
     retry. Until resolve_model has written the manifest, Snakemake shows the value as <TBD> and computes it before
     the job starts."""
-    parameters = parameter_count(read_manifest(input.manifest)["path"])
+    parameters = manifest_parameters(input.manifest)
     return model_job_resources(parameters, model_spec(wildcards), config["cluster"], attempt)[name]
 
 
