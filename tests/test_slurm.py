@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
 START, STOP = REPO / "tests/slurm/start.sh", REPO / "tests/slurm/stop.sh"
 #: A hard limit on the whole SLURM run: a hang (a job that never ends, a status query that never answers) fails the
-#: test instead of blocking CI. The run takes about 7 minutes on 2 busy cores.
+#: test instead of blocking CI. The SLURM run took about 7 minutes on 2 busy cores, the whole test 12.
 RUN_TIMEOUT_S = 1800
 MODEL_RULES = ["capture", "ablation_baseline", "ablation_condition", "generations"]
 #: Every job the tiny workflow submits; resolve_model and prepare_dataset are local rules and stay off SLURM.
@@ -85,6 +85,7 @@ def run_bounded(command: list[str], timeout: float, **kwargs) -> subprocess.Comp
     return subprocess.CompletedProcess(command, process.returncode, output, "")
 
 
+@pytest.mark.filterwarnings("ignore:Object at .snakemake_timestamp is not recognized")  # Snakemake's, in directory()
 def test_the_workflow_through_slurm_equals_the_local_run(slurm, finished_run, tmp_path):
     state, env = slurm
     reference, config, _ = finished_run
