@@ -54,22 +54,36 @@ class Batch:
         return real & ~self.special if mean_over == "text_tokens" else real
 
 
+#: The first batch size ``batch_size: auto`` tries; it halves on every out-of-memory error until a batch fits.
+AUTO_BATCH_START = 64
+
+
+def longest_first(encoded: Sequence[Encoded]) -> list[int]:
+    """Sample positions, longest first: samples of similar length share a batch, so little compute goes to padding,
+    and the first batch is the largest, so ``batch_size: auto`` meets an out-of-memory error at once or never."""
+    return sorted(range(len(encoded)), key=lambda i: -len(encoded[i].ids))
+
+
+def make_batch(encoded: Sequence[Encoded], indices: list[int], pad_id: int, padding_side: str) -> Batch:
+    """The padded batch of the samples at ``indices``."""
+    width = max(len(encoded[i].ids) for i in indices)
+    ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(indices), width), dtype=torch.long)
+    special = torch.zeros((len(indices), width), dtype=torch.bool)
+    for row, i in enumerate(indices):
+        n = len(encoded[i].ids)
+        span = slice(width - n, width) if padding_side == "left" else slice(0, n)
+        ids[row, span] = torch.tensor(encoded[i].ids)
+        mask[row, span] = 1
+        special[row, span] = torch.tensor(encoded[i].special)
+    return Batch(indices, ids, mask, special)
+
+
 def batches(encoded: Sequence[Encoded], batch_size: int, pad_id: int, padding_side: str) -> Iterator[Batch]:
-    """Group samples of similar length (longest first) so little compute goes to padding."""
-    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].ids))
+    """Batches of ``batch_size`` samples of similar length, longest first."""
+    order = longest_first(encoded)
     for start in range(0, len(order), batch_size):
-        indices = order[start : start + batch_size]
-        width = max(len(encoded[i].ids) for i in indices)
-        ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(indices), width), dtype=torch.long)
-        special = torch.zeros((len(indices), width), dtype=torch.bool)
-        for row, i in enumerate(indices):
-            n = len(encoded[i].ids)
-            span = slice(width - n, width) if padding_side == "left" else slice(0, n)
-            ids[row, span] = torch.tensor(encoded[i].ids)
-            mask[row, span] = 1
-            special[row, span] = torch.tensor(encoded[i].special)
-        yield Batch(indices, ids, mask, special)
+        yield make_batch(encoded, order[start : start + batch_size], pad_id, padding_side)
 
 
 def forward_inputs(batch: Batch, device: torch.device, positions: bool) -> dict:
@@ -93,7 +107,7 @@ def _check_mean_over(mean_over: str) -> None:
 def capture_means(
     model: torch.nn.Module,
     encoded: Sequence[Encoded],
-    batch_size: int,
+    batch_size: int | str,
     pad_id: int,
     padding_side: str = "right",
     mean_over: str = "text_tokens",
@@ -102,21 +116,37 @@ def capture_means(
     """Yield ``(indices, mean [b, n_layers, n_neurons] float64, n_tokens [b])`` batch by batch.
 
     ``indices`` are positions in ``encoded``; batches come longest first, not in sample order. ``n_tokens``
-    counts the tokens averaged (``mean_over``), not the tokens fed to the model.
+    counts the tokens averaged (``mean_over``), not the tokens fed to the model. ``batch_size: "auto"`` starts at
+    :data:`AUTO_BATCH_START` and halves on every out-of-memory error, retrying the batch, down to 1; the batch size
+    changes floating-point rounding only.
     """
     _check_mean_over(mean_over)
     sums = NeuronSums(down_projections(model))
     base = model.base_model
     device = next(model.parameters()).device
     positions = "position_ids" in inspect.signature(base.forward).parameters
+    size = AUTO_BATCH_START if batch_size == "auto" else batch_size
+    order, start = longest_first(encoded), 0
     bar = tqdm(total=sum(len(item.ids) for item in encoded), unit="tok", disable=not progress, desc="capture")
     with torch.inference_mode(), sums.installed():
-        for batch in batches(encoded, batch_size, pad_id, padding_side):
+        while start < len(order):
+            batch = make_batch(encoded, order[start : start + size], pad_id, padding_side)
             averaged = batch.averaged(mean_over)
             sums.keep = averaged.to(device)
-            base(**forward_inputs(batch, device, positions))
+            try:
+                base(**forward_inputs(batch, device, positions))
+            except torch.OutOfMemoryError:
+                if batch_size != "auto" or size == 1:
+                    raise
+                size //= 2
+                logging.warning("capture: out of memory at batch size %d; trying %d", 2 * size, size)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                continue
+            start += len(batch.indices)
             n_tokens = averaged.sum(-1)
-            mean = torch.stack(sums.sums, dim=1).double() / n_tokens.to(device, torch.float64)[:, None, None]
+            layer_sums = [layer_sum.to(device) for layer_sum in sums.sums]  # on several GPUs with device_map auto
+            mean = torch.stack(layer_sums, dim=1).double() / n_tokens.to(device, torch.float64)[:, None, None]
             bar.update(int(batch.attention_mask.sum()))
             yield batch.indices, mean.cpu().numpy(), n_tokens.numpy()
     bar.close()

@@ -47,6 +47,8 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"{error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
     if error.validator == "pattern" and "description" in error.schema:
         return f"{error.instance!r} is not allowed: {error.schema['description'].strip()}"
+    if error.validator == "oneOf" and "description" in error.schema:
+        return f"{error.instance!r} is not allowed: {error.schema['description'].strip()}"
     return error.message
 
 

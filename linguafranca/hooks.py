@@ -35,7 +35,7 @@ class NeuronSums:
 
     def _hook(self, layer: int):
         def hook(module, args):
-            keep = self.keep
+            keep = self.keep.to(args[0].device)  # a no-op but where device_map spreads layers over GPUs
             # [b, t, n_neurons]; OPT flattens tokens to [b * t, n_neurons] inside its layers.
             activations = args[0].reshape(keep.shape[0], keep.shape[1], -1)
             kept = torch.where(keep.unsqueeze(-1), activations, 0.0)
@@ -72,7 +72,7 @@ def _scale_input(keep: torch.Tensor):
     """A forward pre-hook that multiplies the module's input (the neuron vector ``[..., n_neurons]``) by ``keep``."""
 
     def hook(module: torch.nn.Module, args: tuple) -> tuple:
-        return (args[0] * keep, *args[1:])
+        return (args[0] * keep.to(args[0].device), *args[1:])  # a no-op but for offloaded layers
 
     return hook
 
@@ -91,7 +91,9 @@ def deactivate(model: torch.nn.Module, mask: np.ndarray) -> Iterator[None]:
     try:
         for layer, vector in keep.items():
             weight = downs[layer].weight
-            tensor = torch.as_tensor(vector, dtype=weight.dtype, device=weight.device)
+            # Offloaded weights sit on the meta device until their layer runs; keep such vectors on the CPU.
+            device = weight.device if weight.device.type != "meta" else torch.device("cpu")
+            tensor = torch.as_tensor(vector, dtype=weight.dtype, device=device)
             handles.append(downs[layer].register_forward_pre_hook(_scale_input(tensor)))
         yield
     finally:

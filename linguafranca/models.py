@@ -247,8 +247,20 @@ def load_model(manifest: dict[str, Any], spec: dict[str, Any]):
     dtype, why = resolve_compute(spec.get("compute", "float32"), device)
     logging.info("model %s runs in %s on %s (%s)", manifest.get("name", folder), dtype_name(dtype), device, why)
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, trust_remote_code=trust, use_safetensors=None)
-    model.to(device).eval()
+    # device auto with GPUs: accelerate spreads the layers over every GPU of the node and offloads what does not fit
+    # to host memory (correct but slow: the offloaded weights cross the bus on every forward pass).
+    spread = spec.get("device") == "auto" and device.type == "cuda"
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, trust_remote_code=trust, use_safetensors=None,
+                                                 device_map="auto" if spread else None)
+    if spread:
+        placed = sorted({str(where) for where in model.hf_device_map.values()})
+        logging.info("device_map auto placed the layers on %s", ", ".join(placed))
+        if any(where in ("cpu", "disk") for where in placed):
+            logging.warning("the model does not fit on the GPUs: accelerate offloads layers to %s, which is slow",
+                            " and ".join(where for where in placed if where in ("cpu", "disk")))
+    else:
+        model.to(device)
+    model.eval()
     return model, tokenizer
 
 

@@ -127,7 +127,8 @@ def token_nll(model: torch.nn.Module, batch: torch.Tensor, head_chunk: int) -> t
         logits = head(hidden[start : start + head_chunk]).float()
         if cap is not None:
             logits = torch.tanh(logits / cap) * cap
-        losses.append(torch.nn.functional.cross_entropy(logits, targets[start : start + head_chunk], reduction="none"))
+        chunk_targets = targets[start : start + head_chunk].to(logits.device)  # the head's GPU under device_map
+        losses.append(torch.nn.functional.cross_entropy(logits, chunk_targets, reduction="none"))
     return torch.cat(losses)
 
 

@@ -290,3 +290,35 @@ def test_unknown_mean_over_is_an_error(tmp_path):
     with pytest.raises(LinguaFrancaError, match="mean_over is 'bos'; allowed values: text_tokens, all_tokens"):
         capture_store(word_model("llama"), word_tokenizer(), SAMPLES, tmp_path / "en.zarr",
                       {**SETTINGS, "mean_over": "bos"}, {"model": "w", "lang": "en"}, progress=False)
+
+
+def fails_above(model, limit: int, sizes: list[int]):
+    """Make the base model run out of memory on batches larger than ``limit``, recording every batch size tried."""
+    def hook(module, args, kwargs):
+        sizes.append(kwargs["input_ids"].shape[0])
+        if sizes[-1] > limit:
+            raise torch.OutOfMemoryError(f"CUDA out of memory (a test's limit of {limit} samples)")
+
+    return model.base_model.register_forward_pre_hook(hook, with_kwargs=True)
+
+
+def test_batch_size_auto_halves_on_out_of_memory_and_equals_the_size_that_fits(caplog):
+    model = tiny_model("llama")
+    token_ids = TOKENS * 20  # 100 samples: 64 first, then 32, 16, 8, 4
+    sizes = []
+    fails_above(model, 5, sizes)
+    auto, counts = captured(model, token_ids, batch_size="auto")
+    assert sizes[:5] == [64, 32, 16, 8, 4] and set(sizes[4:]) == {4}
+    assert sum(sizes[4:]) == len(token_ids)  # every sample once, after the halving
+    sizes.clear()
+    four, _ = captured(model, token_ids, batch_size=4)
+    np.testing.assert_array_equal(auto, four)  # the same batches: the same numbers, bit for bit
+    assert counts.tolist() == [len(t) for t in token_ids]
+    assert "out of memory at batch size 8; trying 4" in caplog.text
+
+
+def test_a_fixed_batch_size_does_not_hide_out_of_memory():
+    model = tiny_model("llama")
+    fails_above(model, 1, [])
+    with pytest.raises(torch.OutOfMemoryError):
+        captured(model, TOKENS, batch_size=2)

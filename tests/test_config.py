@@ -36,6 +36,8 @@ def test_minimal_config_gets_every_default():
     assert config["languages"][0] == "en" and config["models"]["m"]["batch_size"] == 16
     assert config["datasets"]["d"]["options"]["books"] == [1] and config["capture"]["datasets"] == []
     assert config["similarity"]["per_layer_maps"] is False
+    assert config["models"]["m"]["gpus"] == "auto"
+    assert config["cluster"] == {"gpu_memory_gb": 80, "gpus_per_node": 8, "gpu_model": None}
 
 
 CASES = {
@@ -52,6 +54,10 @@ CASES = {
     "unknown model source": (lambda c: c["models"]["gemma3-270m"].update(source="s3"),
                              r"models\.gemma3-270m\.source: 's3' is not allowed; allowed values: hf, local, pypi_gguf"),
     "bad dtype": (lambda c: c["models"]["gemma3-270m"].update(compute="int8"), r"compute: 'int8' is not allowed"),
+    "bad gpus": (lambda c: c["models"]["gemma3-270m"].update(gpus="many"), r"models\.gemma3-270m\.gpus: 'many' is not allowed: GPUs a job"),
+    "bad batch size": (lambda c: c["models"]["gemma3-270m"].update(batch_size="max"),
+                       r"models\.gemma3-270m\.batch_size: 'max' is not allowed: Samples per forward pass"),
+    "unknown cluster key": (lambda c: c.update(cluster={"partition": "gpu"}), r"cluster.*'partition' was unexpected"),
     "unknown dataset reference": (lambda c: c["capture"].update(datasets=["ntrex"]),
                                   r"capture\.datasets: unknown dataset 'ntrex'; defined datasets: bible"),
     "unknown loader option": (lambda c: c["datasets"]["bible"]["options"].update(book=3),
@@ -121,6 +127,9 @@ ACCEPTED = {
         m={"source": "local", "name": "/ckpts/pythia-{revision}", "revisions": ["step1", "step2"]}),
     "hub model, several revisions": lambda c: c["models"].update(
         m={"source": "hf", "name": "EleutherAI/pythia-70m", "revisions": ["step1", "step2"]}),
+    "batch size auto, GPUs by number, a cluster": lambda c: (
+        c["models"]["gemma3-270m"].update(batch_size="auto", gpus=0),
+        c.update(cluster={"gpu_memory_gb": 40, "gpu_model": "a100"})),
 }
 
 

@@ -646,3 +646,34 @@ def test_a_read_only_results_folder_stops_the_run_with_one_message(finished_run,
     assert re.search(rf"^linguafranca: cannot write results/\S+: the folder {re.escape(str(results))} is not writable",
                      run.stderr, re.M), run.stderr
     assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_model_jobs_ask_for_what_the_model_needs_and_no_other_job_asks_for_a_gpu(finished_run):
+    """Resources of every job from one dry run: GPUs, memory and time of the jobs that load the model follow from
+    its size (linguafranca.cluster), and the analysis jobs ask for no GPU. Changing these settings reruns nothing."""
+    from linguafranca.cluster import model_job_resources, parameter_count
+
+    workdir, config, code = finished_run
+    cluster = {"gpu_memory_gb": 40, "gpus_per_node": 8, "gpu_model": "a100"}
+    other = changed_config(config, "gpus.yaml", lambda c: (c["models"]["tiny"].update(gpus=2), c.update(cluster=cluster)))
+    assert planned_jobs(workdir, code, other) == set()
+    dry = snakemake(workdir, code, "--configfile", str(other), "-n", "--forceall", "all")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    resources = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry.stdout):
+        if header := re.match(r"(local)?rule (\w+):", block):
+            listed = re.search(r"^\s+resources: (.*)$", block, re.M)
+            items = dict(item.split("=", 1) for item in listed[1].split(", ")) if listed else {}
+            resources.setdefault((bool(header[1]), header[2]), []).append(items)
+    manifest = json.loads((workdir / "resources/models/tiny/main/manifest.json").read_text())
+    spec = {**yaml.safe_load(other.read_text())["models"]["tiny"]}
+    expected = model_job_resources(parameter_count(manifest["path"]), spec, cluster)
+    assert expected["gpu"] == 2 and expected["gpu_model"] == "a100"
+    for rule in ("capture", "ablation_baseline", "ablation_condition", "generations"):
+        for items in resources[False, rule]:
+            assert {key: items.get(key) for key in expected} == {k: str(v) for k, v in expected.items()}, rule
+    others = {rule for (local, rule) in resources if not local} - {"capture", "ablation_baseline", "ablation_condition",
+                                                                    "generations", "all"}
+    assert others >= {"similarity", "regions", "ablation_tables", "figure_similarity"}
+    assert not [rule for rule in others for items in resources[False, rule] if "gpu" in items or "gpu_model" in items]
+    # That resolve_model and prepare_dataset stay local shows under a real scheduler only: tests/test_slurm.py.

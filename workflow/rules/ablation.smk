@@ -17,8 +17,7 @@ rule ablation_baseline:
         ENV
     threads: 8
     resources:
-        mem_mb=8000,
-        runtime=120,
+        **MODEL_RESOURCES,
     params:
         langs=condition_langs,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
@@ -45,8 +44,7 @@ rule ablation_condition:
         ENV
     threads: 8
     resources:
-        mem_mb=8000,
-        runtime=120,
+        **MODEL_RESOURCES,
     params:
         langs=condition_langs,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
@@ -133,8 +131,7 @@ rule generations:
         ENV
     threads: 8
     resources:
-        mem_mb=8000,
-        runtime=60,
+        **MODEL_RESOURCES,
     params:
         generation=config["ablation"]["generation"],
         conditions=generation_conditions(),

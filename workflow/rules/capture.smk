@@ -15,8 +15,7 @@ rule capture:
         ENV
     threads: 8
     resources:
-        mem_mb=8000,
-        runtime=120,
+        **MODEL_RESOURCES,
     params:
         settings=capture_settings,
         loading=loading,

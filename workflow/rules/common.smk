@@ -1,8 +1,10 @@
 # Config validation and the functions that turn config into paths. Rule files repeat no path strings.
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
+from linguafranca.cluster import manifest_parameters, model_job_resources
 from linguafranca.conditions import BASELINE, by_name, condition_list, paper_conditions
 from linguafranca.codehash import code_hash
 from linguafranca.config import (
@@ -130,6 +132,22 @@ def dataset_inputs(wildcards):
         return dataset_files(dataset_spec(wildcards), LANGS)
     except LinguaFrancaError as error:
         sys.exit(f"linguafranca: config error at datasets.{wildcards.dataset}.options: {error}")
+
+
+def model_resource(wildcards, input, attempt, name):
+    """One resource of a job that loads a model (capture, ablation, generation): the gpu, gpu_model, mem_mb or
+    runtime that linguafranca.cluster derives from the model's parameter count and compute dtype, doubled per
+    retry. Until resolve_model has written the manifest, Snakemake shows the value as <TBD> and computes it before
+    the job starts."""
+    parameters = manifest_parameters(input.manifest)
+    return model_job_resources(parameters, model_spec(wildcards), config["cluster"], attempt)[name]
+
+
+# What the jobs that load a model ask for, as `resources: **MODEL_RESOURCES`; CPU-only jobs never ask for a GPU.
+MODEL_RESOURCES = {
+    name: partial(model_resource, name=name)
+    for name in ("gpu", "gpu_model", "mem_mb", "runtime")
+}
 
 
 def code_of(script):

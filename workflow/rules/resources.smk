@@ -1,4 +1,11 @@
 # Resources: model weights resolved once per (model, revision), parallel text prepared once per dataset.
+# Both may need the network (the hub, hub datasets), which cluster nodes often lack: on a cluster they run on the
+# machine Snakemake runs on (README, Cluster use).
+
+
+localrules:
+    resolve_model,
+    prepare_dataset,
 
 
 rule resolve_model:
