@@ -231,7 +231,7 @@ class NullSettings:
     null_permutations: int = 0
     significance_permutations: int = 0
     fdr_q: float = 0.05
-    statistic: str = "contribution"
+    statistic: str = "zscore"
 
     def check(self) -> None:
         if self.statistic not in STATISTICS:
