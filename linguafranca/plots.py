@@ -116,7 +116,8 @@ def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, 
         ax.set_title(f"{lang} ({int(counts.sum()):,} neurons)", fontsize="medium")
         ax.grid(alpha=0.3)
     if regions.null_count is not None or regions.significant is not None:
-        axes[0].legend(fontsize="x-small", loc="best")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", fontsize="small")
     for ax in axes[n_langs:]:
         ax.set_visible(False)
     fig.supxlabel("layer")

@@ -156,6 +156,7 @@ class RegionsResult:
     null_permutations: int = 0
     significance_permutations: int = 0
     fdr_q: float = 0.05
+    significance_statistic: str = "zscore"
     null_count: np.ndarray | None = None
     pvalue: np.ndarray | None = None
     significant: np.ndarray | None = None
@@ -350,6 +351,7 @@ def compute_regions(
         null_permutations=null.null_permutations,
         significance_permutations=null.significance_permutations,
         fdr_q=float(null.fdr_q),
+        significance_statistic=null.statistic,
         null_count=streamed.null_count if null.null_permutations else None,
         pvalue=streamed.pvalue,
         significant=significant,
@@ -393,7 +395,8 @@ def _chance_arrays(result: RegionsResult) -> dict[str, tuple[np.ndarray, str, tu
     if result.significant is not None:
         arrays["pvalue"] = (
             result.pvalue.astype(np.float32),
-            f"permutation p-value of the contribution against {result.significance_permutations} label shuffles "
+            f"permutation p-value of the {result.significance_statistic} against {result.significance_permutations} "
+            "label shuffles "
             f"(pooled over same-size groups); above fdr_q a lower bound",
             None,
         )
@@ -420,6 +423,7 @@ def _chance_attrs(result: RegionsResult) -> dict[str, Any]:
         attrs.update(
             {
                 "significance_permutations": result.significance_permutations,
+                "significance_statistic": result.significance_statistic,
                 "fdr_q": result.fdr_q,
                 "significant_size": [int(size) for size in sizes],
                 "n_significant": int(sizes.sum()),
@@ -438,7 +442,7 @@ def write_regions(result: RegionsResult, zarr_path: str | os.PathLike) -> None:
     model/revision/dataset of the activations. With a null: ``null_count`` int32 ``[B, n_langs, n_layers]`` and
     the :meth:`RegionsResult.null_summary` attributes; with significance: ``pvalue`` float32, ``significant`` and
     ``random_mask_significant`` bool ``[n_langs, n_layers, n_neurons]`` and attributes
-    ``significance_permutations``, ``fdr_q``, ``significant_size``, ``n_significant``.
+    ``significance_permutations``, ``significance_statistic``, ``fdr_q``, ``significant_size``, ``n_significant``.
     """
     arrays = {
         "contribution": (
