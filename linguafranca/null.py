@@ -100,7 +100,8 @@ def layer_null(
     language; ``observed``: the true contributions ``[n_langs, n_neurons]``. The first ``null_permutations`` are
     computed on every neuron (their key masks, ``is_key`` of ``[n_langs, n_neurons]`` contributions, are
     counted); p-values use the first ``significance_permutations``, pruned as they go, and compare ``statistic``
-    of the contributions (the contributions themselves, or their z-scores across languages).
+    of the contributions (the contributions themselves, or their z-scores across languages): a function of
+    ``[n_langs, ...]`` arrays along axis 0.
     """
     m, n_neurons = observed.shape
     observed = statistic(observed)
@@ -112,18 +113,23 @@ def layer_null(
     denominator = (significance_permutations + 1) * pooled
     active = np.ones((m, n_neurons), dtype=bool)
     counts = np.zeros((null_permutations, m), dtype=np.int64)
-    squares = X * X
-    for start in range(0, max(null_permutations, significance_permutations), BATCH):
-        stop = min(start + BATCH, max(null_permutations, significance_permutations))
-        columns = slice(None) if start < null_permutations else np.flatnonzero(active.any(axis=0))
-        if start >= null_permutations and columns.size == 0:
-            break
-        null = group_contributions(X[:, columns], squares[:, columns], permuted_labels(sizes, start, stop, seed), sizes)
+    columns = np.arange(n_neurons)
+    data, squares = X, X * X
+    total = max(null_permutations, significance_permutations)
+    for start in range(0, total, BATCH):
+        stop = min(start + BATCH, total)
+        if start >= null_permutations:  # the null needs every neuron; p-values only the undecided ones
+            still = np.flatnonzero(active.any(axis=0))
+            if still.size == 0:
+                break
+            if still.size < columns.size:  # copy the columns only when some have left
+                data, squares, columns = X[:, still], X[:, still] ** 2, still
+        null = group_contributions(data, squares, permuted_labels(sizes, start, stop, seed), sizes)
         for b in range(start, min(stop, null_permutations)):
             counts[b] = is_key(null[b - start]).sum(axis=1)
         used = null[: max(0, min(stop, significance_permutations) - start)]
         if used.size:
-            used = np.stack([statistic(contribution) for contribution in used])
+            used = statistic(used.swapaxes(0, 1)).swapaxes(0, 1)  # across languages, per permutation
             for a in range(m):
                 exceed[a, columns] += (used[:, same[a]] >= observed[a, columns]).sum(axis=(0, 1))
             active &= exceed / denominator <= fdr_q
