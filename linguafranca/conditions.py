@@ -14,11 +14,12 @@ and masks agree everywhere:
   (Benjamini–Hochberg over permutation p-values, see :mod:`linguafranca.null`) and its own size-matched control.
 
 Order: ``none``, ``random``, each language's region, then each language's size-matched control (languages in
-config order), then, when asked, the significant regions and their controls. The regions are evaluated on every language by default (Table 1 is a matrix); a size-matched
-control only on its own language, unless asked, since it is read against that language's own-region increase.
+config order), then, when asked, the significant regions and their controls. The regions are evaluated on every
+language by default (Table 1 is a matrix); a size-matched control only on its own language, unless asked, since it
+is read against that language's own-region increase.
 
 Per-language condition kinds are listed in :data:`FAMILIES`, each with the regions-store array it reads; a new
-kind of region (for example significant regions with their own controls) is one more entry there.
+kind of region is one more entry there.
 """
 
 from __future__ import annotations
