@@ -396,8 +396,7 @@ def _chance_arrays(result: RegionsResult) -> dict[str, tuple[np.ndarray, str, tu
         arrays["pvalue"] = (
             result.pvalue.astype(np.float32),
             f"permutation p-value of the {result.significance_statistic} against {result.significance_permutations} "
-            "label shuffles "
-            f"(pooled over same-size groups); above fdr_q a lower bound",
+            "label shuffles (pooled over same-size groups); above fdr_q a lower bound",
             None,
         )
         arrays["significant"] = (
@@ -499,15 +498,15 @@ def sklr_table(result: RegionsResult) -> list[dict[str, Any]]:
     rows = _count_rows(result.langs, result.mask.sum(axis=2), size)
     null = None if result.null_count is None else result.null_count.sum(axis=1)  # [B, n_layers]
     significant = None if result.significant is None else result.significant.sum(axis=(0, 2))  # [n_layers]
-    for row, index in zip(rows, [*range(result.n_layers), slice(None), slice(None)]):
-        scale = 100.0 / size if row["layer"] == "percent" else 1
+    for row in rows:  # a layer's row (layer an int), then total and percent (over all layers)
+        layer, percent = row["layer"], row["layer"] == "percent"
         if null is not None:
-            counts = null[:, index] if isinstance(index, int) else null.sum(axis=1)
-            row["null_mean"] = float(counts.mean()) * scale
-            row["null_p95"] = float(_p95(counts)) * scale
+            counts = null[:, layer] if isinstance(layer, int) else null.sum(axis=1)
+            row["null_mean"] = float(counts.mean()) * (100.0 / size if percent else 1)
+            row["null_p95"] = float(_p95(counts)) * (100.0 / size if percent else 1)
         if significant is not None:
-            count = significant[index] if isinstance(index, int) else significant.sum()
-            row["significant"] = int(count) if scale == 1 else float(count) * scale
+            count = int(significant[layer] if isinstance(layer, int) else significant.sum())
+            row["significant"] = 100.0 * count / size if percent else count
     if null is not None:
         sizes = result.null_count.sum(axis=2)  # [B, n_langs]
         sklr = sizes.sum(axis=1)
