@@ -21,6 +21,11 @@ stage with the norms read from ``similarity.h5``.
     .venv/bin/python bench/analysis.py --flores                 # 9 x 1,012 samples, computed on the fly
     .venv/bin/python bench/analysis.py --layers 4 --neurons 512 --samples 20   # quick check
     .venv/bin/python bench/analysis.py --threads 1              # BLAS on one core, when the other is busy
+    .venv/bin/python bench/analysis.py --layers 2 --significance 0   # the null at B = 20 alone, per layer
+
+The regions stage runs twice: the paper's regions alone, then with the workflow's default chance settings (``--null``
+label shuffles, 20; ``--significance`` permutations for p-values, 1000; 0 turns either off), so the cost of the
+null and of significance reads apart from the paper's.
 
 Prints the wall and CPU time of each step and the peak resident memory. Goals on 2 cores: 9 x 100, under 5
 minutes and 6 GiB; 9 x 1,012, under 10 minutes and 8 GiB (similarity + metrics + regions). Memory does not grow
@@ -49,7 +54,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from linguafranca.regions import compute_regions, write_regions, write_sklr  # noqa: E402
+from linguafranca.regions import NullSettings, compute_regions, write_regions, write_sklr  # noqa: E402
 from linguafranca.similarity import write_metrics, write_similarity  # noqa: E402
 from linguafranca.store import LanguageStores, activation_writer, block_size, read_norms  # noqa: E402
 
@@ -208,6 +213,10 @@ def main() -> None:
     parser.add_argument("--per-layer-maps", action="store_true", help="also write every layer's N x N map")
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where to put the temporary files")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads for the analysis (default: all)")
+    parser.add_argument("--null", type=int, default=20, help="label shuffles of the null (regions.null_permutations)")
+    parser.add_argument("--significance", type=int, default=1000,
+                        help="permutations for per-neuron p-values (regions.significance_permutations)")
+    parser.add_argument("--statistic", default="zscore", help="regions.significance_statistic")
     args = parser.parse_args()
     if args.flores:
         args.samples, args.langs, args.source = 1012, 9, args.source or "computed"
@@ -239,6 +248,17 @@ def main() -> None:
         with threadpool_limits(args.threads), step("compute_regions"):
             regions = compute_regions(source, norms=norms)
         analysis, analysis_cpu = time.perf_counter() - total, cpu_seconds() - total_cpu
+        chance = NullSettings(args.null, args.significance, statistic=args.statistic)
+        if chance.active:
+            label = f"regions + null B={args.null} S={args.significance}"
+            with threadpool_limits(args.threads), step(label):
+                regions = compute_regions(source, norms=norms, null=chance)
+            summary = regions.null_summary()
+            if summary:
+                print(f"null SKLR mean {summary['null_sklr_mean']:.0f} (sd {summary['null_sklr_sd']:.0f}, "
+                      f"p95 {summary['null_sklr_p95']:.0f}) against SKLR {regions.sklr}")
+            if regions.significant is not None:
+                print(f"significant neurons (BH q = {chance.fdr_q}): {int(regions.significant.sum())}")
         with step("write regions zarr + tsv"):
             write_regions(regions, directory / "regions.zarr")
             write_sklr(regions, directory / "sklr.tsv")

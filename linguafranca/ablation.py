@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .conditions import BASELINE, Condition, condition_mask, matched_random_name
+from .conditions import BASELINE, Condition, condition_mask, matched_random_name, region_families
 from .errors import LinguaFrancaError
 from .hooks import deactivate
 from .perplexity import PerplexityResult, perplexity, windows
@@ -231,25 +231,28 @@ def read_increase(path: str | os.PathLike) -> IncreaseTable:
     )
 
 
-def _own_and_others(table: IncreaseTable, lang: str) -> tuple[float, float]:
-    """``lang``'s increase with its own region off, and the mean over the other languages evaluated on it."""
-    row, column = table.langs.index(lang), table.regions.index(lang)
+def _own_and_others(table: IncreaseTable, lang: str, region: str) -> tuple[float, float]:
+    """``lang``'s increase with its own ``region`` off, and the mean over the other languages evaluated on it."""
+    row, column = table.langs.index(lang), table.regions.index(region)
     others = np.delete(table.increase[:, column], row)
     others = others[~np.isnan(others)]
     return float(table.increase[row, column]), float(others.mean()) if others.size else float("nan")
 
 
-def _dominated_languages(table: IncreaseTable) -> list[str]:
-    """Languages that are both evaluated and a region column, with their own cell measured or their region empty."""
+def _dominated_regions(table: IncreaseTable) -> list[tuple[str, str]]:
+    """(language, region) for every region column of an evaluated language (``{lang}``, then ``sig_{lang}`` when
+    gathered), with its own cell measured or the region empty."""
+    pairs = [(lang, family.prefix + lang) for family in region_families() for lang in table.langs]
     return [
-        lang for lang in table.langs
-        if lang in table.regions
-        and (table.evaluated[table.langs.index(lang), table.regions.index(lang)] or table.empty[table.regions.index(lang)])
+        (lang, region) for lang, region in pairs
+        if region in table.regions
+        and (table.evaluated[table.langs.index(lang), table.regions.index(region)]
+             or table.empty[table.regions.index(region)])
     ]
 
 
 def diagonal_dominance(table: IncreaseTable) -> dict[str, float]:
-    """For each language that is both evaluated and a region: own increase / mean increase of the others.
+    """For each region of an evaluated language (keyed by region name): own increase / mean increase of the others.
 
     ``increase[L, L] / mean(increase[M, L] for evaluated M != L)``: how much more deactivating L's region hurts
     L than the other languages (> 1 means language-specific). Division by a zero mean gives ``inf`` or ``nan``.
@@ -257,16 +260,16 @@ def diagonal_dominance(table: IncreaseTable) -> dict[str, float]:
     if len(table.langs) < 2:
         raise LinguaFrancaError("diagonal dominance compares languages, so it needs at least two evaluated languages")
     dominance = {}
-    for lang in _dominated_languages(table):
-        own, others = _own_and_others(table, lang)
+    for lang, region in _dominated_regions(table):
+        own, others = _own_and_others(table, lang, region)
         with np.errstate(divide="ignore", invalid="ignore"):
-            dominance[lang] = float(np.float64(own) / others)
+            dominance[region] = float(np.float64(own) / others)
     return dominance
 
 
-def _matched_control(table: IncreaseTable, lang: str) -> float:
-    """``lang``'s increase under its own size-matched random control; NaN where that was not measured."""
-    matched = matched_random_name(lang)
+def _matched_control(table: IncreaseTable, lang: str, region: str) -> float:
+    """``lang``'s increase under ``region``'s size-matched random control; NaN where that was not measured."""
+    matched = matched_random_name(region)
     if matched not in table.regions:
         return float("nan")
     return float(table.increase[table.langs.index(lang), table.regions.index(matched)])
@@ -279,10 +282,10 @@ def matched_random_ratio(table: IncreaseTable) -> dict[str, float]:
     gathered or not evaluated on the language; division by a zero control increase gives ``inf`` or ``nan``.
     """
     ratios = {}
-    for lang in _dominated_languages(table):
-        own, _ = _own_and_others(table, lang)
+    for lang, region in _dominated_regions(table):
+        own, _ = _own_and_others(table, lang, region)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratios[lang] = float(np.float64(own) / _matched_control(table, lang))
+            ratios[region] = float(np.float64(own) / _matched_control(table, lang, region))
     return ratios
 
 
@@ -294,16 +297,17 @@ DOMINANCE_COLUMNS = (
 def write_dominance(path: str | os.PathLike, table: IncreaseTable) -> None:
     """``diagonal_dominance.tsv``: per language, own-region increase, mean increase elsewhere, their ratio, the
     size-matched random control's increase on the language, and own increase / that (``n/a`` where the control
-    was not evaluated on the language)."""
+    was not evaluated on the language). With significant regions gathered, rows ``sig_{lang}`` follow the
+    languages' rows: the same columns for the significant region and its own control ``random_sig_{lang}``."""
     ratios, matched = diagonal_dominance(table), matched_random_ratio(table)
     rows = []
-    for lang, ratio in ratios.items():
-        own, others = _own_and_others(table, lang)
-        control = _matched_control(table, lang)
-        row = {"lang": lang, "own_increase": own, "mean_other_increase": others, "ratio": ratio,
+    for lang, region in _dominated_regions(table):
+        own, others = _own_and_others(table, lang, region)
+        control = _matched_control(table, lang, region)
+        row = {"lang": region, "own_increase": own, "mean_other_increase": others, "ratio": ratios[region],
                "matched_random_increase": _cell(control),
-               "ratio_to_matched_random": NOT_EVALUATED if np.isnan(control) else matched[lang]}
-        if table.empty[table.regions.index(lang)]:
-            row = {"lang": lang, **{column: EMPTY for column in DOMINANCE_COLUMNS[1:]}}
+               "ratio_to_matched_random": NOT_EVALUATED if np.isnan(control) else matched[region]}
+        if table.empty[table.regions.index(region)]:
+            row = {"lang": region, **{column: EMPTY for column in DOMINANCE_COLUMNS[1:]}}
         rows.append(row)
     write_tsv(path, rows, DOMINANCE_COLUMNS)

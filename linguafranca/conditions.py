@@ -10,13 +10,16 @@ and masks agree everywhere:
 - ``random_{lang}``: a seeded random mask with exactly as many neurons as ``lang``'s region, the size-matched
   control. A small model loses a lot to any 10% mask, so only a control of the same size tells whether a region
   hurts because of *which* neurons it holds or merely because of *how many*.
+- ``sig_{lang}`` and ``random_sig_{lang}`` (only with ``significant_regions``): ``lang``'s significant region
+  (Benjamini–Hochberg over permutation p-values, see :mod:`linguafranca.null`) and its own size-matched control.
 
 Order: ``none``, ``random``, each language's region, then each language's size-matched control (languages in
-config order). The regions are evaluated on every language by default (Table 1 is a matrix); a size-matched
-control only on its own language, unless asked, since it is read against that language's own-region increase.
+config order), then, when asked, the significant regions and their controls. The regions are evaluated on every
+language by default (Table 1 is a matrix); a size-matched control only on its own language, unless asked, since it
+is read against that language's own-region increase.
 
 Per-language condition kinds are listed in :data:`FAMILIES`, each with the regions-store array it reads; a new
-kind of region (for example significant regions with their own controls) is one more entry there.
+kind of region is one more entry there.
 """
 
 from __future__ import annotations
@@ -47,11 +50,16 @@ class Family:
     prefix: str
     field: str
     control: bool
+    significance: bool = False
 
 
 REGION = Family("region", "", "mask", control=False)
 MATCHED_RANDOM = Family("matched_random", "random_", "random_mask_per_language", control=True)
-FAMILIES = (REGION, MATCHED_RANDOM)
+SIGNIFICANT = Family("significant", "sig_", "significant", control=False, significance=True)
+MATCHED_SIGNIFICANT = Family(
+    "matched_random_significant", "random_sig_", "random_mask_significant", control=True, significance=True
+)
+FAMILIES = (REGION, MATCHED_RANDOM, SIGNIFICANT, MATCHED_SIGNIFICANT)
 
 
 @dataclass(frozen=True)
@@ -65,19 +73,21 @@ class Condition:
     evaluated: tuple[str, ...]
 
 
-def matched_random_name(lang: str) -> str:
-    """The name of ``lang``'s size-matched random control, ``random_{lang}``."""
-    return MATCHED_RANDOM.prefix + lang
+def matched_random_name(region: str) -> str:
+    """The name of a region's size-matched random control: ``random_{lang}`` for region ``{lang}``,
+    ``random_sig_{lang}`` for ``sig_{lang}``."""
+    return MATCHED_RANDOM.prefix + region
 
 
 def _check_languages(langs: Sequence[str]) -> None:
     """Language names must not collide with condition names (``none``, ``random``, ``random_…``)."""
     if len(set(langs)) != len(langs):
         raise LinguaFrancaError(f"languages {list(langs)} repeat a language: each condition needs a unique name")
-    clash = [lang for lang in langs if lang in (BASELINE, RANDOM) or lang.startswith(MATCHED_RANDOM.prefix)]
+    prefixes = tuple(family.prefix for family in FAMILIES if family.prefix)
+    clash = [lang for lang in langs if lang in (BASELINE, RANDOM) or lang.startswith(prefixes)]
     if clash:
         raise LinguaFrancaError(
-            f"a language may not be called {', '.join(clash)}: 'none', 'random' and 'random_*' name conditions"
+            f"a language may not be called {', '.join(clash)}: 'none', 'random', 'random_*' and 'sig_*' name conditions"
         )
 
 
@@ -86,18 +96,20 @@ def condition_list(
     *,
     regions_on_all_languages: bool = True,
     matched_random_on_all_languages: bool = False,
+    significant_regions: bool = False,
 ) -> list[Condition]:
     """Every condition for ``langs`` (config order), in table order, with the languages each is evaluated on.
 
     ``none`` and ``random`` are evaluated on every language. Regions are evaluated on every language
     (``regions_on_all_languages``, the paper's Table 1) or on their own only; size-matched controls on their own
-    language (default) or on all (``matched_random_on_all_languages``).
+    language (default) or on all (``matched_random_on_all_languages``). ``significant_regions`` adds the
+    significant regions and their controls, evaluated like the paper's regions and controls.
     """
     langs = list(langs)
     _check_languages(langs)
     everywhere = tuple(langs)
     conditions = [Condition(BASELINE, "baseline", None, everywhere), Condition(RANDOM, "random", None, everywhere)]
-    for family in FAMILIES:
+    for family in (f for f in FAMILIES if significant_regions or not f.significance):
         on_all = matched_random_on_all_languages if family.control else regions_on_all_languages
         conditions += [
             Condition(family.prefix + lang, family.kind, lang, everywhere if on_all else (lang,)) for lang in langs
@@ -108,6 +120,11 @@ def condition_list(
 def paper_conditions(langs: Sequence[str]) -> list[Condition]:
     """The paper's conditions only: ``none``, ``random`` and each language's region (what generation uses)."""
     return [c for c in condition_list(langs) if c.kind != MATCHED_RANDOM.kind]
+
+
+def region_families() -> list[Family]:
+    """The families of regions (not controls), each read against its own size-matched control family."""
+    return [family for family in FAMILIES if not family.control]
 
 
 def by_name(conditions: Sequence[Condition], name: str) -> Condition:
@@ -126,10 +143,16 @@ def condition_mask(regions: StoredRegions | str | os.PathLike, name: str) -> np.
     taking several masks).
     """
     stored = regions if isinstance(regions, StoredRegions) else read_regions(regions)
-    condition = by_name(condition_list(stored.langs), name)
+    condition = by_name(condition_list(stored.langs, significant_regions=True), name)
     if condition.kind == "baseline":
         return np.zeros(stored.random_mask.shape, dtype=bool)
     if condition.kind == "random":
         return stored.random_mask
     family = next(f for f in FAMILIES if f.kind == condition.kind)
-    return np.asarray(getattr(stored, family.field)[stored.langs.index(condition.lang)])
+    masks = getattr(stored, family.field)
+    if masks is None:
+        raise LinguaFrancaError(
+            f"condition {name!r} needs significant regions, but the regions store has none: set "
+            "regions.significance_permutations above 0"
+        )
+    return np.asarray(masks[stored.langs.index(condition.lang)])

@@ -76,8 +76,18 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
     _check_threshold(config)
     _check_samples(config)
     _check_ablation_window(config)
+    _check_significant_regions(config)
     _check_revisions(config)
     return config
+
+
+def _check_significant_regions(config: dict[str, Any]) -> None:
+    """Deactivating significant regions needs the regions stage to find them."""
+    if config["ablation"]["significant_regions"] and not config["regions"]["significance_permutations"]:
+        raise LinguaFrancaError(
+            "config error at ablation.significant_regions: significant regions need per-neuron p-values; set "
+            "regions.significance_permutations above 0 (1000 by default) or significant_regions to false"
+        )
 
 
 def _default_generation_languages(config: dict[str, Any]) -> None:

@@ -92,7 +92,8 @@ def plot_lrds_sads(metrics_tsv: str | os.PathLike, png: str | os.PathLike, pdf: 
 
 
 def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    """Fig. 5: key neurons per layer, one small panel per language on shared axes."""
+    """Fig. 5: key neurons per layer, one small panel per language on shared axes; with a null, its 5-95% band and
+    mean (dashed) under shuffled labels, and with significance, the significant neurons per layer."""
     regions = read_regions(regions_zarr)
     per_layer = regions.mask.sum(axis=2)  # [n_langs, n_layers]
     n_langs = len(regions.langs)
@@ -101,11 +102,22 @@ def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, 
     fig = Figure(figsize=(3.0 * n_cols, 2.2 * n_rows), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False).ravel()
     layers = np.arange(per_layer.shape[1])
-    for ax, lang, counts in zip(axes, regions.langs, per_layer):
+    for index, (ax, lang, counts) in enumerate(zip(axes, regions.langs, per_layer)):
         ax.fill_between(layers, counts, step="mid", alpha=0.35)
-        ax.step(layers, counts, where="mid", linewidth=1)
+        ax.step(layers, counts, where="mid", linewidth=1, label="key (z)")
+        if regions.null_count is not None:
+            null = regions.null_count[:, index]  # [B, n_layers]
+            low, high = np.percentile(null, [5, 95], axis=0)
+            ax.fill_between(layers, low, high, step="mid", color="grey", alpha=0.3, label="shuffled labels, 5-95%")
+            ax.step(layers, null.mean(axis=0), where="mid", color="grey", linestyle="--", linewidth=1)
+        if regions.significant is not None:
+            ax.step(layers, regions.significant[index].sum(axis=1), where="mid", color="tab:red", linewidth=1,
+                    label="significant (BH)")
         ax.set_title(f"{lang} ({int(counts.sum()):,} neurons)", fontsize="medium")
         ax.grid(alpha=0.3)
+    if regions.null_count is not None or regions.significant is not None:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", fontsize="small")
     for ax in axes[n_langs:]:
         ax.set_visible(False)
     fig.supxlabel("layer")
@@ -115,7 +127,9 @@ def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, 
 
 
 def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    """Fig. 6: size of each language's key region, labelled with its share of all neurons."""
+    """Fig. 6: size of each language's key region, labelled with its share of all neurons; with a null, a marker at
+    the shuffled-label mean with a bar up to its 95th percentile, and with significance, a narrow bar of the
+    significant neurons."""
     regions = read_regions(regions_zarr)
     sizes = regions.mask.sum(axis=(1, 2))
     total_neurons = regions.mask.shape[1] * regions.mask.shape[2]
@@ -123,7 +137,19 @@ def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, p
     ax = fig.add_subplot()
     bars = ax.bar(regions.langs, sizes, color="tab:blue")
     ax.bar_label(bars, labels=[f"{s:,}\n{100 * s / total_neurons:.2f}%" for s in sizes], fontsize="small")
-    ax.set_ylim(0, max(1, sizes.max()) * 1.2)
+    top = sizes.max()
+    if regions.significant is not None:
+        significant = regions.significant.sum(axis=(1, 2))
+        ax.bar(regions.langs, significant, width=0.4, color="tab:red", label="significant (BH)")
+    if regions.null_count is not None:
+        null = regions.null_count.sum(axis=2)  # [B, n_langs]
+        high = np.percentile(null, 95, axis=0)
+        ax.errorbar(regions.langs, null.mean(axis=0), yerr=[np.zeros_like(high), high - null.mean(axis=0)],
+                    fmt="o", color="black", capsize=3, label="shuffled labels: mean, 95th percentile")
+        top = max(top, high.max())
+    if regions.null_count is not None or regions.significant is not None:
+        ax.legend(fontsize="small", loc="upper right")
+    ax.set_ylim(0, max(1, top) * 1.35)
     ax.set_ylabel("key neurons")
     ax.tick_params(axis="x", labelrotation=45)
     for label in ax.get_xticklabels():

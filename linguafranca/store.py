@@ -511,36 +511,51 @@ def read_norms(h5_path: str | os.PathLike, languages: Sequence[str]) -> np.ndarr
 class StoredRegions:
     """What later stages need from a regions store: masks are bool ``[n_langs, n_layers, n_neurons]``
     (``random_mask``: ``[n_layers, n_neurons]``; ``random_mask_per_language``: each language's size-matched random
-    control, like ``mask``)."""
+    control, like ``mask``; ``significant`` and ``random_mask_significant`` when the store has significance);
+    ``null_count``: int ``[B, n_langs, n_layers]`` key neurons under label shuffles, when it has a null."""
 
     langs: list[str]
     mask: np.ndarray
     random_mask: np.ndarray
     random_mask_per_language: np.ndarray
     attrs: dict[str, Any]
+    significant: np.ndarray | None = None
+    random_mask_significant: np.ndarray | None = None
+    null_count: np.ndarray | None = None
 
 
 #: Arrays of every regions store.
 REGION_ARRAYS = ("contribution", "zscore", "mask", "random_mask", "random_mask_per_language")
 
+#: Arrays of a regions store with significance (``regions.significance_permutations`` > 0).
+SIGNIFICANCE_ARRAYS = ("pvalue", "significant", "random_mask_significant")
+
 
 def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
     """Load the masks and attributes written by :func:`linguafranca.regions.write_regions`.
 
-    Every chunk of every array must exist with its checksum; the masks read are verified chunk by chunk.
+    Every chunk of every array must exist with its checksum; the masks read are verified chunk by chunk. A store
+    with significance (attribute ``significance_permutations``) must also hold its arrays, and gives its
+    ``significant`` masks and their size-matched controls; one with a null (attribute ``null_permutations``) its
+    ``null_count`` ``[B, n_langs, n_layers]``; otherwise those are None.
     """
     if not Path(zarr_path).exists():
         raise LinguaFrancaError(f"regions store {zarr_path} does not exist: run the regions stage first")
     group = _open_group(REGIONS_STORE, zarr_path)
     attrs = dict(group.attrs)
-    names = REGION_ARRAYS
+    names = REGION_ARRAYS + (SIGNIFICANCE_ARRAYS if "significance_permutations" in attrs else ())
+    names += ("null_count",) if "null_permutations" in attrs else ()
     for name in names:
         recorded_checksums(REGIONS_STORE, zarr_path, group, name)
-    masks = {name: read_array(REGIONS_STORE, zarr_path, group, name) for name in names if "mask" in name}
+    masks = {name: read_array(REGIONS_STORE, zarr_path, group, name) for name in names if name != "pvalue" and (
+        "mask" in name or name in ("significant", "null_count"))}
     return StoredRegions(
         langs=list(attrs["langs"]),
         mask=masks["mask"],
         random_mask=masks["random_mask"],
         random_mask_per_language=masks["random_mask_per_language"],
         attrs=attrs,
+        significant=masks.get("significant"),
+        random_mask_significant=masks.get("random_mask_significant"),
+        null_count=masks.get("null_count"),
     )

@@ -28,6 +28,7 @@ from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult, perplexity
 from linguafranca.regions import RegionsResult
 from linguafranca.regions import write_regions as write_regions_store
+from linguafranca.tsv import read_tsv
 
 
 def tiny_model(kind: str) -> torch.nn.Module:
@@ -371,3 +372,39 @@ def test_tables_refuse_conditions_of_different_computes(tmp_path):
     with pytest.raises(LinguaFrancaError, match=r"different dtypes \(none: float32, random: float32, en: float32, "
                                                 r"zh: float32, fr: bfloat16, "):
         gather(files, conditions, regions, tmp_path / "ppl.tsv", tmp_path / "inc.tsv")
+
+
+SIGNIFICANT_PPL = {  # significant regions (subsets of the regions) on every language, their controls on their own
+    "sig_en": {"en": 30.0, "zh": 21.0, "fr": 9.0},
+    "sig_zh": {"en": 11.0, "zh": 60.0, "fr": 8.4},
+    "sig_fr": {"en": 10.0, "zh": 20.0, "fr": 8.0},
+    "random_sig_en": {"en": 12.0},
+    "random_sig_zh": {"zh": 22.0},
+    "random_sig_fr": {"fr": 8.0},
+}
+
+
+def test_significant_regions_get_table_1_columns_and_dominance_rows(tmp_path):
+    regions = tmp_path / "regions.zarr"
+    mask, random_mask = write_regions(regions)
+    significant = mask & (np.arange(64) % 2 == 0)
+    significant[2] = False  # fr: nothing significant, so its columns read empty
+    result = RegionsResult(LANGS, np.zeros(mask.shape), np.zeros(mask.shape), mask, random_mask,
+                           np.stack([np.roll(m, 1) for m in mask]), 2.0, 0.1, 0, 5,
+                           significance_permutations=10, pvalue=np.ones(mask.shape), significant=significant,
+                           random_masks_significant=np.stack([np.roll(m, 2) for m in significant]))
+    write_regions_store(result, tmp_path / "sig.zarr")
+    conditions = condition_list(LANGS, significant_regions=True)
+    table = gather(condition_files(tmp_path, {**PPL, **SIGNIFICANT_PPL}), conditions, tmp_path / "sig.zarr",
+                   tmp_path / "ppl.tsv", tmp_path / "increase.tsv")
+    assert table.regions[-6:] == list(SIGNIFICANT_PPL)
+    np.testing.assert_array_equal(table.region_size[-6:], [*significant.sum(axis=(1, 2))] * 2)
+    write_dominance(tmp_path / "dominance.tsv", table)
+    rows = {row["lang"]: row for row in read_tsv(tmp_path / "dominance.tsv")}
+    assert list(rows) == ["en", "zh", "fr", "sig_en", "sig_zh", "sig_fr"]
+    assert float(rows["sig_en"]["own_increase"]) == pytest.approx(200.0)
+    assert float(rows["sig_en"]["mean_other_increase"]) == pytest.approx((5.0 + 12.5) / 2)
+    assert float(rows["sig_zh"]["matched_random_increase"]) == pytest.approx(10.0)
+    assert float(rows["sig_zh"]["ratio_to_matched_random"]) == pytest.approx(200.0 / 10.0)
+    assert rows["sig_fr"]["ratio"] == "empty"
+    assert float(rows["en"]["own_increase"]) == pytest.approx(300.0)  # the paper's rows unchanged

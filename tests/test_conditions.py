@@ -104,3 +104,40 @@ def test_matched_controls_are_reproducible_from_the_seed(tmp_path):
         name = f"random_{lang}"
         np.testing.assert_array_equal(condition_mask(first, name), condition_mask(again, name))
         assert not np.array_equal(condition_mask(first, name), condition_mask(other, name))
+
+
+def test_significant_regions_are_a_family_after_the_paper_conditions():
+    conditions = condition_list(LANGS, significant_regions=True)
+    sig = ["sig_en", "sig_zh", "sig_fr", "random_sig_en", "random_sig_zh", "random_sig_fr"]
+    assert [c.name for c in conditions] == ORDER + sig
+    assert [c.kind for c in conditions[-6:]] == ["significant"] * 3 + ["matched_random_significant"] * 3
+    assert [c.evaluated for c in conditions[-6:]] == [("en", "zh", "fr")] * 3 + [("en",), ("zh",), ("fr",)]
+    assert matched_random_name("sig_zh") == "random_sig_zh"
+    assert [c.name for c in condition_list(LANGS)] == ORDER  # off by default
+    with pytest.raises(LinguaFrancaError, match="sig_x"):
+        condition_list(["sig_x", "en"])
+
+
+def test_significant_masks_and_their_controls_come_from_the_store(tmp_path):
+    mask = np.zeros((3, 2, 30), dtype=bool)
+    mask[0, 1, :6] = mask[1, 0, :3] = True
+    significant = mask.copy()
+    significant[0, 1, 4:] = False
+    result = RegionsResult(
+        langs=LANGS, contribution=np.zeros(mask.shape), zscore=np.zeros(mask.shape), mask=mask,
+        random_mask=random_mask((2, 30), 0.1, 1), random_masks_per_language=matched_random_masks(mask, 1),
+        threshold=2.0, random_fraction=0.1, seed=1, n_samples=4, significance_permutations=10,
+        pvalue=np.ones(mask.shape), significant=significant,
+        random_masks_significant=matched_random_masks(significant, [1, 2]),
+    )
+    write_regions(result, tmp_path / "sig.zarr")
+    stored = read_regions(tmp_path / "sig.zarr")
+    for a, lang in enumerate(LANGS):
+        np.testing.assert_array_equal(condition_mask(stored, f"sig_{lang}"), significant[a])
+        control = condition_mask(stored, f"random_sig_{lang}")
+        assert control.sum() == significant[a].sum()
+        np.testing.assert_array_equal(control, result.random_masks_significant[a])
+    assert not np.array_equal(condition_mask(stored, "random_sig_en"), condition_mask(stored, "random_en")[:, :])
+    stored_regions(tmp_path / "paper.zarr")
+    with pytest.raises(LinguaFrancaError, match="significance_permutations above 0"):
+        condition_mask(tmp_path / "paper.zarr", "sig_en")

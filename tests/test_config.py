@@ -94,6 +94,14 @@ CASES = {
     "max_tokens below seqlen - 1 with BOS per window": (
         lambda c: c["ablation"].update(max_tokens=510, seqlen=512, bos_per_window=True),
         r"ablation\.max_tokens: 510 is below ablation\.seqlen \(512\).*at least 511"),
+    "significant regions without significance permutations": (
+        lambda c: (c["ablation"].update(significant_regions=True), c["regions"].update(significance_permutations=0)),
+        r"ablation\.significant_regions: significant regions need per-neuron p-values; set "
+        r"regions\.significance_permutations above 0"),
+    "unknown significance statistic": (lambda c: c["regions"].update(significance_statistic="t"),
+                                       r"regions\.significance_statistic"),
+    "fdr_q of 1": (lambda c: c["regions"].update(fdr_q=1), r"regions\.fdr_q"),
+    "negative null permutations": (lambda c: c["regions"].update(null_permutations=-1), r"regions\.null_permutations"),
     "local model, several revisions, no placeholder": (
         lambda c: c["models"].update(m={"source": "local", "name": "/ckpts/pythia", "revisions": ["step1", "step2"]}),
         r"models\.m\.revisions: 2 revisions \(step1, step2\) but name '/ckpts/pythia' has no \{revision\} "
@@ -121,6 +129,9 @@ ACCEPTED = {
     "one sample in a perplexity dataset": lambda c: c["datasets"]["bible_matthew"].update(samples=1),
     "max_tokens = seqlen - 1 with BOS per window": lambda c: c["ablation"].update(max_tokens=511, bos_per_window=True),
     "max_tokens null": lambda c: c["ablation"].update(max_tokens=None),
+    "no null, no significance (the paper's regions only)": lambda c: c["regions"].update(
+        null_permutations=0, significance_permutations=0),
+    "significant regions deactivated": lambda c: c["ablation"].update(significant_regions=True),
     "local model, one revision, no placeholder": lambda c: c["models"].update(
         m={"source": "local", "name": "/ckpts/pythia", "revisions": ["main"]}),
     "local model, revisions in the path": lambda c: c["models"].update(

@@ -22,7 +22,7 @@ from linguafranca.conditions import condition_list, condition_mask
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult
 from linguafranca.plots import plot_region_layers, plot_region_sizes, plot_similarity_heatmap
-from linguafranca.regions import RegionsResult, compute_regions, write_regions
+from linguafranca.regions import NullSettings, RegionsResult, compute_regions, write_regions
 from linguafranca.similarity import compute_similarity, write_similarity
 from linguafranca.store import (
     CHUNK_CHECKSUMS,
@@ -235,6 +235,19 @@ def test_missing_regions_chunk_stops_every_reader(regions_store, tmp_path, reade
     with pytest.raises(LinguaFrancaError, match=damaged("regions store", regions_store, chunk)):
         regions_readers(regions_store, tmp_path)[reader]()
     assert not list(tmp_path.glob("*.png")) and not (tmp_path / "increase.tsv").exists()
+
+
+@pytest.mark.parametrize("array, key", [("significant", "c/1/0/0"), ("random_mask_significant", "c/0/0/0"),
+                                        ("null_count", "c/0/0/0"), ("pvalue", "c/2/0/0")])
+def test_missing_chunk_of_the_chance_arrays_stops_the_readers(activation_stores, tmp_path, array, key):
+    """A store written with a null and significance must hold those arrays whole, like the paper's."""
+    stores, _ = activation_stores
+    path = tmp_path / "regions" / "z1.zarr"
+    write_regions(compute_regions(stores, threshold=1.0, null=NullSettings(5, 20)), path)
+    assert read_regions(path).null_count.shape == (5, len(LANGS), N_LAYERS)
+    (path / array / key).unlink()
+    with pytest.raises(LinguaFrancaError, match=rf"chunk '{array}/{key}' \(.*\) is missing"):
+        condition_mask(path, "fr")
 
 
 @pytest.mark.parametrize("reader", REGION_READERS)

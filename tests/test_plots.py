@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from stores import write_stores
@@ -47,6 +49,12 @@ def outputs(tmp_path_factory):
         n_samples=N_SAMPLES,
     )
     write_regions(regions, directory / "regions.zarr")
+    null_count = rng.integers(0, 4, (10, len(LANGS), N_LAYERS))
+    with_null = dataclasses.replace(regions, null_permutations=10, significance_permutations=100,
+                                    null_count=null_count, pvalue=np.ones(shape=(len(LANGS), *shape)) / 2,
+                                    significant=regions.mask & (zscore > 2.5),
+                                    random_masks_significant=regions.random_masks_per_language)
+    write_regions(with_null, directory / "regions_null.zarr")
     return directory
 
 
@@ -57,13 +65,25 @@ def outputs(tmp_path_factory):
         (plot_lrds_sads, "metrics.tsv"),
         (plot_region_layers, "regions.zarr"),
         (plot_region_sizes, "regions.zarr"),
+        (plot_region_layers, "regions_null.zarr"),
+        (plot_region_sizes, "regions_null.zarr"),
     ],
 )
 def test_figure_is_written_as_png_and_pdf(outputs, plot, source):
-    figures = outputs / plot.__name__
+    figures = outputs / plot.__name__ / source
     png, pdf = figures / "figure.png", figures / "figure.pdf"
     plot(outputs / source, png, pdf)
     assert sorted(p.name for p in figures.iterdir()) == ["figure.pdf", "figure.png"]
     png_bytes, pdf_bytes = png.read_bytes(), pdf.read_bytes()
     assert png_bytes.startswith(b"\x89PNG\r\n\x1a\n") and len(png_bytes) > 10_000
     assert pdf_bytes.startswith(b"%PDF-") and pdf_bytes.rstrip().endswith(b"%%EOF")
+
+
+@pytest.mark.parametrize("plot", [plot_region_layers, plot_region_sizes])
+def test_figures_5_and_6_draw_the_null_and_the_significant_neurons(outputs, plot, tmp_path):
+    """Same key regions, one store with a null and significance: the pictures differ, so both are drawn."""
+    pictures = []
+    for source in ("regions.zarr", "regions_null.zarr"):
+        plot(outputs / source, tmp_path / f"{source}.png", tmp_path / f"{source}.pdf")
+        pictures.append((tmp_path / f"{source}.png").read_bytes())
+    assert pictures[0] != pictures[1]

@@ -219,8 +219,13 @@ def test_similarity_metrics_and_regions(finished_run):
     regions = zarr.open_group(str(base / "regions/z1.zarr"), mode="r")
     assert regions["mask"].shape == (3, 2, 24) and regions["random_mask"][:].sum() == 12
     assert regions.attrs["langs"] == LANGS and regions.attrs["threshold"] == 1
+    assert regions["null_count"].shape == (20, 3, 2) and regions.attrs["null_permutations"] == 20  # the defaults
+    assert regions["significant"].shape == regions["pvalue"].shape == (3, 2, 24)
+    assert regions.attrs["significance_permutations"] == 1000 and regions.attrs["fdr_q"] == 0.05
     sklr = (base / "regions/z1_sklr.tsv").read_text().splitlines()
-    assert sklr[0].split("\t") == ["layer", *LANGS, "all"] and sklr[-2].startswith("total")
+    assert sklr[0].split("\t") == ["layer", *LANGS, "all", "null_mean", "null_p95", "significant"]
+    assert [row.split("\t")[0] for row in sklr[3:]] == ["total", "percent", "null_mean", "null_sd", "null_p95",
+                                                        "significant"]
     for figure in ("similarity", "lrds_sads", "regions_z1_layers", "regions_z1_sizes"):
         assert (base / f"figures/{figure}.png").read_bytes()[:4] == b"\x89PNG"
         assert (base / f"figures/{figure}.pdf").read_bytes()[:4] == b"%PDF"
@@ -310,6 +315,25 @@ def test_a_param_change_reruns_regions_and_after(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "seed.yaml", lambda c: c["regions"].update(seed=7))
     assert planned_jobs(workdir, code, other) == after_regions()
+
+
+@pytest.mark.parametrize("change", [{"null_permutations": 5}, {"significance_permutations": 50}, {"fdr_q": 0.1},
+                                    {"significance_statistic": "contribution"}])
+def test_a_chance_setting_reruns_regions_and_after(finished_run, change):
+    workdir, config, code = finished_run
+    other = changed_config(config, "chance.yaml", lambda c: c["regions"].update(change))
+    assert planned_jobs(workdir, code, other) == after_regions()
+
+
+def test_significant_regions_switch_adds_only_their_conditions_and_the_tables(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "significant.yaml", lambda c: c["ablation"].update(significant_regions=True))
+    where = {"dataset": "held_out", "regions_dataset": "toy", "threshold": "1"}
+    assert planned_jobs(workdir, code, other) == {
+        *(job("ablation_condition", **where, condition=f"{prefix}{lang}")
+          for prefix in ("sig_", "random_sig_") for lang in LANGS),
+        job("ablation_tables", **where),
+    }
 
 
 def test_a_compute_change_reruns_every_job_that_runs_the_model(finished_run):

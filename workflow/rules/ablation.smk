@@ -100,6 +100,7 @@ rule ablation_tables:
     params:
         langs=LANGS,
         matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
+        significant_regions=config["ablation"]["significant_regions"],
         code=code_of("ablation_tables.py"),
     script:
         "../scripts/ablation_tables.py"

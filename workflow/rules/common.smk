@@ -32,6 +32,7 @@ REGIONS_FROM = regions_dataset(config)
 CONDITIONS = condition_list(
     LANGS,
     matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
+    significant_regions=config["ablation"]["significant_regions"],
 )
 
 # Every condition but the baseline: those that switch neurons off, one perplexity job each per threshold.

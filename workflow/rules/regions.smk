@@ -1,4 +1,5 @@
-# Key linguistic regions (paper section 3.3): contributions, z-scores, masks, SKLR, and the random control.
+# Key linguistic regions (paper section 3.3): contributions, z-scores, masks, SKLR, the random controls, and the
+# chance level (label-shuffled null) with per-neuron significance.
 
 
 rule regions:
@@ -28,6 +29,10 @@ rule regions:
         langs=LANGS,
         random_fraction=config["regions"]["random_fraction"],
         seed=config["regions"]["seed"],
+        null_permutations=config["regions"]["null_permutations"],
+        significance_permutations=config["regions"]["significance_permutations"],
+        significance_statistic=config["regions"]["significance_statistic"],
+        fdr_q=config["regions"]["fdr_q"],
         code=code_of("regions.py"),
     script:
         "../scripts/regions.py"

@@ -6,7 +6,11 @@ from linguafranca.plots import plot_increase
 
 with job_log(snakemake.log[0]):
     out, params = snakemake.output, snakemake.params
-    conditions = condition_list(params.langs, matched_random_on_all_languages=params.matched_random_on_all_languages)
+    conditions = condition_list(
+        params.langs,
+        matched_random_on_all_languages=params.matched_random_on_all_languages,
+        significant_regions=params.significant_regions,
+    )
     switched_off = [c.name for c in conditions if c.name != BASELINE]
     tsvs = {BASELINE: snakemake.input.baseline, **dict(zip(switched_off, snakemake.input.conditions))}
     table = gather(tsvs, conditions, snakemake.input.regions[0], out.perplexity, out.increase)

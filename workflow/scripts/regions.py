@@ -3,7 +3,7 @@
 The whole-model norms come from similarity.h5, which already has them, so the stores are read once here.
 """
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.regions import compute_regions, warn_empty_regions, write_regions, write_sklr
+from linguafranca.regions import NullSettings, compute_regions, warn_empty_regions, write_regions, write_sklr
 from linguafranca.store import read_norms
 
 with job_log(snakemake.log[0]):
@@ -14,6 +14,12 @@ with job_log(snakemake.log[0]):
         random_fraction=snakemake.params.random_fraction,
         seed=snakemake.params.seed,
         norms=read_norms(snakemake.input.similarity, snakemake.params.langs),
+        null=NullSettings(
+            null_permutations=snakemake.params.null_permutations,
+            significance_permutations=snakemake.params.significance_permutations,
+            fdr_q=snakemake.params.fdr_q,
+            statistic=snakemake.params.significance_statistic,
+        ),
     )
     warn_empty_regions(result)
     write_regions(result, snakemake.output.regions)
