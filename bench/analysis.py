@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -121,11 +122,25 @@ class ComputedMeans:
 PROVENANCE = {"model": "synthetic", "revision": "none", "dataset": "random"}
 
 
+@dataclass(frozen=True)
+class ComputedStores(LanguageStores):
+    """Stores whose layers are computed on the fly: no chunk files, so nothing to verify while reading."""
+
+    def read_layer(self, layer: int, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            out = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
+        for index, array in enumerate(self.arrays):
+            out[self.rows_of(index)] = array[slice(None), layer, slice(None)]
+        return out
+
+
 def computed_source(n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int) -> LanguageStores:
     model = SyntheticModel(n_langs, n_samples, n_layers, n_neurons, seed)
-    return LanguageStores(
+    return ComputedStores(
         languages=tuple(f"lang{a}" for a in range(n_langs)),
+        paths=tuple(f"computed:lang{a}" for a in range(n_langs)),
         arrays=tuple(ComputedMeans(model, a) for a in range(n_langs)),
+        checksums=tuple({} for _ in range(n_langs)),
         sample_ids=tuple(f"verse{i}" for i in range(n_samples)),
         n_layers=n_layers,
         n_neurons=n_neurons,
