@@ -80,7 +80,10 @@ def test_analyses_hold_all_languages(many_languages):
     regions = zarr.open_group(str(base / "regions/z1.5.zarr"), mode="r")
     assert regions.attrs["langs"] == LANGS and regions["mask"].shape == (len(LANGS), 2, 24)
     sklr = (base / "regions/z1.5_sklr.tsv").read_text(encoding="utf-8").splitlines()
-    assert sklr[0].split("\t") == ["layer", *LANGS, "all"]
+    # the paper's columns, then the default null's (20 shuffles) and the significant counts (1,000 shuffles)
+    assert sklr[0].split("\t") == ["layer", *LANGS, "all", "null_mean", "null_p95", "significant"]
+    assert [line.split("\t")[0] for line in sklr[1:]] == [
+        "0", "1", "total", "percent", "null_mean", "null_sd", "null_p95", "significant"]
 
 
 def test_deactivation_tables_have_every_language(many_languages):
