@@ -35,11 +35,11 @@ from linguafranca.tokens import encode
 #: The codecs tried, by the name printed; None writes raw bytes. zarr 3 writes Zstd level 0 when told nothing.
 CODECS = {
     "none": None,
-    "zstd level 0 (zarr's default, linguafranca's)": ZstdCodec(level=0),
+    "zstd level 0 (zarr's default)": ZstdCodec(level=0),
     "zstd level 3": ZstdCodec(level=3),
     "zstd level 9": ZstdCodec(level=9),
     "blosc zstd 5 + byte shuffle": BloscCodec(cname="zstd", clevel=5, shuffle="shuffle"),
-    "blosc lz4 5 + bit shuffle": BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle"),
+    "blosc lz4 5 + bit shuffle (linguafranca's)": BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle"),
 }
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import h5py
 import numpy as np
 import zarr
+from zarr.codecs import BloscCodec
 
 from .atomic import atomic_path
 from .errors import LinguaFrancaError
@@ -253,6 +254,12 @@ def block_size(n_samples: int, n_layers: int, n_neurons: int, budget_bytes: int 
     return max(1, min(n_samples, budget_bytes // per_sample))
 
 
+#: Codec of the ``mean`` array, chosen from ``bench/scale.py`` on real Gemma activations: Blosc LZ4 with bit
+#: shuffling stores them in 0.877 of their raw size and reads a store layer by layer in 22 ms, against 0.918 and
+#: 29 ms for zarr's default (Zstd level 0); Zstd at levels 3 and 9 compresses no better (README, Performance).
+MEAN_CODEC = BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")
+
+
 class ActivationWriter:
     """Writes one language's store block by block into a temporary folder (see :func:`activation_writer`).
 
@@ -268,6 +275,7 @@ class ActivationWriter:
             chunks=(block, 1, n_neurons),
             dtype="float32",
             dimension_names=DIMENSIONS,
+            compressors=MEAN_CODEC,
             config=ALL_CHUNKS,
         )
         self.group = group
