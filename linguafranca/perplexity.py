@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from .data.samples import read_jsonl
 from .errors import LinguaFrancaError
+from .models import compute_of
 
 #: Bytes of float32 logits the head may produce at once; sets how many positions one head chunk covers.
 LOGITS_BUDGET_BYTES = 256 * 2**20
@@ -159,5 +160,4 @@ def perplexity(
             nll_sum += float(losses.double().sum())
             n_predicted += losses.numel()
             bar.update(len(batch))
-    compute = str(next(model.parameters()).dtype).removeprefix("torch.")
-    return PerplexityResult(math.exp(nll_sum / n_predicted), nll_sum, n_predicted, len(windows), compute)
+    return PerplexityResult(math.exp(nll_sum / n_predicted), nll_sum, n_predicted, len(windows), compute_of(model))
