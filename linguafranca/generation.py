@@ -19,7 +19,7 @@ import torch
 from .atomic import write_text
 from .data.samples import read_jsonl
 from .errors import LinguaFrancaError
-from .hooks import deactivate
+from .hooks import deactivate_rows
 from .tokens import encode_ids
 
 
@@ -61,13 +61,16 @@ def prompt_ids(tokenizer, text: str, bos: bool | None, max_prompt_tokens: int | 
     return torch.tensor([ids], dtype=torch.long)
 
 
-def greedy_continuation(model: torch.nn.Module, tokenizer, ids: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
-    """The greedily generated token ids ``[n_new]`` after ``ids`` ``[1, n]`` (stops early at EOS).
+def greedy_continuations(model: torch.nn.Module, tokenizer, ids: torch.Tensor, max_new_tokens: int) -> list[list[int]]:
+    """The greedily generated token ids after each row of ``ids`` ``[rows, n]``, each cut after its first EOS.
 
     Sampling settings of the model's own generation config (top-k, top-p) are switched off explicitly so
-    that the result is the argmax path whatever the checkpoint ships.
+    that the result is the argmax path whatever the checkpoint ships. Rows that stop early are padded by
+    ``generate``; the padding is cut off here, so each row reads as if it had been generated alone.
     """
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    eos = model.generation_config.eos_token_id
+    eos = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
     device = next(model.parameters()).device
     ids = ids.to(device)
     with torch.inference_mode():
@@ -80,7 +83,11 @@ def greedy_continuation(model: torch.nn.Module, tokenizer, ids: torch.Tensor, ma
             max_new_tokens=max_new_tokens,
             pad_token_id=pad,
         )
-    return out[0, ids.shape[1] :].cpu()
+    continuations = []
+    for row in out[:, ids.shape[1] :].tolist():
+        stop = next((i + 1 for i, token in enumerate(row) if token in eos), len(row))
+        continuations.append(row[:stop])
+    return continuations
 
 
 def generate_samples(
@@ -95,26 +102,22 @@ def generate_samples(
     """Continue every prompt under every condition of ``masks`` (condition → ``[n_layers, n_neurons]`` mask).
 
     Records come prompt by prompt, conditions in the order of ``masks``. The recorded prompt is the decoded
-    (possibly truncated) prompt the model actually saw.
+    (possibly truncated) prompt the model actually saw. Each prompt runs once, as a batch with one row per
+    condition (:func:`linguafranca.hooks.deactivate_rows`): the rows have the same length, so no padding enters,
+    and decoding costs one pass per token for all conditions instead of one per condition.
     """
-    inputs = [prompt_ids(tokenizer, prompt.text, bos, max_prompt_tokens) for prompt in prompts]
-    continuations: dict[tuple[int, str], str] = {}
-    for condition, mask in masks.items():
-        with deactivate(model, mask):
-            for index, ids in enumerate(inputs):
-                new = greedy_continuation(model, tokenizer, ids, max_new_tokens)
-                continuations[index, condition] = tokenizer.decode(new, skip_special_tokens=True)
-    return [
-        Generation(
-            prompt.lang,
-            prompt.prompt_id,
-            tokenizer.decode(inputs[index][0], skip_special_tokens=True),
-            condition,
-            continuations[index, condition],
-        )
-        for index, prompt in enumerate(prompts)
-        for condition in masks
-    ]
+    records = []
+    conditions = list(masks)
+    for prompt in prompts:
+        ids = prompt_ids(tokenizer, prompt.text, bos, max_prompt_tokens)
+        with deactivate_rows(model, [masks[condition] for condition in conditions]):
+            rows = greedy_continuations(model, tokenizer, ids.repeat(len(conditions), 1), max_new_tokens)
+        seen = tokenizer.decode(ids[0], skip_special_tokens=True)
+        records += [
+            Generation(prompt.lang, prompt.prompt_id, seen, condition, tokenizer.decode(row, skip_special_tokens=True))
+            for condition, row in zip(conditions, rows)
+        ]
+    return records
 
 
 def _cell(text: str) -> str:

@@ -2,7 +2,8 @@
 
 A neuron is one input of a layer's down projection (see :mod:`linguafranca.adapters`), so every hook here is a
 forward *pre*-hook on that module. :class:`NeuronSums` reads the neuron vectors (capture); :func:`deactivate`
-scales them (deactivation, generation, reasoning). Both remove their hooks on exit, also on an exception.
+scales them (deactivation, reasoning), and :func:`deactivate_rows` scales each row of a batch by its own mask
+(generation runs every condition of a prompt as one batch). Both remove their hooks on exit, also on an exception.
 """
 
 from __future__ import annotations
@@ -95,6 +96,45 @@ def deactivate(model: torch.nn.Module, mask: np.ndarray) -> Iterator[None]:
             device = weight.device if weight.device.type != "meta" else torch.device("cpu")
             tensor = torch.as_tensor(vector, dtype=weight.dtype, device=device)
             handles.append(downs[layer].register_forward_pre_hook(_scale_input(tensor)))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _scale_rows(keep: torch.Tensor):
+    """A forward pre-hook that multiplies batch row ``r`` of the neuron vector by ``keep[r]`` (``[rows, n]``)."""
+
+    def hook(module: torch.nn.Module, args: tuple) -> tuple:
+        x = args[0]
+        if x.shape[0] % keep.shape[0]:
+            raise LinguaFrancaError(f"deactivate_rows has {keep.shape[0]} masks, but the batch has {x.shape[0]} rows")
+        # [b, t, n], or [b * t, n] where OPT flattens the tokens: one mask row per batch row either way.
+        rows = x.reshape(keep.shape[0], -1, x.shape[-1]) * keep.to(x.device).unsqueeze(1)
+        return (rows.reshape(x.shape), *args[1:])
+
+    return hook
+
+
+@contextmanager
+def deactivate_rows(model: torch.nn.Module, masks: Sequence[np.ndarray]) -> Iterator[None]:
+    """Within the block, batch row ``r`` runs with the neurons of ``masks[r]`` deactivated, as :func:`deactivate`.
+
+    Every forward pass in the block must have ``len(masks)`` rows. Why: several conditions on one prompt become one
+    batched pass (one ``generate`` call for all of them) instead of one pass each. A layer that no mask touches
+    gets no hook; a row whose mask is empty is multiplied by ones, which leaves it exactly as it was.
+    """
+    downs = down_projections(model)
+    width = n_neurons(model)
+    keeps = [_keep_vectors(mask, len(downs), width) for mask in masks]
+    handles = []
+    try:
+        for layer in sorted({layer for keep in keeps for layer in keep}):
+            weight = downs[layer].weight
+            device = weight.device if weight.device.type != "meta" else torch.device("cpu")
+            rows = np.stack([keep.get(layer, np.ones(width)) for keep in keeps])
+            tensor = torch.as_tensor(rows, dtype=weight.dtype, device=device)
+            handles.append(downs[layer].register_forward_pre_hook(_scale_rows(tensor)))
         yield
     finally:
         for handle in handles:

@@ -10,6 +10,7 @@ import torch
 from tiny import word_model, word_tokenizer
 
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.hooks import deactivate
 from linguafranca.generation import Generation, Prompt, generate_samples, load_prompts, write_generations
 
 FIELDS = ["lang", "prompt_id", "prompt", "condition", "continuation"]
@@ -83,3 +84,19 @@ def test_write_generations(tmp_path):
     markdown = (tmp_path / "g.md").read_text(encoding="utf-8")
     assert "## zh — s0" in markdown and "## en — s1" in markdown
     assert "| none | a \\| b<br>c |" in markdown and "| en | d |" in markdown
+
+
+def test_batched_conditions_equal_one_generate_per_condition():
+    """All conditions of a prompt run as one batch; each row must read as its condition's own greedy run."""
+    model, tokenizer = tiny_model(), word_tokenizer()
+    records = generate_samples(model, tokenizer, PROMPTS[:2], masks(), max_new_tokens=8)
+    for record in records:
+        ids = tokenizer(next(p.text for p in PROMPTS if p.prompt_id == record.prompt_id and p.lang == record.lang),
+                        return_tensors="pt")["input_ids"]
+        with deactivate(model, masks()[record.condition]), torch.inference_mode():
+            alone = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, top_k=None,
+                                   top_p=None, max_new_tokens=8, pad_token_id=0)
+        new = alone[0, ids.shape[1] :].tolist()
+        if 2 in new:
+            new = new[: new.index(2) + 1]
+        assert record.continuation == tokenizer.decode(new, skip_special_tokens=True), record
