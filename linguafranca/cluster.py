@@ -1,4 +1,4 @@
-"""Cluster resources of the jobs that load a model: GPUs, memory and time from its parameter count and dtype.
+"""Resources of the jobs that load a model: GPUs, memory and time from its parameter count and dtype, and threads.
 
 A scheduler kills a job that exceeds its memory or time and leaves a job waiting that asks for more than any node
 has, so a fixed request per rule is wrong for every model but one. The workflow asks :func:`model_job_resources`
@@ -108,3 +108,27 @@ def model_job_resources(
         "mem_mb": 1000 * math.ceil(scale * mem_mb / 1000),
         "runtime": math.ceil(scale * runtime),
     }
+
+
+#: Threads of a job that loads a model on a cluster node (its cpus_per_task).
+CLUSTER_MODEL_THREADS = 8
+
+
+def machine_memory_mb() -> int:
+    """Physical memory of this machine, in MB."""
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+
+
+def local_model_threads(cores: int) -> int:
+    """Threads of a job that loads a model when Snakemake runs the jobs on this machine: half of ``cores``, so that
+    two run side by side (the workflow caps the jobs' summed ``mem_mb`` at the machine's memory, so two run
+    together only where they fit).
+
+    Why: each job spends about 10 s starting on one core (Python, torch and transformers, the tokenizer, the
+    weights). Side by side, one job's start-up overlaps the other's work; and two one-thread jobs do as much
+    perplexity as one two-thread job (on the 2-core reference machine, 9.8 s for one language at one thread against
+    5.3 s at two).
+    """
+    return max(1, cores // 2)

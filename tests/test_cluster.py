@@ -10,11 +10,13 @@ from tiny import CONFIGS, save_tiny
 
 from linguafranca.cluster import (
     estimated_parameters,
+    local_model_threads,
     manifest_parameters,
     model_job_resources,
     parameter_count,
     safetensors_parameters,
 )
+from linguafranca.joblog import real_threads
 
 CLUSTER = {"gpu_memory_gb": 80, "gpus_per_node": 8, "gpu_model": None}
 #: The published shapes of the models the README gives resources for (their config.json files on the hub).
@@ -95,3 +97,23 @@ def test_each_retry_doubles_memory_and_time():
     assert second["gpu"] == first["gpu"]
     assert second["mem_mb"] == 1000 * math.ceil(2 * (4000 + 1.25 * 2e9 / 2**20) / 1000)
     assert second["runtime"] == math.ceil(2 * (60 + 20))
+
+
+@pytest.mark.parametrize("cores, threads", [(8, 4), (2, 1), (3, 1), (1, 1), (16, 8)])
+def test_local_model_jobs_take_half_the_cores(cores, threads):
+    assert local_model_threads(cores) == threads
+
+
+@pytest.mark.parametrize(
+    "threads, cpus, cores, real",
+    [
+        (4, 2, 8, 1),  # --cores 8 on 2 CPUs: two model jobs side by side get one CPU each
+        (8, 2, 8, 2),  # a whole-machine job gets every CPU
+        (2, 2, 8, 1),  # a quarter of two CPUs rounds down, but never to none
+        (4, 16, 8, 4),  # --cores below the CPU count: the threads Snakemake gave
+        (8, 2, None, 2),  # no cores known (a cluster node): at most the CPUs there are
+        (16, 4, 4, 4),
+    ],
+)
+def test_a_job_uses_its_share_of_the_real_cpus(threads, cpus, cores, real):
+    assert real_threads(threads, cpus, cores) == real

@@ -15,7 +15,7 @@ rule ablation_baseline:
         "results/benchmarks/{model}/{revision}/ablation/{dataset}_none.tsv"
     conda:
         ENV
-    threads: 8
+    threads: model_threads
     resources:
         **MODEL_RESOURCES,
     params:
@@ -42,7 +42,7 @@ rule ablation_condition:
         "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.tsv"
     conda:
         ENV
-    threads: 8
+    threads: model_threads
     resources:
         **MODEL_RESOURCES,
     params:
@@ -130,7 +130,7 @@ rule generations:
         "results/benchmarks/{model}/{revision}/generations/{dataset}_z{threshold}.tsv"
     conda:
         ENV
-    threads: 8
+    threads: model_threads
     resources:
         **MODEL_RESOURCES,
     params:

@@ -13,7 +13,7 @@ rule capture:
         "results/benchmarks/{model}/{revision}/capture/{dataset}/{lang}.tsv"
     conda:
         ENV
-    threads: 8
+    threads: model_threads
     resources:
         **MODEL_RESOURCES,
     params:

@@ -1,10 +1,17 @@
 # Config validation and the functions that turn config into paths. Rule files repeat no path strings.
+import os
 import re
 import sys
 from functools import partial
 from pathlib import Path
 
-from linguafranca.cluster import manifest_parameters, model_job_resources
+from linguafranca.cluster import (
+    CLUSTER_MODEL_THREADS,
+    local_model_threads,
+    machine_memory_mb,
+    manifest_parameters,
+    model_job_resources,
+)
 from linguafranca.conditions import BASELINE, by_name, condition_list, paper_conditions
 from linguafranca.codehash import code_hash
 from linguafranca.config import (
@@ -17,6 +24,7 @@ from linguafranca.config import (
 )
 from linguafranca.data import dataset_files
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.joblog import CORES_ENV
 from linguafranca.model_files import model_files
 
 try:
@@ -149,6 +157,24 @@ MODEL_RESOURCES = {
     name: partial(model_resource, name=name)
     for name in ("gpu", "gpu_model", "mem_mb", "runtime")
 }
+
+# Jobs run here (not on a cluster): tell them how many cores Snakemake was given, so that each uses its share of the
+# real CPUs (linguafranca.joblog.set_threads) when --cores promises more than the machine has; and cap the summed
+# mem_mb of running jobs at the machine's memory, unless --resources sets it, so that model jobs run side by side
+# only where they fit (a job asking for more than there is runs alone, its request lowered to the cap).
+LOCAL = workflow.local_exec and not workflow.remote_exec
+if LOCAL and workflow.global_resources["_cores"].value:
+    os.environ[CORES_ENV] = str(workflow.cores)
+else:
+    os.environ.pop(CORES_ENV, None)
+if LOCAL and not any(name in workflow.global_resources for name in ("mem", "mem_mb", "mem_mib")):
+    workflow.register_resource("mem_mb", machine_memory_mb())
+
+
+def model_threads(wildcards):
+    """Threads of a job that loads a model: on this machine, half the cores, so two run side by side
+    (linguafranca.cluster.local_model_threads); on a cluster node, CLUSTER_MODEL_THREADS."""
+    return local_model_threads(workflow.cores) if LOCAL else CLUSTER_MODEL_THREADS
 
 
 def code_of(script):

@@ -21,7 +21,7 @@ rule regions:
         "results/benchmarks/{model}/{revision}/regions/{dataset}_z{threshold}.tsv"
     conda:
         ENV
-    threads: 2
+    threads: 8
     resources:
         mem_mb=8000,
         runtime=60,

@@ -19,7 +19,7 @@ rule resolve_model:
         "results/benchmarks/{model}/{revision}/resolve_model.tsv"
     conda:
         ENV
-    threads: 2
+    threads: 8
     resources:
         mem_mb=8000,
         runtime=60,

@@ -19,7 +19,7 @@ rule similarity:
         "results/benchmarks/{model}/{revision}/similarity/{dataset}.tsv"
     conda:
         ENV
-    threads: 2
+    threads: 8
     resources:
         mem_mb=8000,
         runtime=60,
