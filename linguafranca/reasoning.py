@@ -91,9 +91,9 @@ def bible_items(
     options: dict[str, Any] = {"books": list(books)}
     if db:
         options["db"] = db
-    verses = load_bible(options, list(dict.fromkeys([lang, "en"])))
-    source = {s.id: s.text for s in verses[lang]}
-    english = {s.id: s.text for s in verses["en"]}
+    # Loaded apart: loading two languages together drops the verses either lacks, which would shift the English.
+    english = {s.id: s.text for s in load_bible(options, ["en"])["en"]}
+    source = english if lang == "en" else {s.id: s.text for s in load_bible(options, [lang])[lang]}
     items = []
     for book in sorted(set(books)):
         ids = [i for i in english if int(i.split(":")[0]) == book]
