@@ -32,7 +32,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--compute", default="auto")
     parser.add_argument("--langs", default="en,zh")
     parser.add_argument("--items", type=int, default=20)
-    parser.add_argument("--hf-batch-size", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=16, help="FastLM's contexts per forward pass")
+    parser.add_argument("--hf-batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-hflm", action="store_true")
     return parser.parse_args()
@@ -54,9 +55,9 @@ def main() -> None:
     model, tokenizer = load_model(read_manifest(args.manifest), {"compute": args.compute, "device": "cpu"})
     load_s = time.perf_counter() - start
     print(f"import lm_eval {IMPORT_S:.1f} s; model + tokenizer {load_s:.1f} s; threads {args.threads}")
-    fast, fast_wall, fast_cpu = timed(FastLM(model, tokenizer), langs, settings)
+    fast, fast_wall, fast_cpu = timed(FastLM(model, tokenizer, batch_size=args.batch_size), langs, settings)
     n = len(langs) * args.items
-    print(f"FastLM: {fast_wall:.1f} s wall, {fast_cpu:.1f} s CPU for {n} items ({fast_wall / n:.3f} s/item)")
+    print(f"FastLM (batch {args.batch_size}): {fast_wall:.1f} s wall, {fast_cpu:.1f} s CPU for {n} items ({fast_wall / n:.3f} s/item)")
     if args.skip_hflm:
         return
     hf = HFLM(pretrained=model, tokenizer=tokenizer, max_length=512, batch_size=args.hf_batch_size)

@@ -393,6 +393,13 @@ def test_editing_plots_reruns_the_figures_only(finished_run, edited_code):
         job("reasoning_table")}
 
 
+def test_editing_a_task_yaml_reruns_the_reasoning_jobs_only(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/tasks/_bible_xling_next.yaml", "a", encoding="utf-8") as task:
+        task.write("\n# an edit\n")
+    assert planned_jobs(workdir, edited_code, config) == reasoning_jobs(CONDITIONS)
+
+
 def test_editing_capture_reruns_capture_and_everything_after_it(finished_run, edited_code):
     workdir, config, _ = finished_run
     with open(edited_code / "linguafranca/capture.py", "a", encoding="utf-8") as module:

@@ -18,6 +18,7 @@ from linguafranca.config import (
 from linguafranca.data import dataset_files
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.model_files import model_files
+from linguafranca.tasks import files_hash as task_files_hash
 
 try:
     validate(config, Path(workflow.basedir) / "config" / "schema.yaml")

@@ -27,6 +27,7 @@ rule reasoning_condition:
         bos=lambda wc: model_spec(wc)["bos"],
         loading=loading,
         code=code_of("reasoning_condition.py"),
+        tasks=task_files_hash(),
     script:
         "../scripts/reasoning_condition.py"
 

@@ -10,13 +10,15 @@ from linguafranca.reasoning import evaluate, write_results
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     wildcards, params = snakemake.wildcards, snakemake.params
-    # device changes floating-point rounding only, so it comes from the config, not from params.
-    device = snakemake.config["models"][wildcards.model]["device"]
+    # device and batch_size change floating-point rounding only, so they come from the config, not from params.
+    spec = snakemake.config["models"][wildcards.model]
+    device = spec["device"]
     manifest = read_manifest(snakemake.input.manifest)
     model, tokenizer = load_model(manifest, {**params.loading, "device": device})
     condition = wildcards.condition
     mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
-    lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"])
+    lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"],
+                batch_size=spec["batch_size"])
     results = evaluate(lm, wildcards.task, params.langs, params.settings)
     write_results(snakemake.output[0], results, {
         "model": wildcards.model, "revision": wildcards.revision, "task": wildcards.task, "condition": condition,
