@@ -134,7 +134,9 @@ class FastLM(TemplateLM):
     def _truncated(self, context: list[int], continuation: list[int]) -> tuple[int, ...]:
         """The context as ``HFLM`` sees it: context + continuation keeps its last ``max_length + 1`` tokens."""
         if len(continuation) > self._max_length:
-            raise LinguaFrancaError(f"a continuation of {len(continuation)} tokens exceeds max_length {self._max_length}")
+            raise LinguaFrancaError(
+                f"a continuation of {len(continuation)} tokens exceeds max_length {self._max_length} (reasoning.max_length)"
+            )
         keep = self._max_length + 1 - len(continuation)
         return tuple(context[-keep:]) if len(context) > keep else tuple(context)
 

@@ -151,7 +151,7 @@ def write_config(workdir: Path, model_dir: Path, **overrides) -> Path:
         "regions": {"threshold": 1, "random_fraction": 0.25},
         "ablation": {"datasets": ["held_out"], "seqlen": 8, "max_tokens": 24, "bos_per_window": False,
                      "generation": {"languages": ["en", "zh"], "max_new_tokens": 4}},
-        "reasoning": {"tasks": ["bible"], "limit": 2, "max_length": 64},
+        "reasoning": {"tasks": ["bible"], "limit": 2},
         **overrides,
     }
     path = workdir / "config.yaml"
