@@ -29,6 +29,7 @@ import numpy as np
 
 from .data.bible import load_bible
 from .errors import LinguaFrancaError
+from .tasks import TASKS_DIR
 from .tsv import write_tsv
 
 FAMILIES = ("bible", "xstorycloze")
@@ -197,8 +198,6 @@ def evaluate(lm, family: str, langs: Sequence[str], settings: Mapping[str, Any])
     """lm-eval's results (with per-item samples) for ``family`` on the available ``langs`` with model ``lm``."""
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
-
-    from .tasks import TASKS_DIR
 
     names = [task_name(family, lang) for lang in langs if available(family, lang)]
     if not names:
