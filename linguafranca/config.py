@@ -78,7 +78,26 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
     _check_ablation_window(config)
     _check_significant_regions(config)
     _check_revisions(config)
+    _check_reasoning_books(config)
     return config
+
+
+def _check_reasoning_books(config: dict[str, Any]) -> None:
+    """The Bible reasoning task must not ask about verses the model was analysed or measured on: its books and those
+    of every bible dataset (Genesis and Matthew by default) are disjoint."""
+    reasoning = config["reasoning"]
+    if "bible" not in reasoning["tasks"]:
+        return
+    books = set(reasoning["bible"]["books"])
+    for name, spec in config["datasets"].items():
+        if spec.get("loader") != "bible":
+            continue
+        shared = books & set((spec.get("options") or {}).get("books", [1]))
+        if shared:
+            raise LinguaFrancaError(
+                f"config error at reasoning.bible.books: book(s) {sorted(shared)} are also in dataset {name!r}; the "
+                "reasoning task must use books that neither the analysis nor the perplexity text uses"
+            )
 
 
 def _check_significant_regions(config: dict[str, Any]) -> None:

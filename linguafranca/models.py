@@ -270,3 +270,12 @@ def load_model(manifest: dict[str, Any], spec: dict[str, Any]):
 def compute_of(model: torch.nn.Module) -> str:
     """The dtype a loaded model computes in, by name, as stores and tables record it."""
     return dtype_name(next(model.parameters()).dtype)
+
+
+def final_softcap(model: torch.nn.Module) -> float | None:
+    """Gemma 2/3's final logit soft-capping (``cap * tanh(logits / cap)``), ``None`` for other models: every stage
+    that applies the output head itself (perplexity, reasoning) must apply it too.
+
+    Read from the top-level config: that is where the ``*ForCausalLM`` forward reads it.
+    """
+    return getattr(model.config, "final_logit_softcapping", None)

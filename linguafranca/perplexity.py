@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .data.samples import read_jsonl
 from .errors import LinguaFrancaError
-from .models import compute_of
+from .models import compute_of, final_softcap
 
 #: Bytes of float32 logits the head may produce at once; sets how many positions one head chunk covers.
 LOGITS_BUDGET_BYTES = 256 * 2**20
@@ -99,14 +99,6 @@ def _head_chunk(vocab_size: int) -> int:
     return max(1, LOGITS_BUDGET_BYTES // (4 * vocab_size))
 
 
-def _softcap(model: torch.nn.Module) -> float | None:
-    """Gemma 2/3's final logit soft-capping (``cap * tanh(logits / cap)``), ``None`` for other models.
-
-    Read from the top-level config: that is where the ``*ForCausalLM`` forward reads it.
-    """
-    return getattr(model.config, "final_logit_softcapping", None)
-
-
 def token_nll(model: torch.nn.Module, batch: torch.Tensor, head_chunk: int) -> torch.Tensor:
     """Negative log-likelihood of every predicted token, float32 ``[batch * (seqlen - 1)]``.
 
@@ -119,7 +111,7 @@ def token_nll(model: torch.nn.Module, batch: torch.Tensor, head_chunk: int) -> t
     head = model.get_output_embeddings()
     if head is None:
         raise LinguaFrancaError(f"{type(model).__name__} has no output head; perplexity needs a causal LM")
-    cap = _softcap(model)
+    cap = final_softcap(model)
     hidden = model.base_model(input_ids=batch, use_cache=False).last_hidden_state
     hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1])  # [batch * (seqlen - 1), hidden]
     targets = batch[:, 1:].reshape(-1)

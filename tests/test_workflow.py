@@ -24,6 +24,7 @@ from tiny import save_tiny
 
 from conftest import REPO
 from linguafranca.codehash import code_hash
+from linguafranca.tsv import read_tsv
 
 CODE = ["Snakefile", "workflow", "config", "envs", "profiles", "linguafranca"]
 LANGS = ["en", "fr", "zh"]
@@ -98,10 +99,17 @@ def regions_figure_jobs(threshold: str = "1") -> set[tuple]:
     return {job(f"figure_region_{kind}", dataset="toy", threshold=threshold) for kind in ("layers", "sizes")}
 
 
+def reasoning_jobs(conditions=SWITCHED_OFF) -> set[tuple]:
+    """The reasoning jobs of the Bible task for ``conditions`` (by default those that read a regions store), and the
+    accuracy table that gathers them."""
+    return {*(job("reasoning_condition", task="bible", condition=c) for c in conditions), job("reasoning_table")}
+
+
 def after_regions(threshold: str = "1") -> set[tuple]:
     """The jobs that read the regions store of the toy dataset at ``threshold``, and what follows them."""
     return {
         job("regions", dataset="toy", threshold=threshold),
+        *reasoning_jobs(),
         *regions_figure_jobs(threshold),
         *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold=threshold, condition=c)
           for c in SWITCHED_OFF),
@@ -143,6 +151,7 @@ def write_config(workdir: Path, model_dir: Path, **overrides) -> Path:
         "regions": {"threshold": 1, "random_fraction": 0.25},
         "ablation": {"datasets": ["held_out"], "seqlen": 8, "max_tokens": 24, "bos_per_window": False,
                      "generation": {"languages": ["en", "zh"], "max_new_tokens": 4}},
+        "reasoning": {"tasks": ["bible"], "limit": 2},
         **overrides,
     }
     path = workdir / "config.yaml"
@@ -305,6 +314,31 @@ def test_matched_random_switch_reruns_only_the_controls(finished_run):
     assert "ablation_tables" in dry.stdout
 
 
+def test_reasoning_runs_one_job_per_task_and_condition_and_the_baseline_once(finished_run):
+    workdir, *_ = finished_run
+    reasoning = workdir / "results/tiny/main/reasoning"
+    assert sorted(p.stem for p in (reasoning / "bible").glob("*.json")) == sorted(CONDITIONS)
+    none = json.loads((reasoning / "bible/none.json").read_text())
+    assert sorted(none["results"]) == [f"bible_xling_next_{lang}" for lang in sorted(LANGS)]
+    assert list(json.loads((reasoning / "bible/random_zh.json").read_text())["results"]) == ["bible_xling_next_zh"]
+    rows = read_tsv(reasoning / "accuracy.tsv")
+    assert [(r["task"], r["language"], r["available"], r["n"]) for r in rows] == [
+        ("bible", lang, "yes", "2") for lang in LANGS]
+    assert rows[0]["acc_fr"] == "" and rows[1]["acc_fr"] != "" and rows[0]["compute"] == "float32"
+    assert (reasoning / "accuracy.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("change, conditions", [
+    ({"limit": 3}, CONDITIONS),
+    ({"bible": {"books": [42]}}, CONDITIONS),
+    ({"full_matrix": True}, SWITCHED_OFF[1:]),  # the regions and controls now run on every language
+])
+def test_a_reasoning_setting_reruns_its_jobs_only(finished_run, change, conditions):
+    workdir, config, code = finished_run
+    other = changed_config(config, "reasoning.yaml", lambda c: c["reasoning"].update(change))
+    assert planned_jobs(workdir, code, other) == reasoning_jobs(conditions)
+
+
 def test_threshold_change_reruns_regions_and_after_but_never_capture(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "threshold.yaml", lambda c: c["regions"].update(threshold=0.69559666))
@@ -339,7 +373,8 @@ def test_significant_regions_switch_adds_only_their_conditions_and_the_tables(fi
 def test_a_compute_change_reruns_every_job_that_runs_the_model(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "compute.yaml", lambda c: c["models"]["tiny"].update(compute="bfloat16"))
-    assert planned_jobs(workdir, code, other) == {job("ablation_baseline", dataset="held_out"), *after_capture()}
+    assert planned_jobs(workdir, code, other) == {
+        job("ablation_baseline", dataset="held_out"), *reasoning_jobs(["none"]), *after_capture()}
 
 
 def test_batch_size_changes_rounding_only_and_reruns_nothing(finished_run):
@@ -352,9 +387,17 @@ def test_editing_plots_reruns_the_figures_only(finished_run, edited_code):
     workdir, config, _ = finished_run
     with open(edited_code / "linguafranca/plots.py", "a", encoding="utf-8") as module:
         module.write("\n# an edit\n")
-    # ablation_tables draws the perplexity heatmap with plots.py too
+    # ablation_tables draws the perplexity heatmap with plots.py too, reasoning_table the accuracy figure
     assert planned_jobs(workdir, edited_code, config) == {
-        *figure_jobs(), job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1")}
+        *figure_jobs(), job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
+        job("reasoning_table")}
+
+
+def test_editing_a_task_yaml_reruns_the_reasoning_jobs_only(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/tasks/_bible_xling_next.yaml", "a", encoding="utf-8") as task:
+        task.write("\n# an edit\n")
+    assert planned_jobs(workdir, edited_code, config) == reasoning_jobs(CONDITIONS)
 
 
 def test_editing_capture_reruns_capture_and_everything_after_it(finished_run, edited_code):
@@ -389,7 +432,8 @@ def test_editing_a_model_file_reruns_resolve_model_and_after(finished_run):
     try:
         model_config.write_text(original + "\n", encoding="utf-8")
         assert planned_jobs(workdir, code, config) == {
-            job("resolve_model"), job("ablation_baseline", dataset="held_out"), *after_capture()}
+            job("resolve_model"), job("ablation_baseline", dataset="held_out"), *reasoning_jobs(["none"]),
+            *after_capture()}
     finally:
         model_config.write_text(original, encoding="utf-8")
 
@@ -513,14 +557,21 @@ def test_html_report_holds_every_figure_and_table(finished_run):
     html = report.read_text(encoding="utf-8")
     results, categories = report_results(html)
     toy, held_out = "results/tiny/main/toy", "results/tiny/main/held_out/ablation/regions-toy/z1"
+    reasoning = "results/tiny/main/reasoning"
     expected = {
         **{f"{toy}/figures/{figure}.png": "figure" for figure in FIGURES},
         f"{held_out}/perplexity_increase.png": "figure",
         **{f"{toy}/{table}": "table" for table in ("metrics.tsv", "regions/z1_sklr.tsv", "generations/z1.md")},
         **{f"{held_out}/{table}.tsv": "table" for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
+        f"{reasoning}/accuracy.tsv": "table",
+        f"{reasoning}/accuracy.png": "figure",
     }
     assert set(results) == set(expected)
     for path, entry in results.items():
+        if path.startswith(reasoning):  # per (model, revision): no dataset, no threshold
+            assert entry["labels"] == {"model": "tiny", "revision": "main"}, path
+            assert "tiny &#64; main" in " ".join(entry["caption"].split()), path
+            continue
         dataset = "held_out" if "held_out" in path else "toy"
         assert {k: entry["labels"][k] for k in ("model", "revision", "dataset")} == {
             "model": "tiny", "revision": "main", "dataset": dataset}, path

@@ -26,6 +26,7 @@ from linguafranca.data import dataset_files
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.joblog import CORES_ENV
 from linguafranca.model_files import model_files
+from linguafranca.tasks import files_hash as task_files_hash
 
 try:
     validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
@@ -45,6 +46,13 @@ CONDITIONS = condition_list(
 
 # Every condition but the baseline: those that switch neurons off, one perplexity job each per threshold.
 SWITCHED_OFF = [condition.name for condition in CONDITIONS if condition.name != BASELINE]
+# The reasoning stage's conditions: none, random, each region and its size-matched control, each on its own language
+# (every language with reasoning.full_matrix); one lm-eval job per (model, revision, task family, condition).
+REASONING_CONDITIONS = condition_list(
+    LANGS,
+    regions_on_all_languages=config["reasoning"]["full_matrix"],
+    matched_random_on_all_languages=config["reasoning"]["full_matrix"],
+)
 
 # Resources.
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
@@ -68,6 +76,11 @@ INCREASE = f"{ABLATION}/perplexity_increase.tsv"
 DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
 INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
 GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
+# Reasoning through lm-eval, per (model, revision): one results JSON per (task family, condition), then the table.
+REASONING = "results/{model}/{revision}/reasoning"
+REASONING_RESULT = f"{REASONING}/{{task}}/{{condition}}.json"
+ACCURACY = f"{REASONING}/accuracy.tsv"
+ACCURACY_FIGURE = f"{REASONING}/accuracy.{{ext}}"
 EXTS = ["png", "pdf"]
 
 
@@ -262,5 +275,32 @@ def ablation_targets():
     ]
 
 
+def reasoning_langs(wildcards):
+    """The languages a reasoning job's condition is evaluated on, in config order."""
+    return list(by_name(REASONING_CONDITIONS, wildcards.condition).evaluated)
+
+
+def reasoning_regions(wildcards):
+    """The regions store a reasoning job switches off (none for the baseline, which reads no regions)."""
+    if wildcards.condition == BASELINE:
+        return []
+    return expand(REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True)
+
+
+def reasoning_settings(wildcards):
+    """The reasoning settings that change an accuracy (full_matrix changes which jobs run, not their numbers)."""
+    return {key: config["reasoning"][key] for key in ("limit", "max_length", "bible", "xstorycloze")}
+
+
+def reasoning_targets():
+    if not config["reasoning"]["tasks"]:
+        return []
+    return [
+        path
+        for model, revision in model_revisions()
+        for path in expand([ACCURACY, ACCURACY_FIGURE], model=model, revision=revision, ext=["png", "pdf"])
+    ]
+
+
 def all_targets():
-    return analysis_targets() + ablation_targets()
+    return analysis_targets() + ablation_targets() + reasoning_targets()

@@ -1,0 +1,71 @@
+# Cross-lingual understanding through lm-eval (linguafranca.reasoning): a text in one language, two English
+# continuations; one job per (model, revision, task family, condition) on the languages the condition is evaluated
+# on, then the accuracy table and its figure.
+
+
+rule reasoning_condition:
+    input:
+        manifest=MANIFEST,
+        regions=reasoning_regions,
+    output:
+        REASONING_RESULT,
+    log:
+        "results/logs/{model}/{revision}/reasoning/{task}_{condition}.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/reasoning/{task}_{condition}.tsv"
+    wildcard_constraints:
+        task="bible|xstorycloze",
+        condition="|".join(re.escape(c.name) for c in REASONING_CONDITIONS),
+    conda:
+        ENV
+    threads: 8
+    resources:
+        **MODEL_RESOURCES,
+    params:
+        langs=reasoning_langs,
+        settings=reasoning_settings,
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("reasoning_condition.py"),
+        tasks=task_files_hash(),
+    script:
+        "../scripts/reasoning_condition.py"
+
+
+rule reasoning_table:
+    input:
+        results=expand(
+            REASONING_RESULT,
+            task=config["reasoning"]["tasks"],
+            condition=[c.name for c in REASONING_CONDITIONS],
+            allow_missing=True,
+        ),
+    output:
+        tsv=report(
+            ACCURACY,
+            caption="../report/accuracy.rst",
+            category=REPORT_REASONING,
+            subcategory="accuracy.tsv",
+            labels=REPORT_LABELS_MODEL,
+        ),
+        png=report(
+            with_ext(ACCURACY_FIGURE, "png"),
+            caption="../report/accuracy_figure.rst",
+            category=REPORT_REASONING,
+            subcategory="Accuracy per language",
+            labels=REPORT_LABELS_MODEL,
+        ),
+        pdf=with_ext(ACCURACY_FIGURE, "pdf"),
+    log:
+        "results/logs/{model}/{revision}/reasoning/table.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/reasoning/table.tsv"
+    conda:
+        ENV
+    params:
+        tasks=config["reasoning"]["tasks"],
+        conditions=[c.name for c in REASONING_CONDITIONS],
+        langs=LANGS,
+        code=code_of("reasoning_table.py"),
+    script:
+        "../scripts/reasoning_table.py"

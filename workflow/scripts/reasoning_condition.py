@@ -1,0 +1,27 @@
+"""One reasoning job: one task family, one condition, on the languages the condition is evaluated on, through
+lm-eval with linguafranca's fast model (see linguafranca.reasoning and linguafranca.lm_model); the baseline (none)
+reads no regions."""
+from linguafranca.conditions import BASELINE, condition_mask
+from linguafranca.joblog import job_log, set_threads
+from linguafranca.lm_model import FastLM
+from linguafranca.models import compute_of, load_model, provenance, read_manifest
+from linguafranca.reasoning import evaluate, write_results
+
+with job_log(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    wildcards, params = snakemake.wildcards, snakemake.params
+    # device and batch_size change floating-point rounding only, so they come from the config, not from params.
+    spec = snakemake.config["models"][wildcards.model]
+    device = spec["device"]
+    manifest = read_manifest(snakemake.input.manifest)
+    model, tokenizer = load_model(manifest, {**params.loading, "device": device})
+    condition = wildcards.condition
+    mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
+    lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"],
+                batch_size=spec["batch_size"])
+    results = evaluate(lm, wildcards.task, params.langs, params.settings)
+    write_results(snakemake.output[0], results, {
+        "model": wildcards.model, "revision": wildcards.revision, "task": wildcards.task, "condition": condition,
+        "languages": list(params.langs), "compute": compute_of(model), "weights": provenance(manifest),
+        "neurons_off": 0 if mask is None else int(mask.sum()),
+    })
