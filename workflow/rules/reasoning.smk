@@ -18,7 +18,7 @@ rule reasoning_condition:
         condition="|".join(re.escape(c.name) for c in REASONING_CONDITIONS),
     conda:
         ENV
-    threads: 8
+    threads: model_threads
     resources:
         **MODEL_RESOURCES,
     params:
