@@ -29,6 +29,7 @@ include: "workflow/rules/similarity.smk"
 include: "workflow/rules/regions.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/ablation.smk"
+include: "workflow/rules/probes.smk"
 
 
 rule all:

@@ -78,7 +78,32 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
     _check_ablation_window(config)
     _check_significant_regions(config)
     _check_revisions(config)
+    _check_probes(config)
     return config
+
+
+def _check_probes(config: dict[str, Any]) -> None:
+    """The probes' dataset must exist and the intervention's languages be configured ones (null: the first three)."""
+    probes = config["probes"]
+    if probes["dataset"] is not None and probes["dataset"] not in config["datasets"]:
+        raise LinguaFrancaError(
+            f"config error at probes.dataset: unknown dataset {probes['dataset']!r}; defined datasets: "
+            f"{', '.join(sorted(config['datasets']))}"
+        )
+    if probes["dataset"] is not None and "en" not in config["languages"]:
+        raise LinguaFrancaError(
+            "config error at probes.dataset: concepts are labelled from the English text, so languages must "
+            "include en (or set probes.dataset to null)"
+        )
+    intervention = probes["intervention"]
+    if intervention["languages"] is None:
+        intervention["languages"] = list(config["languages"][:3])
+    unknown = [lang for lang in intervention["languages"] if lang not in config["languages"]]
+    if unknown:
+        raise LinguaFrancaError(
+            f"config error at probes.intervention.languages: {', '.join(unknown)} not in languages "
+            f"({', '.join(config['languages'])})"
+        )
 
 
 def _check_significant_regions(config: dict[str, Any]) -> None:

@@ -61,6 +61,17 @@ DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
 INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
 GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
 EXTS = ["png", "pdf"]
+# Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
+# jobs for the probes and the concepts, and one model job for the intervention.
+TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
+RESPONSES = "results/{model}/{revision}/{dataset}/concepts/responses/{lang}.zarr"
+LANGUAGE_ID = "results/{model}/{revision}/{dataset}/probes/language_id.tsv"
+LANGUAGE_ID_FIGURE = "results/{model}/{revision}/{dataset}/probes/language_id.{ext}"
+PROBE_SUMMARY = "results/{model}/{revision}/{dataset}/probes/summary.tsv"
+CONCEPTS = "results/{model}/{revision}/{dataset}/concepts"
+CONCEPT_AP = f"{CONCEPTS}/ap.zarr"
+CONCEPT_TABLES = ["concepts", "overlap", "shared", "cross_lingual_ap"]
+INTERVENTION = ["intervention.jsonl", "intervention.tsv", "lexicon.tsv"]
 
 
 wildcard_constraints:
@@ -236,5 +247,27 @@ def ablation_targets():
     ]
 
 
+def probe_settings():
+    """The probes settings that change the token sample and the responses (the capture job's params)."""
+    probes = config["probes"]
+    return {
+        **{key: probes[key] for key in ("max_samples", "seed", "tokens_per_language", "neurons")},
+        "words": probes["concepts"]["words"],
+        "response": probes["concepts"]["response"],
+    }
+
+
+def probe_targets():
+    dataset = config["probes"]["dataset"]
+    if dataset is None:
+        return []
+    intervention = INTERVENTION if config["probes"]["intervention"]["concepts"] else []
+    return [
+        *for_each(PROBE_SUMMARY, [dataset]),
+        *for_each(LANGUAGE_ID_FIGURE, [dataset], ext=EXTS),
+        *for_each(CONCEPTS + "/{name}", [dataset], name=intervention),
+    ]
+
+
 def all_targets():
-    return analysis_targets() + ablation_targets()
+    return analysis_targets() + ablation_targets() + probe_targets()
