@@ -8,8 +8,13 @@ rule probe_capture:
         manifest=MANIFEST,
         texts=expand(DATA, lang=LANGS, allow_missing=True),
     output:
-        tokens=[directory(path) for path in expand(TOKENS, lang=LANGS, allow_missing=True)],
-        responses=[directory(path) for path in expand(RESPONSES, lang=LANGS, allow_missing=True)],
+        tokens=[
+            directory(path) for path in expand(TOKENS, lang=LANGS, allow_missing=True)
+        ],
+        responses=[
+            directory(path)
+            for path in expand(RESPONSES, lang=LANGS, allow_missing=True)
+        ],
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_capture.log",
     benchmark:
@@ -45,7 +50,10 @@ rule probes:
     threads: 2
     params:
         langs=LANGS,
-        settings={key: config["probes"][key] for key in ("probe_seeds", "test_fraction", "max_iter")},
+        settings={
+            key: config["probes"][key]
+            for key in ("probe_seeds", "test_fraction", "max_iter")
+        },
         code=code_of("probes.py"),
     script:
         "../scripts/probes.py"
@@ -57,7 +65,9 @@ rule concepts:
         english=expand(DATA, lang="en", allow_missing=True),
     output:
         ap=directory(CONCEPT_AP),
-        tables=expand(CONCEPTS + "/{table}.tsv", table=CONCEPT_TABLES, allow_missing=True),
+        tables=expand(
+            CONCEPTS + "/{table}.tsv", table=CONCEPT_TABLES, allow_missing=True
+        ),
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_concepts.log",
     benchmark:
@@ -67,7 +77,11 @@ rule concepts:
     params:
         langs=LANGS,
         seed=config["probes"]["seed"],
-        concepts={key: value for key, value in config["probes"]["concepts"].items() if key != "response"},
+        concepts={
+            key: value
+            for key, value in config["probes"]["concepts"].items()
+            if key != "response"
+        },
         code=code_of("concepts.py"),
     script:
         "../scripts/concepts.py"
