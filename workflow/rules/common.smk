@@ -68,10 +68,11 @@ RESPONSES = "results/{model}/{revision}/{dataset}/concepts/responses/{lang}.zarr
 LANGUAGE_ID = "results/{model}/{revision}/{dataset}/probes/language_id.tsv"
 LANGUAGE_ID_FIGURE = "results/{model}/{revision}/{dataset}/probes/language_id.{ext}"
 PROBE_SUMMARY = "results/{model}/{revision}/{dataset}/probes/summary.tsv"
-CONCEPTS = "results/{model}/{revision}/{dataset}/concepts"
-CONCEPT_AP = f"{CONCEPTS}/ap.zarr"
+CONCEPT_AP = "results/{model}/{revision}/{dataset}/concepts/ap.zarr"
+CONCEPT_TABLE = "results/{model}/{revision}/{dataset}/concepts/{table}.tsv"
 CONCEPT_TABLES = ["concepts", "overlap", "shared", "cross_lingual_ap"]
-INTERVENTION = ["intervention.jsonl", "intervention.tsv", "lexicon.tsv"]
+INTERVENTION_JSONL = "results/{model}/{revision}/{dataset}/concepts/intervention.jsonl"
+INTERVENTION_TABLES = ["intervention", "lexicon"]
 
 
 wildcard_constraints:
@@ -261,11 +262,12 @@ def probe_targets():
     dataset = config["probes"]["dataset"]
     if dataset is None:
         return []
-    intervention = INTERVENTION if config["probes"]["intervention"]["concepts"] else []
+    intervention = bool(config["probes"]["intervention"]["concepts"])
     return [
         *for_each(PROBE_SUMMARY, [dataset]),
         *for_each(LANGUAGE_ID_FIGURE, [dataset], ext=EXTS),
-        *for_each(CONCEPTS + "/{name}", [dataset], name=intervention),
+        *(for_each(INTERVENTION_JSONL, [dataset]) if intervention else []),
+        *for_each(CONCEPT_TABLE, [dataset], table=INTERVENTION_TABLES if intervention else []),
     ]
 
 

@@ -65,9 +65,7 @@ rule concepts:
         english=expand(DATA, lang="en", allow_missing=True),
     output:
         ap=directory(CONCEPT_AP),
-        tables=expand(
-            CONCEPTS + "/{table}.tsv", table=CONCEPT_TABLES, allow_missing=True
-        ),
+        tables=expand(CONCEPT_TABLE, table=CONCEPT_TABLES, allow_missing=True),
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_concepts.log",
     benchmark:
@@ -94,9 +92,9 @@ rule concept_intervention:
         responses=expand(RESPONSES, lang=LANGS, allow_missing=True),
         texts=expand(DATA, lang=LANGS, allow_missing=True),
     output:
-        jsonl=CONCEPTS + "/intervention.jsonl",
-        table=CONCEPTS + "/intervention.tsv",
-        lexicon=CONCEPTS + "/lexicon.tsv",
+        jsonl=INTERVENTION_JSONL,
+        table=expand(CONCEPT_TABLE, table="intervention", allow_missing=True)[0],
+        lexicon=expand(CONCEPT_TABLE, table="lexicon", allow_missing=True)[0],
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_intervention.log",
     benchmark:
@@ -119,8 +117,8 @@ rule concept_intervention:
 rule probe_summary:
     input:
         language_id=LANGUAGE_ID,
-        overlap=CONCEPTS + "/overlap.tsv",
-        shared=CONCEPTS + "/shared.tsv",
+        overlap=expand(CONCEPT_TABLE, table="overlap", allow_missing=True)[0],
+        shared=expand(CONCEPT_TABLE, table="shared", allow_missing=True)[0],
     output:
         PROBE_SUMMARY,
     log:
