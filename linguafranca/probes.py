@@ -19,8 +19,6 @@ from .store import TOKEN_STORE, read_group, read_layer_of
 
 #: Columns of ``probes/language_id.tsv``.
 COLUMNS = ("probe", "layer", "seed", "accuracy", "macro_f1", "n_train", "n_test")
-#: What each row of ``probe`` is.
-PROBES = ("language_id", "shuffled", "majority")
 
 
 def split_by_sample(sample_ids: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
