@@ -107,3 +107,16 @@ def test_intervention_with_no_experts_changes_nothing_and_forcing_changes_the_ne
     assert not torch.equal(before, forced)
     expected = np.median(responses[[0, 2]], axis=0)[1, [4, 9]]
     np.testing.assert_allclose(seen[0][0, :, [4, 9]].numpy(), np.broadcast_to(expected, (4, 2)), rtol=1e-6)
+
+
+def test_sampling_with_an_empty_expert_set_equals_the_untouched_model_and_is_seeded():
+    from tiny import word_tokenizer
+
+    from linguafranca.intervention import language_of, sample_from_bos
+
+    model, tokenizer = word_model("llama", n_layers=2), word_tokenizer()
+    untouched = sample_from_bos(model, tokenizer, {}, n_samples=3, seed=5, max_new_tokens=6)
+    empty = sample_from_bos(model, tokenizer, expert_medians(np.zeros((2, 64), bool), np.zeros((2, 2, 64)),
+                                                             np.array([True, True])), 3, 5, 6)
+    assert untouched == empty and len(set(untouched)) > 1
+    assert language_of("") == "" and language_of("Au commencement, Dieu créa les cieux et la terre.") == "fr"
