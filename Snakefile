@@ -30,6 +30,7 @@ include: "workflow/rules/regions.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/reasoning.smk"
+include: "workflow/rules/probes.smk"
 
 
 rule all:

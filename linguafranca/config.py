@@ -79,6 +79,7 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
     _check_significant_regions(config)
     _check_revisions(config)
     _check_reasoning_books(config)
+    _check_probes(config)
     return config
 
 
@@ -98,6 +99,30 @@ def _check_reasoning_books(config: dict[str, Any]) -> None:
                 f"config error at reasoning.bible.books: book(s) {sorted(shared)} are also in dataset {name!r}; the "
                 "reasoning task must use books that neither the analysis nor the perplexity text uses"
             )
+
+
+def _check_probes(config: dict[str, Any]) -> None:
+    """The probes' dataset must exist and the intervention's languages be configured ones (null: the first three)."""
+    probes = config["probes"]
+    if probes["dataset"] is not None and probes["dataset"] not in config["datasets"]:
+        raise LinguaFrancaError(
+            f"config error at probes.dataset: unknown dataset {probes['dataset']!r}; defined datasets: "
+            f"{', '.join(sorted(config['datasets']))}"
+        )
+    if probes["dataset"] is not None and "en" not in config["languages"]:
+        raise LinguaFrancaError(
+            "config error at probes.dataset: concepts are labelled from the English text, so languages must "
+            "include en (or set probes.dataset to null)"
+        )
+    intervention = probes["intervention"]
+    if intervention["languages"] is None:
+        intervention["languages"] = list(config["languages"][:3])
+    unknown = [lang for lang in intervention["languages"] if lang not in config["languages"]]
+    if unknown:
+        raise LinguaFrancaError(
+            f"config error at probes.intervention.languages: {', '.join(unknown)} not in languages "
+            f"({', '.join(config['languages'])})"
+        )
 
 
 def _check_significant_regions(config: dict[str, Any]) -> None:

@@ -3,7 +3,9 @@
 A neuron is one input of a layer's down projection (see :mod:`linguafranca.adapters`), so every hook here is a
 forward *pre*-hook on that module. :class:`NeuronSums` reads the neuron vectors (capture); :func:`deactivate`
 scales them (deactivation, reasoning), and :func:`deactivate_rows` scales each row of a batch by its own mask
-(generation runs every condition of a prompt as one batch). Both remove their hooks on exit, also on an exception.
+(generation runs every condition of a prompt as one batch); :class:`NeuronMaxima` and :class:`NeuronPicks` read
+the per-sample maximum and chosen token positions (probes, concepts); :func:`force` sets chosen neurons to fixed
+values (the concept intervention). All remove their hooks on exit, also on an exception.
 """
 
 from __future__ import annotations
@@ -52,6 +54,70 @@ class NeuronSums:
         finally:
             for handle in handles:
                 handle.remove()
+
+
+class NeuronMaxima(NeuronSums):
+    """Like :class:`NeuronSums`, but ``sums[layer]`` holds each sample's maximum over the kept tokens (float32
+    ``[b, n_neurons]``): the ``max`` response of the concept stage. Left-out positions are -inf, never chosen."""
+
+    def _hook(self, layer: int):
+        def hook(module, args):
+            keep = self.keep.to(args[0].device)
+            activations = args[0].reshape(keep.shape[0], keep.shape[1], -1).to(self.accumulate)
+            self.sums[layer] = torch.where(keep.unsqueeze(-1), activations, -torch.inf).amax(dim=1)
+
+        return hook
+
+
+class NeuronPicks(NeuronSums):
+    """Copies the neuron vectors at chosen positions: set ``rows`` and ``cols`` (int ``[k]``) before each forward
+    pass; after it ``sums[layer]`` is float32 ``[k, n_neurons]`` (token samples for probes with ``neurons``)."""
+
+    def __init__(self, modules: Sequence[torch.nn.Module]):
+        super().__init__(modules)
+        self.rows: torch.Tensor | None = None
+        self.cols: torch.Tensor | None = None
+
+    def _hook(self, layer: int):
+        def hook(module, args):
+            activations = args[0].reshape(self.keep.shape[0], self.keep.shape[1], -1)
+            self.sums[layer] = activations[self.rows, self.cols].float()
+
+        return hook
+
+
+def _set_input(indices: torch.Tensor, values: torch.Tensor):
+    """A forward pre-hook that overwrites neurons ``indices`` of the module's input with ``values`` at every
+    position."""
+
+    def hook(module: torch.nn.Module, args: tuple) -> tuple:
+        vector = args[0].clone()
+        vector[..., indices.to(vector.device)] = values.to(vector.device, vector.dtype)
+        return (vector, *args[1:])
+
+    return hook
+
+
+@contextmanager
+def force(model: torch.nn.Module, neurons: dict[int, tuple[np.ndarray, np.ndarray]]) -> Iterator[None]:
+    """Within the block, neurons ``indices`` of layer ``l`` take ``values`` at every position
+    (``neurons = {l: (indices, values)}``). Layers with no neuron get no hook, so an empty dict runs the untouched
+    model: the intervention's baseline is the model itself, bit for bit."""
+    downs = down_projections(model)
+    width = n_neurons(model)
+    handles = []
+    try:
+        for layer, (indices, values) in neurons.items():
+            if not 0 <= layer < len(downs) or len(indices) and not 0 <= int(np.max(indices)) < width:
+                raise LinguaFrancaError(f"forced neuron out of range: layer {layer}, model has {len(downs)} layers "
+                                        f"of {width} neurons")
+            if len(indices):
+                hook = _set_input(torch.as_tensor(indices, dtype=torch.long), torch.as_tensor(values))
+                handles.append(downs[layer].register_forward_pre_hook(hook))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _keep_vectors(mask: np.ndarray, n_layers: int, width: int) -> dict[int, np.ndarray]:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import matplotlib
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from .atomic import atomic_path
+from .probe_summary import read_summary
 from .store import read_h5, read_regions
 from .tsv import read_tsv
 
@@ -244,3 +247,62 @@ def plot_reasoning(accuracy_tsv: str | os.PathLike, png: str | os.PathLike, pdf:
             ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
     _save(fig, png, pdf)
+def plot_probe_accuracy(table_tsv: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Language-ID probe accuracy against relative depth (mean over seeds, the seeds' range shaded), with the
+    shuffled-label probe and the majority class as chance."""
+    rows = read_tsv(table_tsv)
+    figure = Figure(figsize=(6, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    for probe, colour in (("language_id", "C0"), ("shuffled", "C7")):
+        layers = sorted({int(r["layer"]) for r in rows if r["probe"] == probe})
+        values = np.array([[float(r["accuracy"]) for r in rows if r["probe"] == probe and int(r["layer"]) == layer]
+                           for layer in layers])
+        depth = (np.array(layers) + 1) / len(layers)
+        axes.plot(depth, values.mean(axis=1), marker="o", color=colour, label=probe.replace("_", " "))
+        axes.fill_between(depth, values.min(axis=1), values.max(axis=1), color=colour, alpha=0.2)
+    majority = np.mean([float(r["accuracy"]) for r in rows if r["probe"] == "majority"])
+    axes.axhline(majority, color="k", linestyle=":", label="majority class")
+    axes.set_xlabel("relative depth (layer / number of layers)")
+    axes.set_ylabel("held-out accuracy")
+    axes.set_ylim(0, 1.02)
+    axes.legend(fontsize=8)
+    axes.set_title("language-ID probe per layer")
+    _save(figure, png, pdf)
+
+
+def plot_probe_series(points: Sequence[tuple[str, str | os.PathLike]], png: str | os.PathLike,
+                      pdf: str | os.PathLike) -> None:
+    """Probe accuracy per layer against relative depth, one line per point of a series: ``points`` is
+    ``[(label, probes/summary.tsv)]`` in the series' order (checkpoints by step, models by size)."""
+    figure = Figure(figsize=(6, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    colours = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, max(len(points), 1)))
+    for (label, path), colour in zip(points, colours):
+        accuracy = read_summary(path)["probe_accuracy"]
+        layers = sorted(int(layer) for layer in accuracy)
+        axes.plot((np.array(layers) + 1) / len(layers), [accuracy[str(layer)] for layer in layers], marker="o",
+                  markersize=3, color=colour, label=label)
+    axes.set_xlabel("relative depth (layer / number of layers)")
+    axes.set_ylabel("language-ID probe accuracy")
+    axes.set_ylim(0, 1.02)
+    axes.legend(fontsize=7)
+    _save(figure, png, pdf)
+
+
+def plot_overlap_series(points: Sequence[tuple[float, str | os.PathLike]], xlabel: str, png: str | os.PathLike,
+                        pdf: str | os.PathLike) -> None:
+    """Expert overlap across languages (whole-model Jaccard and the share of experts shared by at least m
+    languages) and mean probe accuracy over layers against a series' x (step or size): ``points`` is
+    ``[(x, probes/summary.tsv)]``."""
+    summaries = [(x, read_summary(path)) for x, path in sorted(points, key=lambda point: point[0])]
+    x = [point for point, _ in summaries]
+    figure = Figure(figsize=(6, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    axes.plot(x, [s["jaccard"]["all"] for _, s in summaries], marker="o", label="Jaccard of expert sets")
+    axes.plot(x, [s["shared_share"]["all"] for _, s in summaries], marker="s", label="experts shared by ≥ m languages")
+    axes.plot(x, [np.mean(list(s["probe_accuracy"].values())) for _, s in summaries], marker="^",
+              label="mean probe accuracy over layers")
+    axes.set_xlabel(xlabel)
+    axes.set_ylim(0, 1.02)
+    axes.legend(fontsize=8)
+    _save(figure, png, pdf)

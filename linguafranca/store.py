@@ -567,3 +567,47 @@ def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
         random_mask_significant=masks.get("random_mask_significant"),
         null_count=masks.get("null_count"),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Small stores written whole: token samples, concept responses, concept APs
+# ---------------------------------------------------------------------------------------------------------------
+
+TOKEN_STORE = "token sample store"
+RESPONSE_STORE = "concept response store"
+CONCEPT_STORE = "concept store"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One array to write with :func:`write_group`: values, chunk shape and dimension names."""
+
+    data: np.ndarray
+    chunks: tuple[int, ...]
+    dimensions: tuple[str, ...]
+
+
+def write_group(path: str | os.PathLike, arrays: Mapping[str, Stored], attrs: Mapping[str, Any]) -> None:
+    """Write a Zarr v3 group of whole arrays, each chunk's checksum recorded, atomically at ``path``."""
+    with atomic_path(path, directory=True) as temporary:
+        group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
+        for name, array in arrays.items():
+            write_array(group, name, array.data, array.chunks, array.dimensions)
+        group.attrs.update(dict(attrs))
+
+
+def read_group(kind: str, path: str | os.PathLike, names: Sequence[str]) -> tuple[dict[str, np.ndarray], dict]:
+    """The named arrays of a store written by :func:`write_group`, every chunk verified, and its attributes."""
+    if not Path(path).exists():
+        raise LinguaFrancaError(f"{kind} {str(path)!r} does not exist: run the stage that writes it first")
+    group = _open_group(kind, path)
+    return {name: read_array(kind, path, group, name) for name in names}, dict(group.attrs)
+
+
+def read_layer_of(kind: str, path: str | os.PathLike, name: str, layer: int) -> np.ndarray:
+    """``array[:, layer]`` of a store chunked one layer per chunk (axis 1), only that layer's chunks verified."""
+    group = _open_group(kind, path)
+    recorded = recorded_checksums(kind, path, group, name)
+    array = group[name]
+    chunks = (chunk for chunk in _chunk_grid(array) if chunk[0][1] == layer)
+    return _read_chunks(kind, path, name, array, recorded, (slice(None), layer, slice(None)), chunks)

@@ -154,7 +154,7 @@ def test_generation_languages_default_to_the_first_three_configured():
                             c["ablation"]["generation"].pop("languages")))
     assert validate(two)["ablation"]["generation"]["languages"] == ["en", "fr"]
     five = broken(lambda c: (c.update(languages=["ar", "hi", "vi", "id", "es"]), c["regions"].update(threshold=1.5),
-                             c["ablation"]["generation"].pop("languages")))
+                             c["ablation"]["generation"].pop("languages"), c["probes"].update(dataset=None)))
     assert validate(five)["ablation"]["generation"]["languages"] == ["ar", "hi", "vi"]
     assert validate(broken(lambda c: c["ablation"].pop("generation")))["ablation"]["generation"]["languages"] == [
         "en", "zh", "fr"]
@@ -289,3 +289,21 @@ def test_the_ntrex_example_runs_with_its_root_on_the_command_line(ntrex_dir, tmp
     assert run.returncode == 0, run.stdout + run.stderr
     assert "resources/data/ntrex/en.jsonl" in run.stdout and "resources/data/bible_matthew/en.jsonl" in run.stdout
     assert "results/gemma3-270m/main/bible_matthew/ablation/regions-ntrex/z2/perplexity.tsv" in run.stdout
+
+
+def test_probes_defaults_and_errors():
+    config = validate(copy.deepcopy(DEFAULT))
+    probes = config["probes"]
+    assert probes["dataset"] == "bible_concepts" and len(probes["concepts"]["words"]) >= 30
+    assert probes["intervention"]["languages"] == ["en", "zh", "fr"]
+    minimal = validate({"models": {"m": {"source": "hf", "name": "org/m"}}, "datasets": {"d": {"loader": "bible"}}})
+    assert minimal["probes"]["dataset"] is None
+    with pytest.raises(LinguaFrancaError, match="probes.dataset: unknown dataset 'nope'"):
+        validate(broken(lambda c: c["probes"].update(dataset="nope")))
+    with pytest.raises(LinguaFrancaError, match="must include en"):
+        validate(broken(lambda c: (c.update(languages=["fr", "zh"]), c["ablation"]["generation"].pop("languages"),
+                                   c["regions"].update(threshold=0.5))))
+    with pytest.raises(LinguaFrancaError, match="probes.intervention.languages: de not in languages"):
+        validate(broken(lambda c: c["probes"]["intervention"].update(languages=["de"])))
+    with pytest.raises(LinguaFrancaError, match="probes.concepts.experts"):
+        validate(broken(lambda c: c["probes"]["concepts"].update(experts=1.5)))

@@ -752,3 +752,62 @@ def test_model_jobs_ask_for_what_the_model_needs_and_no_other_job_asks_for_a_gpu
     assert others >= {"similarity", "regions", "ablation_tables", "figure_similarity"}
     assert not [rule for rule in others for items in resources[False, rule] if "gpu" in items or "gpu_model" in items]
     # That resolve_model and prepare_dataset stay local shows under a real scheduler only: tests/test_slurm.py.
+
+
+PROBES = {"dataset": "toy", "max_samples": None, "tokens_per_language": 12, "probe_seeds": 2, "max_iter": 50,
+          "concepts": {"words": {"light": ["light"], "earth": ["earth", "heaven"]}, "min_positives": 1,
+                       "negatives": 2, "experts": 3, "min_languages": 2},
+          "intervention": {"concepts": 1, "languages": ["en", "zh"], "samples": 2, "max_new_tokens": 3}}
+
+
+def probe_jobs() -> set[tuple]:
+    return {job(rule, dataset="toy") for rule in ("probe_capture", "probes", "concepts", "concept_intervention",
+                                                   "probe_summary")}
+
+
+@pytest.fixture(scope="module")
+def probes_run(finished_run):
+    """The finished run with the probes stage switched on for the toy dataset, run to the end."""
+    workdir, config, code = finished_run
+    other = changed_config(config, "probes.yaml", lambda c: c.update(probes=PROBES))
+    planned = planned_jobs(workdir, code, other)
+    run = snakemake(workdir, code, "--configfile", str(other), "--cores", "2", "all")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir, other, code, planned
+
+
+def test_probes_switch_adds_only_the_probe_jobs(probes_run):
+    assert probes_run[3] == probe_jobs()
+
+
+def test_probe_outputs_are_as_documented(probes_run):
+    workdir = probes_run[0]
+    point = workdir / "results/tiny/main/toy"
+    tokens = zarr.open_group(str(point / "tokens/en.zarr"), mode="r")
+    assert tokens["hidden"].shape == (12, 2, 16) and tokens["token_sample"].shape == (12,)
+    assert tokens.attrs["sample_ids"] == ["v0", "v1", "v2", "v3"]
+    assert tokens["token_position"].shape == (12,) and tokens.attrs["tokens_per_language"] == 12
+    response = zarr.open_group(str(point / "concepts/responses/zh.zarr"), mode="r")
+    assert response["response"].shape == (4, 2, 24) and response.attrs["statistic"] == "mean"
+    table = (point / "probes/language_id.tsv").read_text().splitlines()
+    assert table[0].split("\t") == ["probe", "layer", "seed", "accuracy", "macro_f1", "n_train", "n_test"]
+    assert len(table) == 1 + 2 * (1 + 2 * 2)
+    ap = zarr.open_group(str(point / "concepts/ap.zarr"), mode="r")
+    assert ap["ap"].shape == (2, 3, 2, 24) and ap["experts"][:].sum(axis=(2, 3)).tolist() == [[3] * 3] * 2
+    summary = (point / "probes/summary.tsv").read_text().splitlines()
+    assert summary[0].split("\t") == ["metric", "layer", "relative_depth", "value"]
+    records = [json.loads(line) for line in (point / "concepts/intervention.jsonl").read_text().splitlines()]
+    assert len(records) == 2 + 2 * 2 and {r["experts_lang"] for r in records} == {"none", "en", "zh"}
+
+
+@pytest.mark.parametrize("section, change, rules", [
+    ("concepts", {"experts": 2}, ("concepts", "concept_intervention", "probe_summary")),
+    ("", {"probe_seeds": 3}, ("probes", "probe_summary")),
+    ("", {"tokens_per_language": 8}, ("probe_capture", "probes", "concepts", "concept_intervention", "probe_summary")),
+    ("intervention", {"samples": 3}, ("concept_intervention",)),
+])
+def test_a_probe_setting_reruns_its_jobs_and_after(probes_run, section, change, rules):
+    workdir, config, code, _ = probes_run
+    other = changed_config(config, "probe_change.yaml",
+                           lambda c: (c["probes"][section] if section else c["probes"]).update(change))
+    assert planned_jobs(workdir, code, other) == {job(rule, dataset="toy") for rule in rules}

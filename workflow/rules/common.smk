@@ -82,6 +82,18 @@ REASONING_RESULT = f"{REASONING}/{{task}}/{{condition}}.json"
 ACCURACY = f"{REASONING}/accuracy.tsv"
 ACCURACY_FIGURE = f"{REASONING}/accuracy.{{ext}}"
 EXTS = ["png", "pdf"]
+# Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
+# jobs for the probes and the concepts, and one model job for the intervention.
+TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
+RESPONSES = "results/{model}/{revision}/{dataset}/concepts/responses/{lang}.zarr"
+LANGUAGE_ID = "results/{model}/{revision}/{dataset}/probes/language_id.tsv"
+LANGUAGE_ID_FIGURE = "results/{model}/{revision}/{dataset}/probes/language_id.{ext}"
+PROBE_SUMMARY = "results/{model}/{revision}/{dataset}/probes/summary.tsv"
+CONCEPT_AP = "results/{model}/{revision}/{dataset}/concepts/ap.zarr"
+CONCEPT_TABLE = "results/{model}/{revision}/{dataset}/concepts/{table}.tsv"
+CONCEPT_TABLES = ["concepts", "overlap", "shared", "cross_lingual_ap"]
+INTERVENTION_JSONL = "results/{model}/{revision}/{dataset}/concepts/intervention.jsonl"
+INTERVENTION_TABLES = ["intervention", "lexicon"]
 
 
 wildcard_constraints:
@@ -302,5 +314,28 @@ def reasoning_targets():
     ]
 
 
+def probe_settings():
+    """The probes settings that change the token sample and the responses (the capture job's params)."""
+    probes = config["probes"]
+    return {
+        **{key: probes[key] for key in ("max_samples", "seed", "tokens_per_language", "neurons")},
+        "words": probes["concepts"]["words"],
+        "response": probes["concepts"]["response"],
+    }
+
+
+def probe_targets():
+    dataset = config["probes"]["dataset"]
+    if dataset is None:
+        return []
+    intervention = bool(config["probes"]["intervention"]["concepts"])
+    return [
+        *for_each(PROBE_SUMMARY, [dataset]),
+        *for_each(LANGUAGE_ID_FIGURE, [dataset], ext=EXTS),
+        *(for_each(INTERVENTION_JSONL, [dataset]) if intervention else []),
+        *for_each(CONCEPT_TABLE, [dataset], table=INTERVENTION_TABLES if intervention else []),
+    ]
+
+
 def all_targets():
-    return analysis_targets() + ablation_targets() + reasoning_targets()
+    return analysis_targets() + ablation_targets() + reasoning_targets() + probe_targets()

@@ -1,0 +1,43 @@
+"""The concept intervention: experts forced to their median response, texts sampled from BOS, their language and
+whether they mention the concept (see linguafranca.intervention)."""
+import json
+
+from linguafranca.atomic import write_text
+from linguafranca.concepts import read_responses
+from linguafranca.data import read_jsonl
+from linguafranca.intervention import (
+    INTERVENTION_COLUMNS,
+    LEXICON_COLUMNS,
+    chosen_concepts,
+    intervention_records,
+    lexicon,
+)
+from linguafranca.joblog import job_log, set_threads
+from linguafranca.models import load_model, read_manifest
+from linguafranca.store import CONCEPT_STORE, read_group
+from linguafranca.tsv import write_tsv
+
+with job_log(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    params, output = snakemake.params, snakemake.output
+    settings, langs = params.intervention, params.langs
+    # device changes floating-point rounding only, so it comes from the config, not from params.
+    device = snakemake.config["models"][snakemake.wildcards.model]["device"]
+    store, attrs = read_group(CONCEPT_STORE, snakemake.input.ap, ["experts", "labels", "kept"])
+    responses, sample_ids, _ = read_responses(snakemake.input.responses, langs)
+    names = list(attrs["concepts"])
+    chosen = chosen_concepts(names, store["labels"], store["kept"], settings["concepts"])
+    texts = {}
+    for lang, path in zip(langs, snakemake.input.texts):
+        by_id = {sample.id: sample.text for sample in read_jsonl(path)}
+        texts[lang] = [by_id[i] for i in sample_ids]
+    words = {c: lexicon(params.words[names[c]], texts, store["labels"][c], settings["lexicon_words"]) for c in chosen}
+    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
+    records = intervention_records(
+        model, tokenizer, store["experts"], responses, store["labels"], chosen, names, langs,
+        {c: set().union(*words[c].values()) for c in chosen}, settings,
+    )
+    write_text(output.jsonl, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    write_tsv(output.table, records, INTERVENTION_COLUMNS)
+    write_tsv(output.lexicon, [{"concept": names[c], "lang": lang, "words": ",".join(units)}
+                               for c in chosen for lang, units in words[c].items()], LEXICON_COLUMNS)

@@ -1,0 +1,29 @@
+"""Capture the token sample (probes) and the per-verse neuron responses (concepts) of every language in one job,
+so a point pays one model start-up for both (see linguafranca.probe_capture)."""
+from linguafranca.data import read_jsonl
+from linguafranca.joblog import job_log, set_threads
+from linguafranca.models import check_context, load_model, provenance, read_manifest
+from linguafranca.probe_capture import capture_probe_stores
+
+with job_log(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    wildcards, params = snakemake.wildcards, snakemake.params
+    # device and batch_size change floating-point rounding only, so they come from the config, not from params.
+    spec = snakemake.config["models"][wildcards.model]
+    manifest = read_manifest(snakemake.input.manifest)
+    model, tokenizer = load_model(manifest, {**params.loading, "device": spec["device"]})
+    check_context(model, f"models.{wildcards.model}.max_length", params.settings["max_length"])
+    capture_probe_stores(
+        model,
+        tokenizer,
+        {lang: read_jsonl(path) for lang, path in zip(params.langs, snakemake.input.texts)},
+        snakemake.output.tokens,
+        snakemake.output.responses,
+        settings={**params.settings, **params.probes, "batch_size": spec["batch_size"]},
+        attrs={
+            "model": wildcards.model,
+            "revision": wildcards.revision,
+            "dataset": wildcards.dataset,
+            "weights": provenance(manifest),
+        },
+    )
