@@ -24,11 +24,13 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/resources.smk"
+include: "workflow/rules/sandbox.smk"
 include: "workflow/rules/capture.smk"
 include: "workflow/rules/similarity.smk"
 include: "workflow/rules/regions.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/ablation.smk"
+include: "workflow/rules/series.smk"
 
 
 rule all:

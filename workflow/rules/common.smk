@@ -1,6 +1,7 @@
 # Config validation and the functions that turn config into paths. Rule files repeat no path strings.
 import re
 import sys
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -12,12 +13,25 @@ from linguafranca.config import (
     analysis_datasets,
     language_pattern,
     regions_dataset,
+    revision_ref,
+    series_points,
     threshold_tag,
     validate,
 )
 from linguafranca.data import dataset_files
+from linguafranca.data.bible import packaged_db
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.model_files import model_files
+from linguafranca.model_files import model_files, sandbox_checkpoint
+from linguafranca.series import FIGURES, point_files
+from linguafranca.sandbox.corpus import training_books, training_mix
+from linguafranca.sandbox.plan import (
+    CHECKPOINT as SANDBOX_CHECKPOINT,
+    LOSS as SANDBOX_LOSS,
+    TOKENIZER as SANDBOX_TOKENIZER,
+    TrainSettings,
+    checkpoint_name,
+    checkpoint_steps,
+)
 
 try:
     validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
@@ -71,7 +85,20 @@ wildcard_constraints:
     lang=language_pattern(Path(workflow.basedir) / "config" / "schema.yaml"),
     threshold=THRESHOLD_TAG,
     condition="|".join(re.escape(name) for name in SWITCHED_OFF),
+    size="[A-Za-z0-9][A-Za-z0-9_-]*",
     ext="png|pdf|jsonl|md",
+
+
+def combined_pattern(combined):
+    """A regex matching exactly the model names whose jobs setting is (combined) or is not (split) combined, so
+    that each output has one rule: capture or capture_combined, ablation_condition or ablation_combined."""
+    names = [re.escape(m) for m, spec in config["models"].items() if spec["jobs"] == "combined"]
+    alternatives = "|".join(names) or "(?!)"
+    return f"(?:{alternatives})" if combined else f"(?!(?:{alternatives})(?:/|$))[A-Za-z0-9][A-Za-z0-9._-]*"
+
+
+COMBINED_MODELS = combined_pattern(True)
+SPLIT_MODELS = combined_pattern(False)
 
 
 def with_ext(pattern, ext, **fixed):
@@ -117,7 +144,11 @@ def perplexity_settings(wildcards):
 def model_source(wildcards):
     """What resolve_model fetches: the source, the name, and whether pickled hub weights may be taken."""
     spec = model_spec(wildcards)
-    return {key: spec[key] for key in ("source", "name", "allow_pickle")}
+    source = {key: spec[key] for key in ("source", "name", "allow_pickle")}
+    source["ref"] = revision_ref(spec, wildcards.revision)
+    if spec["source"] == "sandbox":
+        source["folder"] = sandbox_checkpoint(spec["name"], wildcards.revision)
+    return source
 
 
 def model_inputs(wildcards):
@@ -237,4 +268,4 @@ def ablation_targets():
 
 
 def all_targets():
-    return analysis_targets() + ablation_targets()
+    return analysis_targets() + ablation_targets() + series_targets()
