@@ -108,6 +108,8 @@ def _add_sandbox_models(config: dict[str, Any]) -> bool:
     if clash:
         raise LinguaFrancaError(f"config error at models.{clash[0]}: names starting {MODEL_PREFIX!r} are the sandbox's")
     config["models"].update(added)
+    if not config["models"]:
+        raise LinguaFrancaError("config error at models: no model to analyse; name one, or give sandbox.sizes")
     return bool(added)
 
 

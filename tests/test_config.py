@@ -52,7 +52,7 @@ CASES = {
     "unknown loader": (lambda c: c["datasets"]["bible"].update(loader="csv"),
                        r"datasets\.bible\.loader: 'csv' is not allowed; allowed values: bible, textfiles, table, hf"),
     "unknown model source": (lambda c: c["models"]["gemma3-270m"].update(source="s3"),
-                             r"models\.gemma3-270m\.source: 's3' is not allowed; allowed values: hf, local, pypi_gguf"),
+                             r"models\.gemma3-270m\.source: 's3' is not allowed; allowed values: hf, local, pypi_gguf, sandbox"),
     "bad dtype": (lambda c: c["models"]["gemma3-270m"].update(compute="int8"), r"compute: 'int8' is not allowed"),
     "bad gpus": (lambda c: c["models"]["gemma3-270m"].update(gpus="many"), r"models\.gemma3-270m\.gpus: 'many' is not allowed: GPUs a job"),
     "bad batch size": (lambda c: c["models"]["gemma3-270m"].update(batch_size="max"),
@@ -69,7 +69,7 @@ CASES = {
     "generation language not analysed": (lambda c: (c.update(languages=["en", "fr"]),
                                                     c["ablation"]["generation"].update(languages=["zh"])),
                                          r"ablation\.generation\.languages: zh not in languages \(en, fr\)"),
-    "missing models": (lambda c: c.pop("models"), r"'models' is a required property"),
+    "missing models": (lambda c: (c.pop("models"), c["sandbox"].update(sizes={})), r"models: no model to analyse; name one, or give sandbox.sizes"),
     "threshold type": (lambda c: c["regions"].update(threshold="two"), r"regions\.threshold: 'two' is not of type"),
     "threshold no z-score can pass, 3 languages": (
         lambda c: c.update(languages=["en", "zh", "fr"]),

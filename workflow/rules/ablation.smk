@@ -39,12 +39,12 @@ rule ablation_condition:
         texts=condition_texts,
     output:
         CONDITION,
-    wildcard_constraints:
-        model=SPLIT_MODELS,
     log:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     conda:
         ENV
     threads: 8
@@ -70,12 +70,12 @@ use rule ablation_condition as ablation_combined with:
         texts=expand(DATA, lang=LANGS, allow_missing=True),
     output:
         expand(CONDITION, condition=SWITCHED_OFF, allow_missing=True),
-    wildcard_constraints:
-        model=COMBINED_MODELS,
     log:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_conditions.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_conditions.tsv"
+    wildcard_constraints:
+        model=COMBINED_MODELS,
     params:
         conditions=SWITCHED_OFF,
         langs=[list(by_name(CONDITIONS, name).evaluated) for name in SWITCHED_OFF],

@@ -8,12 +8,12 @@ rule capture:
         data=DATA,
     output:
         directory(ACTIVATIONS),
-    wildcard_constraints:
-        model=SPLIT_MODELS,
     log:
         "results/logs/{model}/{revision}/capture/{dataset}/{lang}.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/capture/{dataset}/{lang}.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     conda:
         ENV
     threads: 8
@@ -35,12 +35,12 @@ use rule capture as capture_combined with:
         data=expand(DATA, lang=LANGS, allow_missing=True),
     output:
         [directory(path) for path in stores_of(None)],
-    wildcard_constraints:
-        model=COMBINED_MODELS,
     log:
         "results/logs/{model}/{revision}/capture/{dataset}.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/capture/{dataset}.tsv"
+    wildcard_constraints:
+        model=COMBINED_MODELS,
     params:
         langs=LANGS,
         settings=capture_settings,

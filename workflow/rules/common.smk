@@ -91,10 +91,19 @@ wildcard_constraints:
 
 def combined_pattern(combined):
     """A regex matching exactly the model names whose jobs setting is (combined) or is not (split) combined, so
-    that each output has one rule: capture or capture_combined, ablation_condition or ablation_combined."""
-    names = [re.escape(m) for m, spec in config["models"].items() if spec["jobs"] == "combined"]
+    that each output has one rule: capture or capture_combined, ablation_condition or ablation_combined.
+    """
+    names = [
+        re.escape(m)
+        for m, spec in config["models"].items()
+        if spec["jobs"] == "combined"
+    ]
     alternatives = "|".join(names) or "(?!)"
-    return f"(?:{alternatives})" if combined else f"(?!(?:{alternatives})(?:/|$))[A-Za-z0-9][A-Za-z0-9._-]*"
+    return (
+        f"(?:{alternatives})"
+        if combined
+        else f"(?!(?:{alternatives})(?:/|$))[A-Za-z0-9][A-Za-z0-9._-]*"
+    )
 
 
 COMBINED_MODELS = combined_pattern(True)
@@ -269,3 +278,87 @@ def ablation_targets():
 
 def all_targets():
     return analysis_targets() + ablation_targets() + series_targets()
+
+
+# The pretraining sandbox (workflow/rules/sandbox.smk).
+SANDBOX = config["sandbox"]
+SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
+
+
+def sandbox_settings(wildcards):
+    """Every setting that changes a size's checkpoints (the tokenizer folder is an input)."""
+    return asdict(TrainSettings.of(SANDBOX, SANDBOX["sizes"][wildcards.size]))
+
+
+# Series (workflow/rules/series.smk).
+EVOLUTION = "results/series/{series}/evolution.tsv"
+SERIES_FIGURE = "results/series/{series}/figures/{figure}.{ext}"
+
+
+def series_patterns():
+    """Each per-point file kind and its path pattern ({model}, {revision}); None where the stage is off."""
+    fixed = dict(dataset=REGIONS_FROM, threshold=THRESHOLD)
+    ablation = config["ablation"]["datasets"]
+    return {
+        "manifest": MANIFEST,
+        "metrics": expand(METRICS, **fixed, allow_missing=True)[0],
+        "sklr": expand(SKLR, **fixed, allow_missing=True)[0],
+        "regions": expand(REGIONS, **fixed, allow_missing=True)[0],
+        "increase": (
+            expand(
+                INCREASE,
+                dataset=ablation[:1],
+                regions_dataset=REGIONS_FROM,
+                threshold=THRESHOLD,
+                allow_missing=True,
+            )[0]
+            if ablation
+            else None
+        ),
+        "accuracy": None,  # the reasoning stage's accuracy.tsv, once it is configured
+    }
+
+
+def series_files(series):
+    """Each point's files, in series order."""
+    return [
+        point_files(series_patterns(), model, revision)
+        for model, revision in series_points(config, series)
+    ]
+
+
+def series_input(wildcards):
+    """Every point's files, grouped by kind (kinds of every point alike)."""
+    files = series_files(wildcards.series)
+    return {kind: [f[kind] for f in files] for kind in files[0]}
+
+
+def series_figures(series, ext):
+    return expand(
+        SERIES_FIGURE,
+        series=series,
+        figure=FIGURES[config["series"][series]["vary"]],
+        ext=ext,
+    )
+
+
+def series_named(vary):
+    """A regex matching exactly the series that vary ``vary``: each kind has its own rule (its own figures)."""
+    names = [
+        re.escape(name)
+        for name, series in config["series"].items()
+        if series["vary"] == vary
+    ]
+    return "|".join(names) or "(?!)"
+
+
+def figure_outputs(vary, ext):
+    return expand(SERIES_FIGURE, figure=FIGURES[vary], ext=ext, allow_missing=True)
+
+
+def series_targets():
+    return [
+        path
+        for series in config["series"]
+        for path in [expand(EVOLUTION, series=series)[0], *series_figures(series, EXTS)]
+    ]

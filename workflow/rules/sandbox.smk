@@ -2,14 +2,6 @@
 # that saves every checkpoint as a model folder. Each checkpoint is the input of resolve_model for model
 # sandbox-{size} at revision step-NNNN, and from there goes through every stage like any other model.
 
-SANDBOX = config["sandbox"]
-SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
-
-
-def sandbox_settings(wildcards):
-    """Every setting that changes a size's checkpoints (the tokenizer folder is an input)."""
-    return asdict(TrainSettings.of(SANDBOX, SANDBOX["sizes"][wildcards.size]))
-
 
 rule sandbox_tokenizer:
     input:
