@@ -2,6 +2,7 @@
 
 import copy
 import math
+import os
 import re
 import subprocess
 import sys
@@ -289,3 +290,21 @@ def test_the_ntrex_example_runs_with_its_root_on_the_command_line(ntrex_dir, tmp
     assert run.returncode == 0, run.stdout + run.stderr
     assert "resources/data/ntrex/en.jsonl" in run.stdout and "resources/data/bible_matthew/en.jsonl" in run.stdout
     assert "results/gemma3-270m/main/bible_matthew/ablation/regions-ntrex/z2/perplexity.tsv" in run.stdout
+
+
+@pytest.mark.parametrize("example", ["paper_bloom.yaml", "paper_llama2.yaml", "sandbox.yaml"])
+def test_series_examples_dry_run_offline(example, tmp_path):
+    """The paper configs and the sandbox example build their DAG without the network: hub models resolve in jobs,
+    never while the workflow parses."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "no_proxy": "", "https_proxy":
+           "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                          str(tmp_path), "--configfile", str(REPO / "config" / "examples" / example), "-n", "all"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    series = {"paper_bloom.yaml": ["bloom-steps", "bloom-sizes"], "paper_llama2.yaml": ["llama2-sizes"],
+              "sandbox.yaml": ["sandbox-s", "sandbox-sizes"]}[example]
+    for name in series:
+        assert f"results/series/{name}/evolution.tsv" in run.stdout
+    if example == "paper_bloom.yaml":
+        assert "results/bloom-7b1-intermediate/global_step100000/bible/regions/z2.zarr" in run.stdout
