@@ -50,7 +50,14 @@ def relative_thirds(n_layers: int) -> np.ndarray:
 
 
 def _number(text: str) -> float | None:
-    return None if text in ("", "n/a") else float(text)
+    """A table cell as a number; None for the cells that hold none (empty, ``n/a``, ``empty`` regions)."""
+    return None if text in ("", "n/a", "empty") else float(text)
+
+
+def _mean(cells: Sequence[str]) -> float | None:
+    """The mean of the cells that hold numbers, or None when none does."""
+    values = [value for value in map(_number, cells) if value is not None]
+    return float(np.mean(values)) if values else None
 
 
 def read_similarity(path: str, langs: Sequence[str]) -> dict[str, Any]:
@@ -81,12 +88,13 @@ def read_sklr(path: str, langs: Sequence[str]) -> dict[str, Any]:
 
 def read_increase(path: str, langs: Sequence[str]) -> dict[str, Any]:
     """Mean perplexity increase (Table 1 ratios) with a language's own region off, with another language's region
-    off, and with the random region off; over every language evaluated."""
+    off, and with the random region off; over every language evaluated, leaving out the cells of empty regions."""
     rows = {row["lang"]: row for row in read_tsv(path) if row["lang"] in langs}
-    own = [float(rows[a][a]) for a in langs]
-    other = [float(rows[b][a]) for a in langs for b in langs if b != a]
-    random = [float(rows[b]["random"]) for b in langs]
-    return {"ppl_own": float(np.mean(own)), "ppl_other": float(np.mean(other)), "ppl_random": float(np.mean(random))}
+    return {
+        "ppl_own": _mean([rows[a][a] for a in langs]),
+        "ppl_other": _mean([rows[b][a] for a in langs for b in langs if b != a]),
+        "ppl_random": _mean([rows[b]["random"] for b in langs]),
+    }
 
 
 def read_accuracy(path: str, langs: Sequence[str]) -> dict[str, Any]:

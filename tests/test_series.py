@@ -122,6 +122,14 @@ def test_series_figures_are_written(two_points, tmp_path):
         assert all(png.stat().st_size > 1000 and pdf.stat().st_size > 1000 for png, pdf in outputs.values())
 
 
+def test_empty_regions_are_left_out_of_the_mean_increases(tmp_path):
+    from linguafranca.series import read_increase
+
+    path = tmp_path / "increase.tsv"
+    path.write_text("lang\trandom\ten\tfr\nen\t1.0\tempty\t4.0\nfr\t3.0\tempty\t8.0\nregion_size\t5\t0\t2\n")
+    assert read_increase(str(path), LANGS) == {"ppl_own": 8.0, "ppl_other": 4.0, "ppl_random": 2.0}
+
+
 def test_identical_points_names_the_first_match_only():
     flags = identical_points(["x", "y", "x", "y", "x"], ["p0", "p1", "p2", "p3", "p4"])
     assert flags == ["", "", "p0", "p1", "p0"]
