@@ -701,3 +701,19 @@ def test_model_jobs_ask_for_what_the_model_needs_and_no_other_job_asks_for_a_gpu
     assert others >= {"similarity", "regions", "ablation_tables", "figure_similarity"}
     assert not [rule for rule in others for items in resources[False, rule] if "gpu" in items or "gpu_model" in items]
     # That resolve_model and prepare_dataset stay local shows under a real scheduler only: tests/test_slurm.py.
+
+
+def test_combined_jobs_capture_and_deactivate_in_one_job_each(tmp_path):
+    """jobs: combined plans one capture job for every language and one deactivation job for every condition (the
+    baseline keeps its own, shared with every table); split, the default, one per language and per condition."""
+    code = copy_code(REPO, tmp_path / "code")
+    model_dir = save_tiny("llama", tmp_path / "tiny-llama")
+    config = write_config(tmp_path, model_dir)
+    combined = changed_config(config, "combined.yaml", lambda c: c["models"]["tiny"].update(jobs="combined"))
+    planned = planned_jobs(tmp_path, code, combined)
+    assert job("capture_combined", dataset="toy") in planned
+    assert job("ablation_combined", dataset="held_out", regions_dataset="toy", threshold="1") in planned
+    assert job("ablation_baseline", dataset="held_out") in planned
+    assert not {rule for rule, _ in planned} & {"capture", "ablation_condition"}
+    split = {rule for rule, _ in planned_jobs(tmp_path, code, config)}
+    assert {"capture", "ablation_condition"} <= split and not split & {"capture_combined", "ablation_combined"}
