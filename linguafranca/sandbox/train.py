@@ -12,18 +12,13 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from matplotlib.figure import Figure
 from transformers import BloomConfig, BloomForCausalLM, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from ..atomic import atomic_path
 from ..errors import LinguaFrancaError
-from ..plots import save_figure
-from ..tsv import write_tsv
 from .plan import TrainSettings
 
 LOSS_COLUMNS = ["step", "tokens", "loss", "learning_rate", "tokens_per_s"]
@@ -94,7 +89,7 @@ def train(
     device: str = "cpu",
 ) -> list[dict[str, Any]]:
     """Train and save a checkpoint at every step in ``checkpoints`` (step 0: the initial weights); return the log
-    rows (:data:`LOSS_COLUMNS`), one per step."""
+    rows (:data:`LOSS_COLUMNS`), one per step, for :func:`linguafranca.tsv.write_tsv`."""
     torch.manual_seed(settings.seed)
     model = build_model(settings, tokenizer).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
@@ -124,18 +119,3 @@ def train(
         if (step + 1) % 50 == 0:
             logging.info("step %d loss %.3f", step + 1, rows[-1]["loss"])
     return rows
-
-
-def write_loss(rows: list[dict[str, Any]], tsv: str | os.PathLike, png: str | os.PathLike,
-               pdf: str | os.PathLike) -> None:
-    """The training log as TSV and the loss curve (log x axis, as the series figures)."""
-    write_tsv(tsv, rows, LOSS_COLUMNS)
-    fig = Figure(figsize=(5, 3.2))
-    ax = fig.subplots()
-    ax.plot([row["step"] for row in rows], [row["loss"] for row in rows], lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss (nats/token)")
-    mean_speed = np.mean([row["tokens_per_s"] for row in rows]) if rows else float("nan")
-    ax.set_title(f"{Path(tsv).parent.name}: {mean_speed:,.0f} tokens/s", fontsize=9)
-    save_figure(fig, png, pdf)

@@ -276,8 +276,13 @@ def ablation_targets():
     ]
 
 
+def sandbox_targets():
+    """Each sandbox size's loss curve (its checkpoints are inputs of the analysis of model sandbox-{size})."""
+    return expand(SANDBOX_LOSS_FIGURE, size=SANDBOX["sizes"], ext=EXTS)
+
+
 def all_targets():
-    return analysis_targets() + ablation_targets() + series_targets()
+    return analysis_targets() + ablation_targets() + series_targets() + sandbox_targets()
 
 
 # The pretraining sandbox (workflow/rules/sandbox.smk).

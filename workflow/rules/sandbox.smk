@@ -41,8 +41,6 @@ rule sandbox_train:
             )
         ],
         loss=SANDBOX_LOSS,
-        png=with_ext(SANDBOX_LOSS_FIGURE, "png"),
-        pdf=with_ext(SANDBOX_LOSS_FIGURE, "pdf"),
     log:
         "results/logs/sandbox/{size}/train.log",
     benchmark:
@@ -61,3 +59,22 @@ rule sandbox_train:
         code=code_of("sandbox_train.py"),
     script:
         "../scripts/sandbox_train.py"
+
+
+rule sandbox_loss_figure:
+    input:
+        SANDBOX_LOSS,
+    output:
+        png=with_ext(SANDBOX_LOSS_FIGURE, "png"),
+        pdf=with_ext(SANDBOX_LOSS_FIGURE, "pdf"),
+    log:
+        "results/logs/sandbox/{size}/loss_figure.log",
+    benchmark:
+        "results/benchmarks/sandbox/{size}/loss_figure.tsv"
+    conda:
+        ENV
+    params:
+        plot="plot_loss",
+        code=code_of("figure.py"),
+    script:
+        "../scripts/figure.py"

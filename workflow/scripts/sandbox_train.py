@@ -4,7 +4,8 @@ import logging
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.sandbox.corpus import training_verses
 from linguafranca.sandbox.tokenizer import load_tokenizer
-from linguafranca.sandbox.train import TrainSettings, pack, train, write_loss
+from linguafranca.sandbox.train import LOSS_COLUMNS, TrainSettings, pack, train
+from linguafranca.tsv import write_tsv
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
@@ -16,4 +17,4 @@ with job_log(snakemake.log[0]):
     # device changes rounding only, so it comes from the config, not from params.
     rows = train(settings, packed, params.mix, tokenizer, dict(zip(params.steps, output.checkpoints)),
                  device=snakemake.config["sandbox"]["device"])
-    write_loss(rows, output.loss, output.png, output.pdf)
+    write_tsv(output.loss, rows, LOSS_COLUMNS)
