@@ -5,7 +5,7 @@
 rule capture:
     input:
         manifest=MANIFEST,
-        data=DATA,
+        data=[DATA],  # a list, as capture_combined's: the script captures each language it is given
     output:
         directory(ACTIVATIONS),
     log:
