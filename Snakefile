@@ -24,6 +24,7 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/resources.smk"
+include: "workflow/rules/sandbox.smk"
 include: "workflow/rules/capture.smk"
 include: "workflow/rules/similarity.smk"
 include: "workflow/rules/regions.smk"
@@ -31,6 +32,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/reasoning.smk"
 include: "workflow/rules/probes.smk"
+include: "workflow/rules/series.smk"
 
 
 rule all:

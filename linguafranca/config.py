@@ -14,6 +14,7 @@ import jsonschema
 import yaml
 
 from .errors import LinguaFrancaError
+from .sandbox.plan import MODEL_PREFIX, check_steps, sandbox_models
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
 
@@ -66,11 +67,10 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
     """Validate ``config`` in place, fill in defaults, and return it; raise one clear error otherwise."""
     _check_placeholders(config)
     schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
-    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), _path(e)))
-    if errors:
-        error = errors[0]
-        raise LinguaFrancaError(f"config error at {_path(error)}: {_message(error)}")
+    _check_schema(config, schema)
+    if _add_sandbox_models(config):
+        _check_schema(config, schema)  # fills the defaults of the models just added
+    _name_revisions(config)
     _default_generation_languages(config)
     _check_references(config)
     _check_threshold(config)
@@ -80,6 +80,7 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
     _check_revisions(config)
     _check_reasoning_books(config)
     _check_probes(config)
+    _check_series(config)
     return config
 
 
@@ -123,6 +124,87 @@ def _check_probes(config: dict[str, Any]) -> None:
             f"config error at probes.intervention.languages: {', '.join(unknown)} not in languages "
             f"({', '.join(config['languages'])})"
         )
+
+
+def _check_schema(config: dict[str, Any], schema: dict[str, Any]) -> None:
+    """Validate against the JSON Schema, filling in defaults; raise the first error, shallowest first."""
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), _path(e)))
+    if errors:
+        error = errors[0]
+        raise LinguaFrancaError(f"config error at {_path(error)}: {_message(error)}")
+
+
+def _add_sandbox_models(config: dict[str, Any]) -> bool:
+    """Add model ``sandbox-{size}`` for each sandbox size (linguafranca.sandbox.plan); True when any was added."""
+    sandbox = config["sandbox"]
+    for size, shape in sandbox["sizes"].items():
+        if shape["hidden"] % shape["heads"]:
+            raise LinguaFrancaError(
+                f"config error at sandbox.sizes.{size}: heads ({shape['heads']}) must divide hidden ({shape['hidden']})"
+            )
+    problem = check_steps(sandbox)
+    if problem:
+        raise LinguaFrancaError(f"config error at sandbox.checkpoints: {problem}")
+    added = {name: spec for name, spec in sandbox_models(config).items() if name not in config["models"]}
+    clash = [name for name, spec in config["models"].items() if name.startswith(MODEL_PREFIX) and
+             spec["source"] != "sandbox"]
+    if clash:
+        raise LinguaFrancaError(f"config error at models.{clash[0]}: names starting {MODEL_PREFIX!r} are the sandbox's")
+    config["models"].update(added)
+    if not config["models"]:
+        raise LinguaFrancaError("config error at models: no model to analyse; name one, or give sandbox.sizes")
+    return bool(added)
+
+
+def _name_revisions(config: dict[str, Any]) -> None:
+    """Turn each model's revisions into names, keeping what the objects said in ``revision_info``.
+
+    Every stage sees revisions as names (they are a path wildcard); the hub ref and the series metadata (step,
+    tokens, parameters) are looked up by name. Idempotent, so a validated config validates again unchanged.
+    """
+    for model, spec in config["models"].items():
+        names = []
+        for entry in spec["revisions"]:
+            if isinstance(entry, dict):
+                info = {"ref": entry.get("ref", entry["name"])}
+                info.update({key: entry.get(key) for key in ("step", "tokens", "parameters")})
+                spec["revision_info"][entry["name"]] = info
+                entry = entry["name"]
+            names.append(entry)
+        if len(set(names)) < len(names):
+            raise LinguaFrancaError(f"config error at models.{model}.revisions: a revision name is listed twice")
+        spec["revisions"] = names
+
+
+def revision_ref(spec: dict[str, Any], revision: str) -> str:
+    """The hub branch, tag or commit a revision name stands for (the name itself unless an object said ``ref``)."""
+    return spec["revision_info"].get(revision, {}).get("ref", revision)
+
+
+def series_points(config: dict[str, Any], name: str) -> list[tuple[str, str]]:
+    """The (model, revision) points of one series, in order."""
+    series = config["series"][name]
+    if "model" in series:
+        return [(series["model"], revision) for revision in config["models"][series["model"]]["revisions"]]
+    return [(point["model"], point["revision"]) for point in series["points"]]
+
+
+def _check_series(config: dict[str, Any]) -> None:
+    """Each series names its points one way, and every point is a configured (model, revision)."""
+    for name, series in config["series"].items():
+        if ("model" in series) == ("points" in series):
+            raise LinguaFrancaError(f"config error at series.{name}: give either model (all its revisions) or points")
+        for model, revision in ([(series["model"], None)] if "model" in series else series_points(config, name)):
+            if model not in config["models"]:
+                raise LinguaFrancaError(
+                    f"config error at series.{name}: unknown model {model!r}; models: {', '.join(config['models'])}"
+                )
+            if revision is not None and revision not in config["models"][model]["revisions"]:
+                raise LinguaFrancaError(
+                    f"config error at series.{name}: {model} has no revision {revision!r}; revisions: "
+                    f"{', '.join(config['models'][model]['revisions'])}"
+                )
 
 
 def _check_significant_regions(config: dict[str, Any]) -> None:

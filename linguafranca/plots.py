@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .ablation import IncreaseTable
 
 
-def _save(fig: Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+def save_figure(fig: Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
     """Write ``fig`` to both paths; the temporary names have no suffix, so the format is given explicitly."""
     for path, fmt in ((png, "png"), (pdf, "pdf")):
         with atomic_path(path) as temporary:
@@ -71,7 +71,22 @@ def plot_similarity_heatmap(h5_path: str | os.PathLike, png: str | os.PathLike, 
     fig.colorbar(image, ax=ax, label="cosine similarity (diagonal clipped)", shrink=0.85)
     subtitle = _subtitle(attrs)
     ax.set_title("Similarity of mean neuron activations, whole model" + (f"\n{subtitle}" if subtitle else ""))
-    _save(fig, png, pdf)
+    save_figure(fig, png, pdf)
+
+
+def plot_loss(loss_tsv: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """The sandbox's training loss curve (log step axis), its mean throughput in the title."""
+    rows = read_tsv(loss_tsv)
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.add_subplot()
+    ax.plot([int(row["step"]) for row in rows], [float(row["loss"]) for row in rows], linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (nats per token)")
+    speed = np.mean([float(row["tokens_per_s"]) for row in rows]) if rows else float("nan")
+    ax.set_title(f"Sandbox training: {speed:,.0f} tokens/s on average", fontsize=9)
+    ax.grid(alpha=0.3)
+    save_figure(fig, png, pdf)
 
 
 def plot_lrds_sads(metrics_tsv: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
@@ -91,7 +106,7 @@ def plot_lrds_sads(metrics_tsv: str | os.PathLike, png: str | os.PathLike, pdf: 
     ax.set_title("Language relevance (LRDS) and semantic alignment (SADS) by layer")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize="small")
-    _save(fig, png, pdf)
+    save_figure(fig, png, pdf)
 
 
 def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
@@ -126,7 +141,7 @@ def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, 
     fig.supxlabel("layer")
     fig.supylabel("key neurons")
     fig.suptitle(f"Key linguistic regions by layer (z > {regions.attrs['threshold']})")
-    _save(fig, png, pdf)
+    save_figure(fig, png, pdf)
 
 
 def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
@@ -159,7 +174,7 @@ def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, p
         label.set_horizontalalignment("right")
         label.set_rotation_mode("anchor")
     ax.set_title(f"Key linguistic region size per language (SKLR = {int(sizes.sum()):,} of {total_neurons:,})")
-    _save(fig, png, pdf)
+    save_figure(fig, png, pdf)
 
 
 # Deactivation: the paper's Table 1 as a picture, rows evaluated languages, columns regions off.
@@ -193,7 +208,7 @@ def plot_increase(
     n_langs, n_regions = table.increase.shape
     figure = Figure(figsize=(1.0 + 0.9 * n_regions, 1.0 + 0.6 * n_langs), layout="constrained")
     _draw(figure, figure.add_subplot(), table, title)
-    _save(figure, png_path, pdf_path)
+    save_figure(figure, png_path, pdf_path)
 
 
 def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> None:

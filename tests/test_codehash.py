@@ -79,7 +79,7 @@ def test_capture_and_plots_reach_the_expected_scripts(runtime_modules):
         for module in ("linguafranca.capture", "linguafranca.plots", "linguafranca.joblog")
     }
     assert importers["linguafranca.capture"] == {"capture.py", "probe_capture.py"}  # the probes reuse its batching
-    assert importers["linguafranca.plots"] == {"figure.py", "ablation_tables.py", "reasoning_table.py", "probes.py"}
+    assert importers["linguafranca.plots"] == {"figure.py", "ablation_tables.py", "reasoning_table.py", "probes.py", "series.py"}
     assert importers["linguafranca.joblog"] == {script.name for script in SCRIPTS}  # yet it is never hashed
 
 

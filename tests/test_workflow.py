@@ -811,3 +811,19 @@ def test_a_probe_setting_reruns_its_jobs_and_after(probes_run, section, change, 
     other = changed_config(config, "probe_change.yaml",
                            lambda c: (c["probes"][section] if section else c["probes"]).update(change))
     assert planned_jobs(workdir, code, other) == {job(rule, dataset="toy") for rule in rules}
+
+
+def test_combined_jobs_capture_and_deactivate_in_one_job_each(tmp_path):
+    """jobs: combined plans one capture job for every language and one deactivation job for every condition (the
+    baseline keeps its own, shared with every table); split, the default, one per language and per condition."""
+    code = copy_code(REPO, tmp_path / "code")
+    model_dir = save_tiny("llama", tmp_path / "tiny-llama")
+    config = write_config(tmp_path, model_dir)
+    combined = changed_config(config, "combined.yaml", lambda c: c["models"]["tiny"].update(jobs="combined"))
+    planned = planned_jobs(tmp_path, code, combined)
+    assert job("capture_combined", dataset="toy") in planned
+    assert job("ablation_combined", dataset="held_out", regions_dataset="toy", threshold="1") in planned
+    assert job("ablation_baseline", dataset="held_out") in planned
+    assert not {rule for rule, _ in planned} & {"capture", "ablation_condition"}
+    split = {rule for rule, _ in planned_jobs(tmp_path, code, config)}
+    assert {"capture", "ablation_condition"} <= split and not split & {"capture_combined", "ablation_combined"}

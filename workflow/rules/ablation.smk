@@ -1,5 +1,6 @@
 # Deactivation (paper section 4.3, Table 1): perplexity with a key region or a control switched off, one job per
-# condition (linguafranca.conditions) on the languages that condition is evaluated on, then the tables and the
+# condition (linguafranca.conditions) on the languages that condition is evaluated on (one job for every condition
+# of a model with jobs: combined), then the tables and the
 # heatmap; and greedy generation samples with each region switched off (Appendix A).
 
 
@@ -19,7 +20,9 @@ rule ablation_baseline:
     resources:
         **MODEL_RESOURCES,
     params:
-        langs=condition_langs,
+        conditions=lambda wc: [getattr(wc, "condition", BASELINE)],
+        langs=lambda wc: [condition_langs(wc)],
+        text_langs=condition_langs,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
         settings=perplexity_settings,
         bos=lambda wc: model_spec(wc)["bos"],
@@ -40,13 +43,17 @@ rule ablation_condition:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     conda:
         ENV
     threads: model_threads
     resources:
         **MODEL_RESOURCES,
     params:
-        langs=condition_langs,
+        conditions=lambda wc: [getattr(wc, "condition", BASELINE)],
+        langs=lambda wc: [condition_langs(wc)],
+        text_langs=condition_langs,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
         settings=perplexity_settings,
         bos=lambda wc: model_spec(wc)["bos"],
@@ -54,6 +61,30 @@ rule ablation_condition:
         code=code_of("ablation_condition.py"),
     script:
         "../scripts/ablation_condition.py"
+
+
+use rule ablation_condition as ablation_combined with:
+    input:
+        manifest=MANIFEST,
+        regions=regions_of,
+        texts=expand(DATA, lang=LANGS, allow_missing=True),
+    output:
+        expand(CONDITION, condition=SWITCHED_OFF, allow_missing=True),
+    log:
+        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_conditions.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_conditions.tsv"
+    wildcard_constraints:
+        model=COMBINED_MODELS,
+    params:
+        conditions=SWITCHED_OFF,
+        langs=[list(by_name(CONDITIONS, name).evaluated) for name in SWITCHED_OFF],
+        text_langs=LANGS,
+        joiner=lambda wc: dataset_spec(wc)["joiner"],
+        settings=perplexity_settings,
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("ablation_condition.py"),
 
 
 rule ablation_tables:

@@ -2,6 +2,7 @@
 import os
 import re
 import sys
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -19,13 +20,26 @@ from linguafranca.config import (
     analysis_datasets,
     language_pattern,
     regions_dataset,
+    revision_ref,
+    series_points,
     threshold_tag,
     validate,
 )
 from linguafranca.data import dataset_files
+from linguafranca.data.bible import packaged_db
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.joblog import CORES_ENV
-from linguafranca.model_files import model_files
+from linguafranca.model_files import model_files, sandbox_checkpoint
+from linguafranca.sandbox.corpus import training_books, training_mix
+from linguafranca.sandbox.plan import (
+    CHECKPOINT as SANDBOX_CHECKPOINT,
+    LOSS as SANDBOX_LOSS,
+    TOKENIZER as SANDBOX_TOKENIZER,
+    TrainSettings,
+    checkpoint_name,
+    checkpoint_steps,
+)
+from linguafranca.series import FIGURES, point_files
 from linguafranca.tasks import files_hash as task_files_hash
 
 try:
@@ -104,7 +118,29 @@ wildcard_constraints:
     lang=language_pattern(Path(workflow.basedir) / "config" / "schema.yaml"),
     threshold=THRESHOLD_TAG,
     condition="|".join(re.escape(name) for name in SWITCHED_OFF),
+    size="[A-Za-z0-9][A-Za-z0-9_-]*",
     ext="png|pdf|jsonl|md",
+
+
+def combined_pattern(combined):
+    """A regex matching exactly the model names whose jobs setting is (combined) or is not (split) combined, so
+    that each output has one rule: capture or capture_combined, ablation_condition or ablation_combined.
+    """
+    names = [
+        re.escape(m)
+        for m, spec in config["models"].items()
+        if spec["jobs"] == "combined"
+    ]
+    alternatives = "|".join(names) or "(?!)"
+    return (
+        f"(?:{alternatives})"
+        if combined
+        else f"(?!(?:{alternatives})(?:/|$))[A-Za-z0-9][A-Za-z0-9._-]*"
+    )
+
+
+COMBINED_MODELS = combined_pattern(True)
+SPLIT_MODELS = combined_pattern(False)
 
 
 def with_ext(pattern, ext, **fixed):
@@ -150,7 +186,11 @@ def perplexity_settings(wildcards):
 def model_source(wildcards):
     """What resolve_model fetches: the source, the name, and whether pickled hub weights may be taken."""
     spec = model_spec(wildcards)
-    return {key: spec[key] for key in ("source", "name", "allow_pickle")}
+    source = {key: spec[key] for key in ("source", "name", "allow_pickle")}
+    source["ref"] = revision_ref(spec, wildcards.revision)
+    if spec["source"] == "sandbox":
+        source["folder"] = sandbox_checkpoint(spec["name"], wildcards.revision)
+    return source
 
 
 def model_inputs(wildcards):
@@ -337,5 +377,101 @@ def probe_targets():
     ]
 
 
+def sandbox_targets():
+    """Each sandbox size's loss curve (its checkpoints are inputs of the analysis of model sandbox-{size})."""
+    return expand(SANDBOX_LOSS_FIGURE, size=SANDBOX["sizes"], ext=EXTS)
+
+
 def all_targets():
-    return analysis_targets() + ablation_targets() + reasoning_targets() + probe_targets()
+    return (
+        analysis_targets()
+        + ablation_targets()
+        + reasoning_targets()
+        + probe_targets()
+        + series_targets()
+        + sandbox_targets()
+    )
+
+
+# The pretraining sandbox (workflow/rules/sandbox.smk).
+SANDBOX = config["sandbox"]
+SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
+
+
+def sandbox_settings(wildcards):
+    """Every setting that changes a size's checkpoints (the tokenizer folder is an input)."""
+    return asdict(TrainSettings.of(SANDBOX, SANDBOX["sizes"][wildcards.size]))
+
+
+# Series (workflow/rules/series.smk).
+EVOLUTION = "results/series/{series}/evolution.tsv"
+SERIES_FIGURE = "results/series/{series}/figures/{figure}.{ext}"
+
+
+def series_patterns():
+    """Each per-point file kind and its path pattern ({model}, {revision}); None where the stage is off."""
+    fixed = dict(dataset=REGIONS_FROM, threshold=THRESHOLD)
+    ablation = config["ablation"]["datasets"]
+    return {
+        "manifest": MANIFEST,
+        "metrics": expand(METRICS, **fixed, allow_missing=True)[0],
+        "sklr": expand(SKLR, **fixed, allow_missing=True)[0],
+        "regions": expand(REGIONS, **fixed, allow_missing=True)[0],
+        "increase": (
+            expand(
+                INCREASE,
+                dataset=ablation[:1],
+                regions_dataset=REGIONS_FROM,
+                threshold=THRESHOLD,
+                allow_missing=True,
+            )[0]
+            if ablation
+            else None
+        ),
+        "accuracy": ACCURACY if "bible" in config["reasoning"]["tasks"] else None,
+    }
+
+
+def series_files(series):
+    """Each point's files, in series order."""
+    return [
+        point_files(series_patterns(), model, revision)
+        for model, revision in series_points(config, series)
+    ]
+
+
+def series_input(wildcards):
+    """Every point's files, grouped by kind (kinds of every point alike)."""
+    files = series_files(wildcards.series)
+    return {kind: [f[kind] for f in files] for kind in files[0]}
+
+
+def series_figures(series, ext):
+    return expand(
+        SERIES_FIGURE,
+        series=series,
+        figure=FIGURES[config["series"][series]["vary"]],
+        ext=ext,
+    )
+
+
+def series_named(vary):
+    """A regex matching exactly the series that vary ``vary``: each kind has its own rule (its own figures)."""
+    names = [
+        re.escape(name)
+        for name, series in config["series"].items()
+        if series["vary"] == vary
+    ]
+    return "|".join(names) or "(?!)"
+
+
+def figure_outputs(vary, ext):
+    return expand(SERIES_FIGURE, figure=FIGURES[vary], ext=ext, allow_missing=True)
+
+
+def series_targets():
+    return [
+        path
+        for series in config["series"]
+        for path in [expand(EVOLUTION, series=series)[0], *series_figures(series, EXTS)]
+    ]

@@ -1,6 +1,7 @@
-"""Perplexity with one condition's neurons switched off, on the languages that condition is evaluated on
-(see linguafranca.ablation and linguafranca.conditions); without a condition wildcard, the baseline (none), which
-switches nothing off and so reads no regions."""
+"""Perplexity with a condition's neurons switched off, on the languages that condition is evaluated on (see
+linguafranca.ablation and linguafranca.conditions): one condition (rule ablation_condition), every condition of a
+model with jobs: combined (rule ablation_combined, the model loaded once), or the baseline (rule
+ablation_baseline: no condition, nothing switched off, so no regions are read)."""
 from linguafranca.ablation import evaluate_condition, write_condition
 from linguafranca.conditions import BASELINE, condition_mask
 from linguafranca.joblog import job_log, set_threads
@@ -10,22 +11,22 @@ from linguafranca.perplexity import load_joined_text
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     wildcards, params = snakemake.wildcards, snakemake.params
-    condition = getattr(wildcards, "condition", BASELINE)
     # device and batch_size change floating-point rounding only, so they come from the config, not from params:
     # changing them reruns nothing. Every setting that changes a number comes through params.
     device = snakemake.config["models"][wildcards.model]["device"]
     model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
     check_context(model, "ablation.seqlen", params.settings["seqlen"])
-    texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.langs, snakemake.input.texts)}
-    results = evaluate_condition(
-        model,
-        tokenizer,
-        texts,
-        condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None,
-        seqlen=params.settings["seqlen"],
-        max_tokens=params.settings["max_tokens"],
-        batch_size=snakemake.config["ablation"]["batch_size"],
-        bos=params.bos,
-        bos_per_window=params.settings["bos_per_window"],
-    )
-    write_condition(snakemake.output[0], condition, results)
+    texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.text_langs, snakemake.input.texts)}
+    for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
+        results = evaluate_condition(
+            model,
+            tokenizer,
+            {lang: texts[lang] for lang in langs},
+            condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None,
+            seqlen=params.settings["seqlen"],
+            max_tokens=params.settings["max_tokens"],
+            batch_size=snakemake.config["ablation"]["batch_size"],
+            bos=params.bos,
+            bos_per_window=params.settings["bos_per_window"],
+        )
+        write_condition(output, condition, results)

@@ -1,4 +1,5 @@
-"""Capture one language's mean MLP activations into a Zarr store (see linguafranca.capture)."""
+"""Capture the mean MLP activations of one language (rule capture) or of every language (rule capture_combined,
+for a model with jobs: combined) into Zarr stores (see linguafranca.capture): the model is loaded once per job."""
 from linguafranca.capture import capture_store
 from linguafranca.data import read_jsonl
 from linguafranca.joblog import job_log, set_threads
@@ -13,18 +14,19 @@ with job_log(snakemake.log[0]):
     manifest = read_manifest(snakemake.input.manifest)
     model, tokenizer = load_model(manifest, {**params.loading, "device": spec["device"]})
     check_context(model, f"models.{wildcards.model}.max_length", params.settings["max_length"])
-    capture_store(
-        model,
-        tokenizer,
-        read_jsonl(snakemake.input.data),
-        snakemake.output[0],
-        settings={**params.settings, "batch_size": spec["batch_size"]},
-        attrs={
-            "model": wildcards.model,
-            "model_name": params.model_name,
-            "revision": wildcards.revision,
-            "dataset": wildcards.dataset,
-            "lang": wildcards.lang,
-            "weights": provenance(manifest),
-        },
-    )
+    for lang, data, store in zip(params.langs, snakemake.input.data, snakemake.output, strict=True):
+        capture_store(
+            model,
+            tokenizer,
+            read_jsonl(data),
+            store,
+            settings={**params.settings, "batch_size": spec["batch_size"]},
+            attrs={
+                "model": wildcards.model,
+                "model_name": params.model_name,
+                "revision": wildcards.revision,
+                "dataset": wildcards.dataset,
+                "lang": lang,
+                "weights": provenance(manifest),
+            },
+        )

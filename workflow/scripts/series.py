@@ -1,0 +1,18 @@
+"""Aggregate one series into evolution.tsv and its figures (see linguafranca.series, linguafranca.series_plots)."""
+import logging
+
+from linguafranca.joblog import job_log
+from linguafranca.series import FIGURES, evolution_rows, write_evolution
+from linguafranca.series_plots import draw_series
+
+with job_log(snakemake.log[0]):
+    params, inputs = snakemake.params, snakemake.input
+    kinds = list(inputs.keys())  # the file kinds of linguafranca.series.point_files that are configured
+    files = [dict(zip(kinds, values)) for values in zip(*(inputs[kind] for kind in kinds))]
+    if "accuracy" not in kinds:
+        logging.info("the reasoning stage is not configured: the accuracy column is empty")
+    rows = evolution_rows(params.points, files, params.info, params.langs)
+    write_evolution(rows, params.langs, snakemake.output.evolution)
+    names = FIGURES[params.vary]
+    draw_series(rows, [f["sklr"] for f in files], params.langs, params.vary,
+                {name: (png, pdf) for name, png, pdf in zip(names, snakemake.output.png, snakemake.output.pdf)})
