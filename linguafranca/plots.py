@@ -261,7 +261,7 @@ def plot_reasoning(accuracy_tsv: str | os.PathLike, png: str | os.PathLike, pdf:
         if index == 0:
             ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
-    _save(fig, png, pdf)
+    save_figure(fig, png, pdf)
 def plot_probe_accuracy(table_tsv: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
     """Language-ID probe accuracy against relative depth (mean over seeds, the seeds' range shaded), with the
     shuffled-label probe and the majority class as chance."""
@@ -282,7 +282,7 @@ def plot_probe_accuracy(table_tsv: str | os.PathLike, png: str | os.PathLike, pd
     axes.set_ylim(0, 1.02)
     axes.legend(fontsize=8)
     axes.set_title("language-ID probe per layer")
-    _save(figure, png, pdf)
+    save_figure(figure, png, pdf)
 
 
 def plot_probe_series(points: Sequence[tuple[str, str | os.PathLike]], png: str | os.PathLike,
@@ -301,7 +301,7 @@ def plot_probe_series(points: Sequence[tuple[str, str | os.PathLike]], png: str 
     axes.set_ylabel("language-ID probe accuracy")
     axes.set_ylim(0, 1.02)
     axes.legend(fontsize=7)
-    _save(figure, png, pdf)
+    save_figure(figure, png, pdf)
 
 
 def plot_overlap_series(points: Sequence[tuple[float, str | os.PathLike]], xlabel: str, png: str | os.PathLike,
@@ -320,4 +320,4 @@ def plot_overlap_series(points: Sequence[tuple[float, str | os.PathLike]], xlabe
     axes.set_xlabel(xlabel)
     axes.set_ylim(0, 1.02)
     axes.legend(fontsize=8)
-    _save(figure, png, pdf)
+    save_figure(figure, png, pdf)

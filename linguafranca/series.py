@@ -20,11 +20,13 @@ import numpy as np
 
 from .cluster import parameter_count
 from .errors import LinguaFrancaError
+from .probe_summary import read_summary
 from .store import read_regions
 from .tsv import read_tsv, write_tsv
 
 Files = Mapping[str, str]
-"""One point's input files by kind: manifest, metrics, sklr, regions, and where configured increase, accuracy."""
+"""One point's input files by kind: manifest, metrics, sklr, regions, and where configured increase, accuracy,
+probes."""
 
 
 FIGURES = {
@@ -32,6 +34,15 @@ FIGURES = {
     "size": ["figure7", "figure5", "figure6", "jaccard"],
 }
 """The figures of a series by what varies along it: Figure 4 is against step, Figure 7 against size."""
+
+PROBE_FIGURES = ["probes", "overlap"]
+"""The figures added where the probes stage is configured: probe accuracy per layer for every point, and expert
+overlap (with mean probe accuracy) against step or size."""
+
+
+def figure_names(vary: str, probes: bool) -> list[str]:
+    """The figures of a series that varies ``vary``, with :data:`PROBE_FIGURES` where the probes stage runs."""
+    return FIGURES[vary] + (PROBE_FIGURES if probes else [])
 
 
 def point_files(patterns: Mapping[str, str | None], model: str, revision: str) -> dict[str, str]:
@@ -103,6 +114,22 @@ def read_accuracy(path: str, langs: Sequence[str]) -> dict[str, Any]:
     return {"accuracy": float(np.mean(values)) if values else None}
 
 
+def read_probes(path: str, langs: Sequence[str]) -> dict[str, Any]:
+    """Language-ID probes and concept neurons (``probes/summary.tsv``): probe accuracy averaged over layers and at
+    its lowest layer (Riemenschneider & Frank's middle-layer dip), the shuffled-label probe's mean (chance), and the
+    whole-model expert overlap across languages (Jaccard, and the share of experts shared by at least m languages)."""
+    summary = read_summary(path)
+    accuracy = list(summary.get("probe_accuracy", {}).values())
+    shuffled = list(summary.get("shuffled_accuracy", {}).values())
+    return {
+        "probe_accuracy_mean": float(np.mean(accuracy)) if accuracy else None,
+        "probe_accuracy_min": float(np.min(accuracy)) if accuracy else None,
+        "probe_shuffled_mean": float(np.mean(shuffled)) if shuffled else None,
+        "expert_jaccard": summary.get("jaccard", {}).get("all"),
+        "expert_shared": summary.get("shared_share", {}).get("all"),
+    }
+
+
 THIRDS = ("first", "middle", "last")
 
 READERS: list[tuple[str, Callable[[str, Sequence[str]], dict[str, Any]]]] = [
@@ -110,6 +137,7 @@ READERS: list[tuple[str, Callable[[str, Sequence[str]], dict[str, Any]]]] = [
     ("sklr", read_sklr),
     ("increase", read_increase),
     ("accuracy", read_accuracy),
+    ("probes", read_probes),
 ]
 """(file kind, reader): each reader turns one point's file of that kind into columns."""
 
@@ -125,6 +153,7 @@ def metric_columns(langs: Sequence[str]) -> list[str]:
         *(f"layers_{name}" for name in THIRDS),
         "ppl_own", "ppl_other", "ppl_random",
         "accuracy",
+        "probe_accuracy_mean", "probe_accuracy_min", "probe_shuffled_mean", "expert_jaccard", "expert_shared",
     ]
 
 

@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plots import save_figure
-from .series import FIGURES
+from .plots import plot_overlap_series, plot_probe_series, save_figure
 from .tsv import read_tsv
 
 Rows = Sequence[Mapping[str, Any]]
@@ -129,14 +128,27 @@ def plot_jaccard(rows: Rows, langs: Sequence[str], vary: str, png: str | os.Path
 
 
 def draw_series(rows: Rows, sklr_tables: Sequence[str], langs: Sequence[str], vary: str,
-                outputs: Mapping[str, tuple[str, str]]) -> None:
-    """Every figure of :data:`FIGURES` for ``vary``; ``outputs`` maps a figure name to its (png, pdf)."""
+                outputs: Mapping[str, tuple[str, str]], probe_summaries: Sequence[str] = ()) -> None:
+    """Every figure of ``outputs`` (:func:`linguafranca.series.figure_names`); ``outputs`` maps a figure name to its
+    (png, pdf). ``probe_summaries`` are the points' ``probes/summary.tsv`` where the probes stage runs."""
+    x = [_x(row, vary) for row in rows]
     draw = {
         "figure4": lambda png, pdf: plot_figure4(rows, png, pdf),
         "figure7": lambda png, pdf: plot_figure7(rows, png, pdf),
         "figure5": lambda png, pdf: plot_figure5(rows, sklr_tables, png, pdf),
         "figure6": lambda png, pdf: plot_figure6(rows, langs, png, pdf),
         "jaccard": lambda png, pdf: plot_jaccard(rows, langs, vary, png, pdf),
+        "probes": lambda png, pdf: plot_probe_series(list(zip(map(_label, rows), probe_summaries)), png, pdf),
+        "overlap": lambda png, pdf: plot_overlap_series(list(zip(x, probe_summaries)), X_LABEL[vary], png, pdf),
     }
-    for name in FIGURES[vary]:
-        draw[name](*outputs[name])
+    for name, (png, pdf) in outputs.items():
+        draw[name](png, pdf)
+
+
+X_LABEL = {"step": "training step", "size": "parameters"}
+
+
+def _x(row: Mapping[str, Any], vary: str) -> float:
+    """A point's position along the series: its step, or its parameter count."""
+    value = row["step"] if vary == "step" else row["parameters"]
+    return float("nan") if value in (None, "") else float(value)

@@ -70,7 +70,7 @@ CASES = {
     "generation language not analysed": (lambda c: (c.update(languages=["en", "fr"]),
                                                     c["ablation"]["generation"].update(languages=["zh"])),
                                          r"ablation\.generation\.languages: zh not in languages \(en, fr\)"),
-    "missing models": (lambda c: (c.pop("models"), c["sandbox"].update(sizes={})), r"models: no model to analyse; name one, or give sandbox.sizes"),
+    "missing models": (lambda c: (c.pop("models"), c.pop("sandbox", None)), r"models: no model to analyse; name one, or give sandbox.sizes"),
     "threshold type": (lambda c: c["regions"].update(threshold="two"), r"regions\.threshold: 'two' is not of type"),
     "threshold no z-score can pass, 3 languages": (
         lambda c: c.update(languages=["en", "zh", "fr"]),

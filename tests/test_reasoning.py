@@ -113,7 +113,7 @@ def test_the_bible_task_never_uses_an_analysis_or_perplexity_verse():
     used = {book for spec in config["datasets"].values() for book in spec["options"]["books"]}
     items = bible_items("zh", books, 2, 0)
     verse_books = {int(verse.split(":")[0]) for item in items for verse in item["verses"]}
-    assert used == {1, 40} and verse_books == set(books) == {43}
+    assert used == {1, 2, 40} and verse_books == set(books) == {43}  # analysis, concepts (probes), perplexity
     clash = {**config, "reasoning": {**config["reasoning"], "bible": {**config["reasoning"]["bible"], "books": [40]}}}
     with pytest.raises(LinguaFrancaError, match=r"reasoning.bible.books.*\[40\].*bible_matthew"):
         validate(copy.deepcopy(clash))

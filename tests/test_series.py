@@ -11,6 +11,7 @@ from linguafranca.regions import RegionsResult, write_regions, write_sklr
 from linguafranca.series import (
     evolution_columns,
     evolution_rows,
+    figure_names,
     identical_points,
     point_files,
     relative_thirds,
@@ -31,8 +32,9 @@ def _regions(mask: np.ndarray) -> RegionsResult:
     )
 
 
-def _point(tmp_path, name, mask, lrds, sads, increase, accuracy, weights):
-    """Write one point's files: manifest, metrics, SKLR table, regions store, Table 1 ratios, reasoning accuracy."""
+def _point(tmp_path, name, mask, lrds, sads, increase, accuracy, weights, probes=(0.9, 0.6, 0.8)):
+    """Write one point's files: manifest, metrics, SKLR table, regions store, Table 1 ratios, reasoning accuracy,
+    probes summary (``probes``: probe accuracy of layers 0-2)."""
     folder = tmp_path / name
     folder.mkdir()
     (folder / "manifest.json").write_text(json.dumps({"name": name, "path": str(folder), "weights_sha256": weights}))
@@ -50,10 +52,18 @@ def _point(tmp_path, name, mask, lrds, sads, increase, accuracy, weights):
         + "".join(f"bible\t{lang}\tyes\t10\t{a}\n" for lang, a in zip(LANGS, accuracy))
         + "bible\tid\tnot available\t0\t\nother\ten\tyes\t10\t0.99\n"
     )
+    (folder / "summary.tsv").write_text(
+        "metric\tlayer\trelative_depth\tvalue\n"
+        + "".join(f"probe_accuracy\t{layer}\t{(layer + 1) / 3}\t{a}\n" for layer, a in enumerate(probes))
+        + "".join(f"shuffled_accuracy\t{layer}\t{(layer + 1) / 3}\t0.5\n" for layer in range(3))
+        + "majority_accuracy\tall\t\t0.5\njaccard\t0\t0.33\t0.2\njaccard\tall\t\t0.1\n"
+        + "shared_share\tall\t\t0.05\n"
+    )
     return {
         "manifest": str(folder / "manifest.json"), "metrics": str(folder / "metrics.tsv"),
         "sklr": str(folder / "sklr.tsv"), "regions": str(folder / "regions.zarr"),
         "increase": str(folder / "increase.tsv"), "accuracy": str(folder / "accuracy.tsv"),
+        "probes": str(folder / "summary.tsv"),
     }
 
 
@@ -90,6 +100,9 @@ def test_evolution_table_from_hand_made_files(two_points, caplog):
     assert (first["ppl_own"], first["ppl_other"], first["ppl_random"]) == (15.0, 5.0, 2.5)
     # Accuracy: the bible task's available languages only.
     assert first["accuracy"] == 0.5 and second["accuracy"] == 0.5
+    # Probes: accuracy over layers (0.9, 0.6, 0.8): mean and lowest layer; chance; whole-model expert overlap.
+    assert (first["probe_accuracy_mean"], first["probe_accuracy_min"]) == (pytest.approx(2.3 / 3), 0.6)
+    assert (first["probe_shuffled_mean"], first["expert_jaccard"], first["expert_shared"]) == (0.5, 0.1, 0.05)
     # Jaccard with the previous point: en {00,01,20} vs {00,03,20} = 2/4; fr {11} vs {11,12,23} = 1/3.
     assert first["jaccard_en"] is None
     assert second["jaccard_en"] == 0.5 and second["jaccard_fr"] == pytest.approx(1 / 3)
@@ -103,22 +116,23 @@ def test_evolution_table_from_hand_made_files(two_points, caplog):
 
 def test_written_table_has_every_column_and_empty_cells_for_missing_stages(two_points, tmp_path):
     files, info = two_points
-    without = [{k: v for k, v in f.items() if k not in ("increase", "accuracy")} for f in files]
+    without = [{k: v for k, v in f.items() if k not in ("increase", "accuracy", "probes")} for f in files]
     rows = evolution_rows([("m", "a"), ("m", "b")], without, info, LANGS)
     write_evolution(rows, LANGS, tmp_path / "evolution.tsv")
     table = read_tsv(tmp_path / "evolution.tsv", evolution_columns(LANGS))
     assert [row["revision"] for row in table] == ["a", "b"]
-    assert all(row["accuracy"] == "" and row["ppl_own"] == "" for row in table)
+    assert all(row["accuracy"] == "" and row["ppl_own"] == "" and row["expert_jaccard"] == "" for row in table)
     assert float(table[1]["jaccard_en"]) == 0.5
 
 
 def test_series_figures_are_written(two_points, tmp_path):
     files, info = two_points
     rows = evolution_rows([("m", "a"), ("m", "b")], files, info, LANGS)
-    for vary, names in (("step", ["figure4", "figure5", "figure6", "jaccard"]),
-                        ("size", ["figure7", "figure5", "figure6", "jaccard"])):
+    for vary in ("step", "size"):
+        names = figure_names(vary, probes=True)
+        assert names[-2:] == ["probes", "overlap"] and names[0] == {"step": "figure4", "size": "figure7"}[vary]
         outputs = {name: (tmp_path / f"{vary}_{name}.png", tmp_path / f"{vary}_{name}.pdf") for name in names}
-        draw_series(rows, [f["sklr"] for f in files], LANGS, vary, outputs)
+        draw_series(rows, [f["sklr"] for f in files], LANGS, vary, outputs, [f["probes"] for f in files])
         assert all(png.stat().st_size > 1000 and pdf.stat().st_size > 1000 for png, pdf in outputs.values())
 
 

@@ -824,6 +824,23 @@ def test_combined_jobs_capture_and_deactivate_in_one_job_each(tmp_path):
     assert job("capture_combined", dataset="toy") in planned
     assert job("ablation_combined", dataset="held_out", regions_dataset="toy", threshold="1") in planned
     assert job("ablation_baseline", dataset="held_out") in planned
-    assert not {rule for rule, _ in planned} & {"capture", "ablation_condition"}
+    assert job("reasoning_combined", task="bible") in planned
+    assert not {rule for rule, _ in planned} & {"capture", "ablation_condition", "reasoning_condition"}
     split = {rule for rule, _ in planned_jobs(tmp_path, code, config)}
-    assert {"capture", "ablation_condition"} <= split and not split & {"capture_combined", "ablation_combined"}
+    assert {"capture", "ablation_condition", "reasoning_condition"} <= split
+    assert not split & {"capture_combined", "ablation_combined", "reasoning_combined"}
+
+
+def test_combined_jobs_give_the_split_jobs_numbers(finished_run, tmp_path):
+    """The same tables from one job per stage as from one job per language and condition."""
+    reference, config, code = finished_run
+    combined = changed_config(config, "combined.yaml", lambda c: c["models"]["tiny"].update(jobs="combined"))
+    workdir = tmp_path / "combined"
+    workdir.mkdir()
+    tables = ["reasoning/accuracy.tsv", "held_out/ablation/regions-toy/z1/perplexity.tsv"]
+    run = snakemake(workdir, code, "--configfile", str(combined), "--cores", "2",
+                    *[f"results/tiny/main/{table}" for table in tables])
+    assert run.returncode == 0, run.stderr[-3000:]
+    for table in tables:
+        assert (workdir / "results/tiny/main" / table).read_text() == (
+            reference / "results/tiny/main" / table).read_text(), table

@@ -39,7 +39,7 @@ from linguafranca.sandbox.plan import (
     checkpoint_name,
     checkpoint_steps,
 )
-from linguafranca.series import FIGURES, point_files
+from linguafranca.series import figure_names, point_files
 from linguafranca.tasks import files_hash as task_files_hash
 
 try:
@@ -429,6 +429,11 @@ def series_patterns():
             else None
         ),
         "accuracy": ACCURACY if "bible" in config["reasoning"]["tasks"] else None,
+        "probes": (
+            expand(PROBE_SUMMARY, dataset=config["probes"]["dataset"], allow_missing=True)[0]
+            if config["probes"]["dataset"] is not None
+            else None
+        ),
     }
 
 
@@ -450,7 +455,7 @@ def series_figures(series, ext):
     return expand(
         SERIES_FIGURE,
         series=series,
-        figure=FIGURES[config["series"][series]["vary"]],
+        figure=series_figure_names(config["series"][series]["vary"]),
         ext=ext,
     )
 
@@ -465,8 +470,13 @@ def series_named(vary):
     return "|".join(names) or "(?!)"
 
 
+def series_figure_names(vary):
+    """The figures of a series along ``vary``: the paper's, and the probes' where that stage runs."""
+    return figure_names(vary, config["probes"]["dataset"] is not None)
+
+
 def figure_outputs(vary, ext):
-    return expand(SERIES_FIGURE, figure=FIGURES[vary], ext=ext, allow_missing=True)
+    return expand(SERIES_FIGURE, figure=series_figure_names(vary), ext=ext, allow_missing=True)
 
 
 def series_targets():

@@ -1,6 +1,7 @@
 # Cross-lingual understanding through lm-eval (linguafranca.reasoning): a text in one language, two English
 # continuations; one job per (model, revision, task family, condition) on the languages the condition is evaluated
-# on, then the accuracy table and its figure.
+# on (for models with jobs: combined, one job per task family for every condition, the model loaded once), then the
+# accuracy table and its figure.
 
 
 rule reasoning_condition:
@@ -14,6 +15,7 @@ rule reasoning_condition:
     benchmark:
         "results/benchmarks/{model}/{revision}/reasoning/{task}_{condition}.tsv"
     wildcard_constraints:
+        model=SPLIT_MODELS,
         task="bible|xstorycloze",
         condition="|".join(re.escape(c.name) for c in REASONING_CONDITIONS),
     conda:
@@ -22,7 +24,8 @@ rule reasoning_condition:
     resources:
         **MODEL_RESOURCES,
     params:
-        langs=reasoning_langs,
+        conditions=lambda wc: [wc.condition],
+        langs=lambda wc: [reasoning_langs(wc)],
         settings=reasoning_settings,
         bos=lambda wc: model_spec(wc)["bos"],
         loading=loading,
@@ -30,6 +33,29 @@ rule reasoning_condition:
         tasks=task_files_hash(),
     script:
         "../scripts/reasoning_condition.py"
+
+
+use rule reasoning_condition as reasoning_combined with:
+    input:
+        manifest=MANIFEST,
+        regions=expand(REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True),
+    output:
+        expand(REASONING_RESULT, condition=[c.name for c in REASONING_CONDITIONS], allow_missing=True),
+    log:
+        "results/logs/{model}/{revision}/reasoning/{task}.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/reasoning/{task}.tsv"
+    wildcard_constraints:
+        model=COMBINED_MODELS,
+        task="bible|xstorycloze",
+    params:
+        conditions=[c.name for c in REASONING_CONDITIONS],
+        langs=[list(c.evaluated) for c in REASONING_CONDITIONS],
+        settings=reasoning_settings,
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("reasoning_condition.py"),
+        tasks=task_files_hash(),
 
 
 rule reasoning_table:

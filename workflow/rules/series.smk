@@ -25,6 +25,7 @@ rule series:
     params:
         langs=LANGS,
         vary=lambda wc: config["series"][wc.series]["vary"],
+        figures=lambda wc: series_figure_names(config["series"][wc.series]["vary"]),
         points=lambda wc: series_points(config, wc.series),
         info=lambda wc: [
             config["models"][model]["revision_info"].get(revision, {})

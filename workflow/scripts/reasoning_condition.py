@@ -1,6 +1,7 @@
-"""One reasoning job: one task family, one condition, on the languages the condition is evaluated on, through
-lm-eval with linguafranca's fast model (see linguafranca.reasoning and linguafranca.lm_model); the baseline (none)
-reads no regions."""
+"""Reasoning through lm-eval with linguafranca's fast model (see linguafranca.reasoning and linguafranca.lm_model),
+one task family, on the languages each condition is evaluated on: one condition (rule reasoning_condition; the
+baseline, none, reads no regions) or every condition of a model with jobs: combined (rule reasoning_combined, the
+model loaded once)."""
 from linguafranca.conditions import BASELINE, condition_mask
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.lm_model import FastLM
@@ -15,13 +16,13 @@ with job_log(snakemake.log[0]):
     device = spec["device"]
     manifest = read_manifest(snakemake.input.manifest)
     model, tokenizer = load_model(manifest, {**params.loading, "device": device})
-    condition = wildcards.condition
-    mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
-    lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"],
-                batch_size=spec["batch_size"])
-    results = evaluate(lm, wildcards.task, params.langs, params.settings)
-    write_results(snakemake.output[0], results, {
-        "model": wildcards.model, "revision": wildcards.revision, "task": wildcards.task, "condition": condition,
-        "languages": list(params.langs), "compute": compute_of(model), "weights": provenance(manifest),
-        "neurons_off": 0 if mask is None else int(mask.sum()),
-    })
+    for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
+        mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
+        lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"],
+                    batch_size=spec["batch_size"])
+        results = evaluate(lm, wildcards.task, langs, params.settings)
+        write_results(output, results, {
+            "model": wildcards.model, "revision": wildcards.revision, "task": wildcards.task, "condition": condition,
+            "languages": list(langs), "compute": compute_of(model), "weights": provenance(manifest),
+            "neurons_off": 0 if mask is None else int(mask.sum()),
+        })

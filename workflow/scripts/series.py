@@ -2,7 +2,7 @@
 import logging
 
 from linguafranca.joblog import job_log
-from linguafranca.series import FIGURES, evolution_rows, write_evolution
+from linguafranca.series import evolution_rows, write_evolution
 from linguafranca.series_plots import draw_series
 
 with job_log(snakemake.log[0]):
@@ -13,6 +13,6 @@ with job_log(snakemake.log[0]):
         logging.info("the reasoning stage is not configured: the accuracy column is empty")
     rows = evolution_rows(params.points, files, params.info, params.langs)
     write_evolution(rows, params.langs, snakemake.output.evolution)
-    names = FIGURES[params.vary]
-    draw_series(rows, [f["sklr"] for f in files], params.langs, params.vary,
-                {name: (png, pdf) for name, png, pdf in zip(names, snakemake.output.png, snakemake.output.pdf)})
+    outputs = {name: (png, pdf) for name, png, pdf in zip(params.figures, snakemake.output.png, snakemake.output.pdf)}
+    draw_series(rows, [f["sklr"] for f in files], params.langs, params.vary, outputs,
+                [f["probes"] for f in files if "probes" in f])
