@@ -30,6 +30,17 @@ STAGES = (
     ("perplexity: tables", r"/ablation/[^/]*_tables\.tsv$"),
     ("perplexity: conditions", r"/ablation/"),
     ("generations", r"/generations/"),
+    ("reasoning: table", r"/reasoning/table\.tsv$"),
+    ("reasoning: conditions", r"/reasoning/"),
+    ("probes: token capture", r"/probes/[^/]*_capture\.tsv$"),
+    ("probes: language ID", r"/probes/[^/]*_language_id\.tsv$"),
+    ("probes: concepts", r"/probes/[^/]*_concepts\.tsv$"),
+    ("probes: intervention", r"/probes/[^/]*_intervention\.tsv$"),
+    ("probes: summary", r"/probes/[^/]*_summary\.tsv$"),
+    ("sandbox: tokenizer", r"^sandbox/tokenizer\.tsv$"),
+    ("sandbox: training", r"^sandbox/[^/]+/train\.tsv$"),
+    ("sandbox: loss figure", r"^sandbox/[^/]+/loss_figure\.tsv$"),
+    ("series", r"^series/"),
 )
 
 
