@@ -145,6 +145,25 @@ def _scale_input(keep: torch.Tensor):
 
 
 @contextmanager
+def _scaling_hooks(model: torch.nn.Module, vectors: dict[int, np.ndarray], make_hook) -> Iterator[None]:
+    """Install ``make_hook(tensor)`` on the down projection of every layer of ``vectors``, the layer's vector as a
+    tensor in the weight's dtype and on its device; remove the hooks on exit, also on an exception."""
+    downs = down_projections(model)
+    handles = []
+    try:
+        for layer, vector in vectors.items():
+            weight = downs[layer].weight
+            # Offloaded weights sit on the meta device until their layer runs; keep such vectors on the CPU.
+            device = weight.device if weight.device.type != "meta" else torch.device("cpu")
+            tensor = torch.as_tensor(vector, dtype=weight.dtype, device=device)
+            handles.append(downs[layer].register_forward_pre_hook(make_hook(tensor)))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextmanager
 def deactivate(model: torch.nn.Module, mask: np.ndarray) -> Iterator[None]:
     """Within the block, neuron ``(l, i)`` is multiplied by ``1 - mask[l, i]`` (zeroed where the mask is true).
 
@@ -152,20 +171,9 @@ def deactivate(model: torch.nn.Module, mask: np.ndarray) -> Iterator[None]:
     all-false mask runs the untouched model and reproduces the baseline bit for bit. The hooks are removed when
     the block exits, also on an exception.
     """
-    downs = down_projections(model)
-    keep = _keep_vectors(mask, len(downs), n_neurons(model))
-    handles = []
-    try:
-        for layer, vector in keep.items():
-            weight = downs[layer].weight
-            # Offloaded weights sit on the meta device until their layer runs; keep such vectors on the CPU.
-            device = weight.device if weight.device.type != "meta" else torch.device("cpu")
-            tensor = torch.as_tensor(vector, dtype=weight.dtype, device=device)
-            handles.append(downs[layer].register_forward_pre_hook(_scale_input(tensor)))
+    keep = _keep_vectors(mask, len(down_projections(model)), n_neurons(model))
+    with _scaling_hooks(model, keep, _scale_input):
         yield
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def _scale_rows(keep: torch.Tensor):
@@ -173,7 +181,7 @@ def _scale_rows(keep: torch.Tensor):
 
     def hook(module: torch.nn.Module, args: tuple) -> tuple:
         x = args[0]
-        if x.shape[0] % keep.shape[0]:
+        if (x.dim() == 3 and x.shape[0] != keep.shape[0]) or x.shape[0] % keep.shape[0]:
             raise LinguaFrancaError(f"deactivate_rows has {keep.shape[0]} masks, but the batch has {x.shape[0]} rows")
         # [b, t, n], or [b * t, n] where OPT flattens the tokens: one mask row per batch row either way.
         rows = x.reshape(keep.shape[0], -1, x.shape[-1]) * keep.to(x.device).unsqueeze(1)
@@ -190,18 +198,9 @@ def deactivate_rows(model: torch.nn.Module, masks: Sequence[np.ndarray]) -> Iter
     batched pass (one ``generate`` call for all of them) instead of one pass each. A layer that no mask touches
     gets no hook; a row whose mask is empty is multiplied by ones, which leaves it exactly as it was.
     """
-    downs = down_projections(model)
     width = n_neurons(model)
-    keeps = [_keep_vectors(mask, len(downs), width) for mask in masks]
-    handles = []
-    try:
-        for layer in sorted({layer for keep in keeps for layer in keep}):
-            weight = downs[layer].weight
-            device = weight.device if weight.device.type != "meta" else torch.device("cpu")
-            rows = np.stack([keep.get(layer, np.ones(width)) for keep in keeps])
-            tensor = torch.as_tensor(rows, dtype=weight.dtype, device=device)
-            handles.append(downs[layer].register_forward_pre_hook(_scale_rows(tensor)))
+    keeps = [_keep_vectors(mask, len(down_projections(model)), width) for mask in masks]
+    layers = sorted({layer for keep in keeps for layer in keep})
+    rows = {layer: np.stack([keep.get(layer, np.ones(width)) for keep in keeps]) for layer in layers}
+    with _scaling_hooks(model, rows, _scale_rows):
         yield
-    finally:
-        for handle in handles:
-            handle.remove()
