@@ -226,20 +226,28 @@ MODEL_RESOURCES = {
 # Jobs run here (not on a cluster): tell them how many cores Snakemake was given, so that each uses its share of the
 # real CPUs (linguafranca.joblog.set_threads) when --cores promises more than the machine has; and cap the summed
 # mem_mb of running jobs at the machine's memory, unless --resources sets it, so that model jobs run side by side
-# only where they fit (a job asking for more than there is runs alone, its request lowered to the cap).
-LOCAL = workflow.local_exec and not workflow.remote_exec
-if LOCAL and workflow.global_resources["_cores"].value:
-    os.environ[CORES_ENV] = str(workflow.cores)
+# only where they fit (a job asking for more than there is runs alone, its request lowered to the cap). A cluster
+# profile gives --jobs, not --cores, and its executor is not known yet while this file is read: no cores, no cap.
+LOCAL_CORES = workflow.global_resources["_cores"].value
+
+
+def running_here():
+    """True when this Snakemake process runs the jobs itself: --cores given, no cluster executor, not a cluster job."""
+    return bool(LOCAL_CORES) and workflow.local_exec and not workflow.remote_exec
+
+
+if running_here():
+    os.environ[CORES_ENV] = str(LOCAL_CORES)
+    if not any(name in workflow.global_resources for name in ("mem", "mem_mb", "mem_mib")):
+        workflow.register_resource("mem_mb", machine_memory_mb())
 else:
     os.environ.pop(CORES_ENV, None)
-if LOCAL and not any(name in workflow.global_resources for name in ("mem", "mem_mb", "mem_mib")):
-    workflow.register_resource("mem_mb", machine_memory_mb())
 
 
 def model_threads(wildcards):
     """Threads of a job that loads a model: on this machine, half the cores, so two run side by side
     (linguafranca.cluster.local_model_threads); on a cluster node, CLUSTER_MODEL_THREADS."""
-    return local_model_threads(workflow.cores) if LOCAL else CLUSTER_MODEL_THREADS
+    return local_model_threads(LOCAL_CORES) if running_here() else CLUSTER_MODEL_THREADS
 
 
 def code_of(script):
