@@ -106,8 +106,9 @@ def test_the_workflow_through_slurm_equals_the_local_run(slurm, finished_run, tm
     command = [
         snakemake, "--profile", "slurm", "--directory", str(workdir), "--configfile", str(gpu_config),
         "--set-resources", *no_gpus,
-        # Threads as in the local run (--cores 2), so that every number is the same.
-        "--max-threads", "2",
+        # Threads as in the local run (--cores 2: model jobs take half, one thread; the others two), so that every
+        # number is the same: a float32 sum over another thread count rounds differently.
+        "--max-threads", "2", "--set-threads", *[f"{rule}=1" for rule in MODEL_RULES],
         # Fast checks for a test: the first status check after 1 s instead of 40, no retries, and squeue (no
         # accounting database here).
         "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1",
@@ -126,12 +127,12 @@ def test_the_workflow_through_slurm_equals_the_local_run(slurm, finished_run, tm
     per_rule = {rule: len(list((logs / f"rule_{rule}").rglob("*.log"))) for rule in SUBMITTED}
     assert per_rule == SUBMITTED
     assert not (logs / "rule_resolve_model").exists() and not (logs / "rule_prepare_dataset").exists()
-    # The model jobs asked SLURM for the memory the model's size gives, two CPUs each, and no GPU (overridden).
+    # The model jobs asked SLURM for the memory the model's size gives, one CPU each (as set), and no GPU (overridden).
     manifest = json.loads((workdir / "resources/models/tiny/main/manifest.json").read_text())
     expected = model_job_resources(parameter_count(manifest["path"]), values["models"]["tiny"],
                                    {"gpu_memory_gb": 80, "gpus_per_node": 8, "gpu_model": None})
     assert expected["gpu"] == 1  # what the model asks for without the override
-    model_jobs = [line for line in done if f"Tres=cpu=2,mem={expected['mem_mb']}M,node=1," in line]
+    model_jobs = [line for line in done if f"Tres=cpu=1,mem={expected['mem_mb']}M,node=1," in line]
     assert len(model_jobs) == sum(SUBMITTED[rule] for rule in MODEL_RULES)
     assert not [line for line in done if "gpu" in line.split("Tres=")[1].split()[0]]
 

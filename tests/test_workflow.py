@@ -744,11 +744,11 @@ def test_model_jobs_ask_for_what_the_model_needs_and_no_other_job_asks_for_a_gpu
     spec = {**yaml.safe_load(other.read_text())["models"]["tiny"]}
     expected = model_job_resources(parameter_count(manifest["path"]), spec, cluster)
     assert expected["gpu"] == 2 and expected["gpu_model"] == "a100"
-    for rule in ("capture", "ablation_baseline", "ablation_condition", "generations"):
+    model_rules = ("capture", "ablation_baseline", "ablation_condition", "generations", "reasoning_condition")
+    for rule in model_rules:
         for items in resources[False, rule]:
             assert {key: items.get(key) for key in expected} == {k: str(v) for k, v in expected.items()}, rule
-    others = {rule for (local, rule) in resources if not local} - {"capture", "ablation_baseline", "ablation_condition",
-                                                                    "generations", "all"}
+    others = {rule for (local, rule) in resources if not local} - {*model_rules, "all"}
     assert others >= {"similarity", "regions", "ablation_tables", "figure_similarity"}
     assert not [rule for rule in others for items in resources[False, rule] if "gpu" in items or "gpu_model" in items]
     # That resolve_model and prepare_dataset stay local shows under a real scheduler only: tests/test_slurm.py.
