@@ -74,20 +74,16 @@ def _value(text: str) -> float:
     return float("nan") if text in (NOT_EVALUATED, EMPTY) else float(text)
 
 
-def evaluate_condition(
-    model: torch.nn.Module,
+def text_windows(
     tokenizer,
     texts: dict[str, str],
-    mask: np.ndarray | None,
     seqlen: int,
     max_tokens: int | None,
-    batch_size: int,
     bos: bool | None,
-    progress: bool = True,
     bos_per_window: bool = False,
-) -> dict[str, PerplexityResult]:
-    """Perplexity of every language's text with the neurons of ``mask`` deactivated (one condition); ``mask``
-    None is the baseline, run without hooks.
+) -> dict[str, torch.Tensor]:
+    """Each language's perplexity windows ``[n_windows, seqlen]``, tokenised once for every condition of a job
+    (tokenising a whole book costs more than a tiny model's forward passes).
 
     ``bos`` is the model's BOS policy (:mod:`linguafranca.tokens`; the paper: the tokenizer's default, one BOS for
     the whole text). ``bos_per_window=True`` instead starts every window with BOS (see
@@ -96,13 +92,25 @@ def evaluate_condition(
     if bos_per_window and (bos is False or tokenizer.bos_token_id is None):
         raise LinguaFrancaError("perplexity bos_per_window needs a tokenizer with a BOS token and bos not false")
     bos_id = tokenizer.bos_token_id if bos_per_window else None
-    results = {}
+    return {
+        lang: windows(text_tensor(tokenizer, text, False if bos_per_window else bos), seqlen, max_tokens, bos_id)
+        for lang, text in texts.items()
+    }
+
+
+def evaluate_condition(
+    model: torch.nn.Module,
+    windows_by_lang: dict[str, torch.Tensor],
+    mask: np.ndarray | None,
+    batch_size: int,
+    progress: bool = True,
+) -> dict[str, PerplexityResult]:
+    """Perplexity of every language's windows (:func:`text_windows`) with the neurons of ``mask`` deactivated
+    (one condition); ``mask`` None is the baseline, run without hooks."""
     with deactivate(model, mask) if mask is not None else contextlib.nullcontext():
-        for lang, text in texts.items():
-            ids = text_tensor(tokenizer, text, False if bos_per_window else bos)
-            wins = windows(ids, seqlen, max_tokens, bos_id)
-            results[lang] = perplexity(model, wins, batch_size, progress, desc=lang)
-    return results
+        return {
+            lang: perplexity(model, wins, batch_size, progress, desc=lang) for lang, wins in windows_by_lang.items()
+        }
 
 
 def write_condition(path: str | os.PathLike, condition: str, results: dict[str, PerplexityResult]) -> None:

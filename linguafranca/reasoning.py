@@ -17,13 +17,16 @@ The task YAML lives in :mod:`linguafranca.tasks` and calls the dataset builders 
 
 from __future__ import annotations
 
+import copy
 import csv
+import functools
 import json
 import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -61,14 +64,14 @@ def available(family: str, lang: str) -> bool:
 # ---------------------------------------------------------------------------------------------------- Bible items
 
 
-def _distractor(english: list[str], target: int, window: range, rng: np.random.Generator) -> int:
-    """Index of an English verse of similar length to ``english[target]``, outside ``window`` (the item's verses).
+def _distractor(lengths: np.ndarray, target: int, window: range, rng: np.random.Generator) -> int:
+    """Index of an English verse of similar length to verse ``target`` (``lengths``: every verse's length in
+    characters), outside ``window`` (the item's verses).
 
     Verses within :data:`LENGTH_TOLERANCE` of the true length are drawn uniformly; where none is, one of the ten
     closest in length. Length alone must not give the answer away, so the choice never favours the true verse.
     """
-    lengths = np.array([len(text) for text in english], dtype=np.float64)
-    candidates = np.array([i for i in range(len(english)) if i not in window], dtype=np.int64)
+    candidates = np.delete(np.arange(len(lengths), dtype=np.int64), np.asarray(window, dtype=np.int64))
     gap = np.abs(lengths[candidates] - lengths[target])
     close = candidates[gap <= LENGTH_TOLERANCE * lengths[target]]
     if close.size == 0:
@@ -86,25 +89,40 @@ def bible_items(
     of the two choices depend on ``seed`` and the item only, never on ``lang``, so every language answers the same
     questions (an item whose context verse ``lang`` lacks is left out). Each item keeps the verse ids
     it uses (``verses``), which the tests check against the analysis and perplexity texts.
+
+    Built once per process for each argument set: a combined reasoning job asks lm-eval for the same tasks under
+    every condition.
     """
     if context_verses < 1:
         raise LinguaFrancaError(f"reasoning.bible.context_verses must be at least 1, got {context_verses}")
-    options: dict[str, Any] = {"books": list(books)}
-    if db:
-        options["db"] = db
-    # Loaded apart: loading two languages together drops the verses either lacks, which would shift the English.
-    english = {s.id: s.text for s in load_bible(options, ["en"])["en"]}
-    source = english if lang == "en" else {s.id: s.text for s in load_bible(options, [lang])[lang]}
+    return [dict(item) for item in _bible_items(lang, tuple(books), context_verses, seed, db)]
+
+
+@functools.lru_cache(maxsize=None)
+def _bible_verses(lang: str, books: tuple[int, ...], db: str | None) -> dict[str, str]:
+    """One translation's verses of ``books`` by id; loaded alone, because loading two languages together drops the
+    verses either lacks, which would shift the English."""
+    options: dict[str, Any] = {"books": list(books), **({"db": db} if db else {})}
+    return {s.id: s.text for s in load_bible(options, [lang])[lang]}
+
+
+@functools.lru_cache(maxsize=None)
+def _bible_items(
+    lang: str, books: tuple[int, ...], context_verses: int, seed: int, db: str | None
+) -> tuple[dict[str, Any], ...]:
+    english = _bible_verses("en", books, db)
+    source = _bible_verses(lang, books, db)
     items = []
     for book in sorted(set(books)):
         ids = [i for i in english if int(i.split(":")[0]) == book]
         texts = [english[i] for i in ids]
+        lengths = np.array([len(text) for text in texts], dtype=np.float64)
         for start in range(0, len(ids) - context_verses, context_verses + 1):
             target = start + context_verses
             if any(i not in source for i in ids[start:target]):
                 continue  # a verse this translation lacks (or cleaning emptied): the item is left out, not shifted
             rng = np.random.default_rng([seed, book, start])
-            other = _distractor(texts, target, range(start, target + 1), rng)
+            other = _distractor(lengths, target, range(start, target + 1), rng)
             label = int(rng.integers(2))
             choices = [texts[target], texts[other]] if label == 0 else [texts[other], texts[target]]
             items.append({
@@ -116,7 +134,7 @@ def bible_items(
             })
     if not items:
         raise LinguaFrancaError(f"reasoning.bible.books {list(books)} hold fewer than {context_verses + 1} verses")
-    return items
+    return tuple(items)
 
 
 # --------------------------------------------------------------------------------------------- XStoryCloze items
@@ -196,6 +214,7 @@ def task_metadata(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 def evaluate(lm, family: str, langs: Sequence[str], settings: Mapping[str, Any]) -> dict[str, Any]:
     """lm-eval's results (with per-item samples) for ``family`` on the available ``langs`` with model ``lm``."""
+    import lm_eval.evaluator
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
@@ -203,10 +222,26 @@ def evaluate(lm, family: str, langs: Sequence[str], settings: Mapping[str, Any])
     if not names:
         return {"results": {}, "n-samples": {}, "samples": {}}
     manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=task_metadata(settings))
-    results = simple_evaluate(model=lm, tasks=names, task_manager=manager, limit=settings["limit"],
-                              log_samples=True, bootstrap_iters=0, random_seed=0, numpy_random_seed=0,
-                              torch_random_seed=0, fewshot_random_seed=0)
+    with mock.patch.object(lm_eval.evaluator, "add_env_info", _add_env_info_once):
+        results = simple_evaluate(model=lm, tasks=names, task_manager=manager, limit=settings["limit"],
+                                  log_samples=True, bootstrap_iters=0, random_seed=0, numpy_random_seed=0,
+                                  torch_random_seed=0, fewshot_random_seed=0)
     return results
+
+
+@functools.lru_cache(maxsize=1)
+def _env_info() -> dict[str, Any]:
+    from lm_eval.loggers.utils import add_env_info
+
+    storage: dict[str, Any] = {}
+    add_env_info(storage)
+    return storage
+
+
+def _add_env_info_once(storage: dict[str, Any]) -> None:
+    """lm-eval's environment record, gathered once per process: it runs half a second of subprocesses (torch's
+    collect_env), more than a tiny model's whole evaluation, and a combined job evaluates 20 conditions."""
+    storage.update(copy.deepcopy(_env_info()))
 
 
 def write_results(path: str | os.PathLike, results: Mapping[str, Any], extra: Mapping[str, Any]) -> None:

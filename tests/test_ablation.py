@@ -14,6 +14,7 @@ from linguafranca.ablation import (
     IncreaseTable,
     diagonal_dominance,
     evaluate_condition,
+    text_windows,
     gather,
     matched_random_ratio,
     read_increase,
@@ -305,9 +306,9 @@ def test_evaluate_condition_matches_the_weight_reference():
     rng = np.random.default_rng(5)
     texts = {lang: " ".join(f"w{i}" for i in rng.integers(0, 96, 50)) for lang in ["en", "zh"]}
     mask = a_mask()
-    args = dict(seqlen=8, max_tokens=40, batch_size=2, bos=None, progress=False)
-    hooked = evaluate_condition(model, tokenizer, texts, mask, **args)
-    expected = evaluate_condition(without_neurons(model, mask), tokenizer, texts, np.zeros_like(mask), **args)
+    wins = text_windows(tokenizer, texts, seqlen=8, max_tokens=40, bos=None)
+    hooked = evaluate_condition(model, wins, mask, batch_size=2, progress=False)
+    expected = evaluate_condition(without_neurons(model, mask), wins, None, batch_size=2, progress=False)
     assert list(hooked) == ["en", "zh"]
     for lang in texts:
         assert hooked[lang].n_windows == 5 and hooked[lang].n_predicted == 35
@@ -317,15 +318,16 @@ def test_evaluate_condition_matches_the_weight_reference():
 def test_evaluate_condition_with_bos_per_window():
     model, tokenizer = tiny_model("llama"), word_tokenizer()
     words = np.random.default_rng(6).integers(0, 96, 30)
-    args = dict(seqlen=8, max_tokens=None, batch_size=2, bos=None, progress=False, bos_per_window=True)
-    result = evaluate_condition(model, tokenizer, {"en": " ".join(f"w{i}" for i in words)}, a_mask(), **args)
+    args = dict(seqlen=8, max_tokens=None, bos=None, bos_per_window=True)
+    wins = text_windows(tokenizer, {"en": " ".join(f"w{i}" for i in words)}, **args)
+    result = evaluate_condition(model, wins, a_mask(), batch_size=2, progress=False)
     # 30 words in windows of BOS + 7 words: 4 windows, each predicting all 7 of its words; 2 words dropped.
     expected = torch.tensor([[1, *(words[7 * k : 7 * k + 7] + 4)] for k in range(4)])
     with deactivate(model, a_mask()):
         assert result["en"] == perplexity(model, expected, batch_size=2, progress=False)
     assert (result["en"].n_windows, result["en"].n_predicted) == (4, 28)
     with pytest.raises(LinguaFrancaError, match="bos_per_window"):
-        evaluate_condition(model, tokenizer, {"en": "w1"}, a_mask(), **{**args, "bos": False})
+        text_windows(tokenizer, {"en": "w1"}, **{**args, "bos": False})
 
 
 @pytest.mark.parametrize("low", [0.0, -3.0])

@@ -2,7 +2,7 @@
 linguafranca.ablation and linguafranca.conditions): one condition (rule ablation_condition), every condition of a
 model with jobs: combined (rule ablation_combined, the model loaded once), or the baseline (rule
 ablation_baseline: no condition, nothing switched off, so no regions are read)."""
-from linguafranca.ablation import evaluate_condition, write_condition
+from linguafranca.ablation import evaluate_condition, text_windows, write_condition
 from linguafranca.conditions import BASELINE, condition_mask
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import check_context, load_model, read_manifest
@@ -17,16 +17,11 @@ with job_log(snakemake.log[0]):
     model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
     check_context(model, "ablation.seqlen", params.settings["seqlen"])
     texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.text_langs, snakemake.input.texts)}
+    settings = params.settings
+    wins = text_windows(tokenizer, texts, settings["seqlen"], settings["max_tokens"], params.bos,
+                        settings["bos_per_window"])
     for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
-        results = evaluate_condition(
-            model,
-            tokenizer,
-            {lang: texts[lang] for lang in langs},
-            condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None,
-            seqlen=params.settings["seqlen"],
-            max_tokens=params.settings["max_tokens"],
-            batch_size=snakemake.config["ablation"]["batch_size"],
-            bos=params.bos,
-            bos_per_window=params.settings["bos_per_window"],
-        )
+        mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
+        results = evaluate_condition(model, {lang: wins[lang] for lang in langs}, mask,
+                                     batch_size=snakemake.config["ablation"]["batch_size"])
         write_condition(output, condition, results)
