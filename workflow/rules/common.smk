@@ -298,13 +298,22 @@ def for_each(pattern, datasets, **extra):
     ]
 
 
+ANALYSIS_FIGURES = [
+    ("similarity", "plot_similarity_heatmap", "similarity"),
+    ("lrds_sads", "plot_lrds_sads", "metrics"),
+    (f"regions_z{THRESHOLD}_layers", "plot_region_layers", "regions"),
+    (f"regions_z{THRESHOLD}_sizes", "plot_region_sizes", "regions"),
+]
+"""Each analysis figure of a point: its name in FIGURE, its linguafranca.plots function, and the input it draws."""
+
+
+def one_figure(plot):
+    """The figures param of a one-figure rule: ``plot`` drawn from the rule's only input to its png and pdf."""
+    return lambda wildcards, input, output: [[plot, input[0], output.png, output.pdf]]
+
+
 def analysis_targets():
-    figures = [
-        "similarity",
-        "lrds_sads",
-        f"regions_z{THRESHOLD}_layers",
-        f"regions_z{THRESHOLD}_sizes",
-    ]
+    figures = [name for name, _, _ in ANALYSIS_FIGURES]
     datasets = analysis_datasets(config)
     return [
         *for_each(ACTIVATIONS, datasets, lang=LANGS),
@@ -404,6 +413,8 @@ def all_targets():
 # The pretraining sandbox (workflow/rules/sandbox.smk).
 SANDBOX = config["sandbox"]
 SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
+SANDBOX_GPU = {"gpu": 1} if SANDBOX["device"] == "cuda" else {}
+"""The training job's GPU request (the SLURM plugin's gpu resource, as model jobs ask for it); none on CPUs."""
 
 
 def sandbox_settings(wildcards):

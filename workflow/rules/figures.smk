@@ -1,4 +1,5 @@
-# Figures of the analysis stage (paper Figures 2, 3, 5 and 6), PNG and PDF.
+# Figures of the analysis stage (paper Figures 2, 3, 5 and 6), PNG and PDF: one job per figure, or one job for every
+# figure of a point of a model with jobs: combined (small models, where starting a job costs more than drawing).
 
 
 rule figure_similarity:
@@ -17,10 +18,12 @@ rule figure_similarity:
         "results/logs/{model}/{revision}/figures/{dataset}_similarity.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/figures/{dataset}_similarity.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     conda:
         ENV
     params:
-        plot="plot_similarity_heatmap",
+        figures=one_figure("plot_similarity_heatmap"),
         code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
@@ -42,10 +45,12 @@ rule figure_lrds_sads:
         "results/logs/{model}/{revision}/figures/{dataset}_lrds_sads.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/figures/{dataset}_lrds_sads.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     conda:
         ENV
     params:
-        plot="plot_lrds_sads",
+        figures=one_figure("plot_lrds_sads"),
         code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
@@ -67,10 +72,12 @@ rule figure_region_layers:
         "results/logs/{model}/{revision}/figures/{dataset}_regions_z{threshold}_layers.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/figures/{dataset}_regions_z{threshold}_layers.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     conda:
         ENV
     params:
-        plot="plot_region_layers",
+        figures=one_figure("plot_region_layers"),
         code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
@@ -92,10 +99,37 @@ rule figure_region_sizes:
         "results/logs/{model}/{revision}/figures/{dataset}_regions_z{threshold}_sizes.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/figures/{dataset}_regions_z{threshold}_sizes.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     conda:
         ENV
     params:
-        plot="plot_region_sizes",
+        figures=one_figure("plot_region_sizes"),
+        code=code_of("figure.py"),
+    script:
+        "../scripts/figure.py"
+
+
+rule figures_combined:
+    input:
+        similarity=SIMILARITY,
+        metrics=METRICS,
+        regions=expand(REGIONS, threshold=THRESHOLD, allow_missing=True)[0],
+    output:
+        [with_ext(FIGURE, ext, figure=name) for name, _, _ in ANALYSIS_FIGURES for ext in ("png", "pdf")],
+    log:
+        "results/logs/{model}/{revision}/figures/{dataset}_all.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/figures/{dataset}_all.tsv"
+    wildcard_constraints:
+        model=COMBINED_MODELS,
+    conda:
+        ENV
+    params:
+        figures=lambda wildcards, input, output: [
+            [plot, input[source], output[2 * i], output[2 * i + 1]]
+            for i, (_, plot, source) in enumerate(ANALYSIS_FIGURES)
+        ],
         code=code_of("figure.py"),
     script:
         "../scripts/figure.py"

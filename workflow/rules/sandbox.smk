@@ -51,6 +51,7 @@ rule sandbox_train:
     resources:
         mem_mb=4000,
         runtime=240,
+        **SANDBOX_GPU,
     params:
         settings=sandbox_settings,
         mix=training_mix(config),
@@ -74,7 +75,7 @@ rule sandbox_loss_figure:
     conda:
         ENV
     params:
-        plot="plot_loss",
+        figures=one_figure("plot_loss"),
         code=code_of("figure.py"),
     script:
         "../scripts/figure.py"
