@@ -825,10 +825,12 @@ def test_combined_jobs_capture_and_deactivate_in_one_job_each(tmp_path):
     assert job("ablation_combined", dataset="held_out", regions_dataset="toy", threshold="1") in planned
     assert job("ablation_baseline", dataset="held_out") in planned
     assert job("reasoning_combined", task="bible") in planned
-    assert not {rule for rule, _ in planned} & {"capture", "ablation_condition", "reasoning_condition"}
+    assert job("figures_combined", dataset="toy") in planned
+    one_figure = {"figure_similarity", "figure_lrds_sads", "figure_region_layers", "figure_region_sizes"}
+    assert not {rule for rule, _ in planned} & {"capture", "ablation_condition", "reasoning_condition", *one_figure}
     split = {rule for rule, _ in planned_jobs(tmp_path, code, config)}
-    assert {"capture", "ablation_condition", "reasoning_condition"} <= split
-    assert not split & {"capture_combined", "ablation_combined", "reasoning_combined"}
+    assert {"capture", "ablation_condition", "reasoning_condition", *one_figure} <= split
+    assert not split & {"capture_combined", "ablation_combined", "reasoning_combined", "figures_combined"}
 
 
 def test_combined_jobs_give_the_split_jobs_numbers(finished_run, tmp_path):
@@ -838,9 +840,14 @@ def test_combined_jobs_give_the_split_jobs_numbers(finished_run, tmp_path):
     workdir = tmp_path / "combined"
     workdir.mkdir()
     tables = ["reasoning/accuracy.tsv", "held_out/ablation/regions-toy/z1/perplexity.tsv"]
+    figures = [f"toy/figures/{name}.{ext}" for name in ("similarity", "lrds_sads", "regions_z1_layers", "regions_z1_sizes")
+               for ext in ("png", "pdf")]
     run = snakemake(workdir, code, "--configfile", str(combined), "--cores", "2",
-                    *[f"results/tiny/main/{table}" for table in tables])
+                    *[f"results/tiny/main/{path}" for path in tables + figures])
     assert run.returncode == 0, run.stderr[-3000:]
     for table in tables:
         assert (workdir / "results/tiny/main" / table).read_text() == (
             reference / "results/tiny/main" / table).read_text(), table
+    for figure in figures:  # the same drawing functions on the same numbers: PNGs of the same size
+        made, expected = workdir / "results/tiny/main" / figure, reference / "results/tiny/main" / figure
+        assert made.stat().st_size > 0 and (figure.endswith(".pdf") or made.read_bytes() == expected.read_bytes())
