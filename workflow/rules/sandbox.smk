@@ -5,7 +5,7 @@
 
 rule sandbox_tokenizer:
     input:
-        packaged_db(),
+        SANDBOX_DB,
     output:
         directory(SANDBOX_TOKENIZER),
     log:
@@ -30,7 +30,7 @@ rule sandbox_tokenizer:
 rule sandbox_train:
     input:
         tokenizer=SANDBOX_TOKENIZER,
-        db=packaged_db(),
+        db=SANDBOX_DB,
     output:
         checkpoints=[
             directory(path)
