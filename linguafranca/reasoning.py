@@ -201,15 +201,17 @@ def story_items(lang: str, path: str | None) -> list[dict[str, Any]]:
 
 
 def task_metadata(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """What the task YAML's dataset builders read (lm-eval passes TaskManager metadata to ``custom_dataset``)."""
-    bible = settings["bible"]
-    return {
-        "books": list(bible["books"]),
-        "context_verses": int(bible["context_verses"]),
-        "seed": int(bible["seed"]),
-        "bible_db": bible.get("db"),
-        "xstorycloze_path": settings["xstorycloze"]["path"],
-    }
+    """What the task YAML's dataset builders read (lm-eval passes TaskManager metadata to ``custom_dataset``), from
+    the settings of the task families present: a job's settings hold its own family's only, so that a change to one
+    family's settings reruns that family's jobs alone."""
+    metadata: dict[str, Any] = {}
+    if "bible" in settings:
+        bible = settings["bible"]
+        metadata.update(books=list(bible["books"]), context_verses=int(bible["context_verses"]),
+                        seed=int(bible["seed"]), bible_db=bible.get("db"))
+    if "xstorycloze" in settings:
+        metadata["xstorycloze_path"] = settings["xstorycloze"]["path"]
+    return metadata
 
 
 def evaluate(lm, family: str, langs: Sequence[str], settings: Mapping[str, Any]) -> dict[str, Any]:

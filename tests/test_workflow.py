@@ -339,6 +339,14 @@ def test_a_reasoning_setting_reruns_its_jobs_only(finished_run, change, conditio
     assert planned_jobs(workdir, code, other) == reasoning_jobs(conditions)
 
 
+def test_another_task_familys_setting_reruns_nothing(finished_run):
+    """The Bible jobs' params hold the Bible task's settings only: pointing XStoryCloze elsewhere (a task this run
+    does not use) reruns none of them."""
+    workdir, config, code = finished_run
+    other = changed_config(config, "xstory.yaml", lambda c: c["reasoning"].update(xstorycloze={"path": "/elsewhere"}))
+    assert planned_jobs(workdir, code, other) == set()
+
+
 def test_threshold_change_reruns_regions_and_after_but_never_capture(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "threshold.yaml", lambda c: c["regions"].update(threshold=0.69559666))

@@ -357,8 +357,9 @@ def reasoning_regions(wildcards):
 
 
 def reasoning_settings(wildcards):
-    """The reasoning settings that change an accuracy (full_matrix changes which jobs run, not their numbers)."""
-    return {key: config["reasoning"][key] for key in ("limit", "max_length", "bible", "xstorycloze")}
+    """The reasoning settings that change the job's accuracies: the limit, max_length and its own task family's
+    section (full_matrix changes which jobs run, not their numbers; the other family's path reruns nothing here)."""
+    return {key: config["reasoning"][key] for key in ("limit", "max_length", wildcards.task)}
 
 
 def reasoning_targets():
