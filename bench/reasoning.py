@@ -6,6 +6,7 @@ for each model class the wall and process CPU time of ``evaluate`` on ``--items`
 whether the two agree (largest log-likelihood difference, identical accuracies).
 
     .venv/bin/python bench/reasoning.py --manifest resources/models/gemma3-270m/main/manifest.json
+    .venv/bin/python bench/reasoning.py --task xstorycloze --xstorycloze ../shared/data/xstorycloze --langs es
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--hf-batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-hflm", action="store_true")
+    parser.add_argument("--task", choices=["bible", "xstorycloze"], default="bible")
+    parser.add_argument("--xstorycloze", help="XStoryCloze folder (for --task xstorycloze), e.g. ../shared/data/xstorycloze")
     return parser.parse_args()
 
 
-def timed(lm, langs: list[str], settings: dict) -> tuple[dict, float, float]:
+def timed(lm, task: str, langs: list[str], settings: dict) -> tuple[dict, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
-    results = evaluate(lm, "bible", langs, settings)
+    results = evaluate(lm, task, langs, settings)
     return results, time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -49,19 +52,19 @@ def main() -> None:
     args = arguments()
     set_threads(args.threads)
     langs = args.langs.split(",")
-    settings = {"limit": args.items, "max_length": 512, "xstorycloze": {"path": None},
+    settings = {"limit": args.items, "max_length": 512, "xstorycloze": {"path": args.xstorycloze},
                 "bible": {"books": [43], "context_verses": 2, "seed": 0, "db": None}}
     start = time.perf_counter()
     model, tokenizer = load_model(read_manifest(args.manifest), {"compute": args.compute, "device": "cpu"})
     load_s = time.perf_counter() - start
     print(f"import lm_eval {IMPORT_S:.1f} s; model + tokenizer {load_s:.1f} s; threads {args.threads}")
-    fast, fast_wall, fast_cpu = timed(FastLM(model, tokenizer, batch_size=args.batch_size), langs, settings)
+    fast, fast_wall, fast_cpu = timed(FastLM(model, tokenizer, batch_size=args.batch_size), args.task, langs, settings)
     n = len(langs) * args.items
     print(f"FastLM (batch {args.batch_size}): {fast_wall:.1f} s wall, {fast_cpu:.1f} s CPU for {n} items ({fast_wall / n:.3f} s/item)")
     if args.skip_hflm:
         return
     hf = HFLM(pretrained=model, tokenizer=tokenizer, max_length=512, batch_size=args.hf_batch_size)
-    slow, slow_wall, slow_cpu = timed(hf, langs, settings)
+    slow, slow_wall, slow_cpu = timed(hf, args.task, langs, settings)
     print(f"HFLM (batch {args.hf_batch_size}): {slow_wall:.1f} s wall, {slow_cpu:.1f} s CPU ({slow_wall / n:.3f} s/item)")
     print(f"speed-up: {slow_wall / fast_wall:.2f}x wall, {slow_cpu / fast_cpu:.2f}x CPU")
     gap = max(abs(a[0][0] - b[0][0]) for task in fast["samples"]
