@@ -146,6 +146,8 @@ def _add_sandbox_models(config: dict[str, Any]) -> bool:
     problem = check_steps(sandbox)
     if problem:
         raise LinguaFrancaError(f"config error at sandbox.checkpoints: {problem}")
+    if sandbox["sizes"] and sandbox["db"] and not Path(sandbox["db"]).is_file():
+        raise LinguaFrancaError(f"config error at sandbox.db: no bible.db file at {sandbox['db']}")
     added = {name: spec for name, spec in sandbox_models(config).items() if name not in config["models"]}
     clash = [name for name, spec in config["models"].items() if name.startswith(MODEL_PREFIX) and
              spec["source"] != "sandbox"]

@@ -224,6 +224,16 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
+def load_job_model(manifest_path: str | os.PathLike, loading: dict[str, Any], spec: dict[str, Any]):
+    """(model, tokenizer, manifest) for a workflow job: the weights its manifest pins, loaded with the job's
+    ``loading`` params (every loading setting that changes a number) on the device of the model's config entry
+    ``spec``. The device changes floating-point rounding only, so it comes from the config, not from params, and
+    changing it reruns nothing."""
+    manifest = read_manifest(manifest_path)
+    model, tokenizer = load_model(manifest, {**loading, "device": spec["device"]})
+    return model, tokenizer, manifest
+
+
 def check_context(model: torch.nn.Module, key: str, tokens: int) -> None:
     """Refuse a token length (config ``key``) beyond the positions the model was built for.
 

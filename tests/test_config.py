@@ -71,6 +71,8 @@ CASES = {
                                                     c["ablation"]["generation"].update(languages=["zh"])),
                                          r"ablation\.generation\.languages: zh not in languages \(en, fr\)"),
     "missing models": (lambda c: (c.pop("models"), c.pop("sandbox", None)), r"models: no model to analyse; name one, or give sandbox.sizes"),
+    "missing sandbox db": (lambda c: c["sandbox"].update(db="/nowhere/bible.db"),
+                           r"^config error at sandbox\.db: no bible\.db file at /nowhere/bible\.db$"),
     "threshold type": (lambda c: c["regions"].update(threshold="two"), r"regions\.threshold: 'two' is not of type"),
     "threshold no z-score can pass, 3 languages": (
         lambda c: c.update(languages=["en", "zh", "fr"]),

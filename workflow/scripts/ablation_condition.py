@@ -5,16 +5,15 @@ ablation_baseline: no condition, nothing switched off, so no regions are read)."
 from linguafranca.ablation import evaluate_condition, text_windows, write_condition
 from linguafranca.conditions import BASELINE, condition_mask
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import check_context, load_model, read_manifest
+from linguafranca.models import check_context, load_job_model
 from linguafranca.perplexity import load_joined_text
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     wildcards, params = snakemake.wildcards, snakemake.params
-    # device and batch_size change floating-point rounding only, so they come from the config, not from params:
-    # changing them reruns nothing. Every setting that changes a number comes through params.
-    device = snakemake.config["models"][wildcards.model]["device"]
-    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
+    # ablation.batch_size, like the device, changes floating-point rounding only, so it comes from the config.
+    spec = snakemake.config["models"][wildcards.model]
+    model, tokenizer, _ = load_job_model(snakemake.input.manifest, params.loading, spec)
     check_context(model, "ablation.seqlen", params.settings["seqlen"])
     texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.text_langs, snakemake.input.texts)}
     settings = params.settings

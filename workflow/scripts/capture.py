@@ -3,16 +3,14 @@ for a model with jobs: combined) into Zarr stores (see linguafranca.capture): th
 from linguafranca.capture import capture_store
 from linguafranca.data import read_jsonl
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import check_context, load_model, provenance, read_manifest
+from linguafranca.models import check_context, load_job_model, provenance
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     wildcards, params = snakemake.wildcards, snakemake.params
-    # device and batch_size change floating-point rounding only, so they come from the config, not from params:
-    # changing them reruns nothing. Every setting that changes a number comes through params.
+    # batch_size, like the device, changes floating-point rounding only, so it comes from the config, not params.
     spec = snakemake.config["models"][wildcards.model]
-    manifest = read_manifest(snakemake.input.manifest)
-    model, tokenizer = load_model(manifest, {**params.loading, "device": spec["device"]})
+    model, tokenizer, manifest = load_job_model(snakemake.input.manifest, params.loading, spec)
     check_context(model, f"models.{wildcards.model}.max_length", params.settings["max_length"])
     for lang, data, store in zip(params.langs, snakemake.input.data, snakemake.output, strict=True):
         capture_store(

@@ -13,7 +13,7 @@ from linguafranca.intervention import (
     lexicon,
 )
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import load_model, read_manifest
+from linguafranca.models import load_job_model
 from linguafranca.store import CONCEPT_STORE, read_group
 from linguafranca.tsv import write_tsv
 
@@ -21,8 +21,6 @@ with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     params, output = snakemake.params, snakemake.output
     settings, langs = params.intervention, params.langs
-    # device changes floating-point rounding only, so it comes from the config, not from params.
-    device = snakemake.config["models"][snakemake.wildcards.model]["device"]
     store, attrs = read_group(CONCEPT_STORE, snakemake.input.ap, ["experts", "labels", "kept"])
     responses, sample_ids, _ = read_responses(snakemake.input.responses, langs)
     names = list(attrs["concepts"])
@@ -32,7 +30,8 @@ with job_log(snakemake.log[0]):
         by_id = {sample.id: sample.text for sample in read_jsonl(path)}
         texts[lang] = [by_id[i] for i in sample_ids]
     words = {c: lexicon(params.words[names[c]], texts, store["labels"][c], settings["lexicon_words"]) for c in chosen}
-    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
+    spec = snakemake.config["models"][snakemake.wildcards.model]
+    model, tokenizer, _ = load_job_model(snakemake.input.manifest, params.loading, spec)
     records = intervention_records(
         model, tokenizer, store["experts"], responses, store["labels"], chosen, names, langs,
         {c: set().union(*words[c].values()) for c in chosen}, settings,

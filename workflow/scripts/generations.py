@@ -4,16 +4,15 @@ The conditions are the paper's (none, random, each region; linguafranca.conditio
 from linguafranca.conditions import condition_mask
 from linguafranca.generation import generate_samples, load_prompts, write_generations
 from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import load_model, read_manifest
+from linguafranca.models import load_job_model
 from linguafranca.store import read_regions
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     params = snakemake.params
     settings = params.generation
-    # device changes floating-point rounding only, so it comes from the config, not from params.
-    device = snakemake.config["models"][snakemake.wildcards.model]["device"]
-    model, tokenizer = load_model(read_manifest(snakemake.input.manifest), {**params.loading, "device": device})
+    spec = snakemake.config["models"][snakemake.wildcards.model]
+    model, tokenizer, _ = load_job_model(snakemake.input.manifest, params.loading, spec)
     prompts = [
         prompt
         for lang, path in zip(settings["languages"], snakemake.input.texts)

@@ -5,17 +5,15 @@ model loaded once)."""
 from linguafranca.conditions import BASELINE, condition_mask
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.lm_model import FastLM
-from linguafranca.models import compute_of, load_model, provenance, read_manifest
+from linguafranca.models import compute_of, load_job_model, provenance
 from linguafranca.reasoning import evaluate, write_results
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     wildcards, params = snakemake.wildcards, snakemake.params
-    # device and batch_size change floating-point rounding only, so they come from the config, not from params.
+    # batch_size, like the device, changes floating-point rounding only, so it comes from the config, not params.
     spec = snakemake.config["models"][wildcards.model]
-    device = spec["device"]
-    manifest = read_manifest(snakemake.input.manifest)
-    model, tokenizer = load_model(manifest, {**params.loading, "device": device})
+    model, tokenizer, manifest = load_job_model(snakemake.input.manifest, params.loading, spec)
     for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
         mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
         lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"],
