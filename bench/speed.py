@@ -23,7 +23,8 @@ from transformers import AutoModelForCausalLM
 
 from linguafranca.adapters import down_projections
 from linguafranca.hooks import NeuronSums
-from linguafranca.perplexity import _head_chunk, token_nll
+from linguafranca.head import POSITIONS, VOCAB_BLOCK, token_logprobs
+from linguafranca.perplexity import token_nll
 from timing import run_times
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -65,9 +66,8 @@ def main() -> None:
         model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype).eval()
         head = model.get_output_embeddings()
         vocab, hidden = head.weight.shape
-        chunk = _head_chunk(vocab)
         square = peak(dtype, 2048, 2048, 2048, args.repeats)
-        head_peak = peak(dtype, chunk, hidden, vocab, args.repeats)
+        head_peak = peak(dtype, POSITIONS, hidden, VOCAB_BLOCK, args.repeats)
         body_flops = 2 * linear_weights(model.base_model) * tokens
         head_flops = 2 * vocab * hidden * args.batch * (args.seqlen - 1)
         with torch.inference_mode():
@@ -76,17 +76,18 @@ def main() -> None:
                 mask = torch.ones_like(ids)
                 t_capture = best_of(
                     args.repeats, lambda: model.base_model(input_ids=ids, attention_mask=mask, use_cache=False))
-            t_ppl = best_of(args.repeats, lambda: token_nll(model, ids, chunk))
+            t_ppl = best_of(args.repeats, lambda: token_nll(model, ids))
             hidden_states = torch.randn(args.batch * (args.seqlen - 1), hidden).to(dtype)
-            t_head = best_of(args.repeats, lambda: [head(hidden_states[s : s + chunk]).float()
-                                                    for s in range(0, len(hidden_states), chunk)])
+            targets = ids[:, 1:].reshape(-1)
+            t_head = best_of(args.repeats, lambda: token_logprobs(head, hidden_states, targets))
         rows = [
             ("matmul peak 2048²", f"{square:.0f} GFLOP/s", square, square),
-            (f"matmul peak head-shaped {chunk}×{hidden}×{vocab}", f"{head_peak:.0f} GFLOP/s", head_peak, head_peak),
+            (f"matmul peak head-block {POSITIONS}×{hidden}×{VOCAB_BLOCK}", f"{head_peak:.0f} GFLOP/s", head_peak,
+             head_peak),
             ("capture (base model + hooks)", f"{tokens / t_capture:.0f} tok/s", body_flops / t_capture / 1e9, square),
-            ("perplexity (base + chunked head)", f"{tokens / t_ppl:.0f} tok/s",
+            ("perplexity (base + blockwise head)", f"{tokens / t_ppl:.0f} tok/s",
              (body_flops + head_flops) / t_ppl / 1e9, square),
-            ("output head alone", f"{t_head:.2f} s", head_flops / t_head / 1e9, head_peak),
+            ("head + log-normaliser alone", f"{t_head:.2f} s", head_flops / t_head / 1e9, head_peak),
         ]
         for what, value, gflops, reference in rows:
             print(f"{name:<9} {what:<34} {value:>12} {gflops:>8.0f} {100 * gflops / reference:>7.0f}%")

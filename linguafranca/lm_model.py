@@ -5,10 +5,12 @@ lm-eval's ``HFLM`` runs every (context, continuation) pair as its own sequence a
 position. A multiple-choice item repeats its context once per choice, and Gemma's head (262,144 outputs) costs more
 than the rest of a 270M model, so :class:`FastLM` instead
 
-- runs each distinct context once (``use_cache=True``; ``batch_size`` contexts of similar length left-padded into
-  one forward pass) and scores all their continuations from the cached keys and values in one more pass;
-- applies the head only at the positions that predict a continuation token, then soft-caps (Gemma) and takes
-  ``log_softmax`` in float32.
+- runs each distinct context once (``use_cache=True``; up to ``batch_size`` contexts of similar length
+  left-padded into one forward pass) and their continuations from the cached keys and values, in passes of
+  similar length so that little of the compute is padding (:func:`passes`);
+- applies the head only at the positions that predict a continuation token (the first token's position once
+  per context), a block of the vocabulary at a time with soft-capping (Gemma) and the log-normaliser in float32
+  (:mod:`linguafranca.head`).
 
 Tokenisation is lm-eval's own (:class:`~lm_eval.api.model.TemplateLM`: the context's trailing spaces move to the
 continuation, the pair is encoded whole and split), with the model's BOS policy (:mod:`linguafranca.tokens`), so
@@ -18,7 +20,9 @@ the requests are the ones ``HFLM`` scores; the tests hold the two to 1e-4.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -27,13 +31,41 @@ from lm_eval.api.registry import register_model
 from tqdm.auto import tqdm
 
 from .errors import LinguaFrancaError
+from .head import token_logprobs
 from .hooks import deactivate
 from .models import final_softcap
 from .tokens import encode_ids
 
 Request = tuple[tuple[str, str], list[int], list[int]]
-#: Positions whose logits the head produces at once (Gemma 3: 128 × 262,144 float32 logits are 128 MiB).
-HEAD_POSITIONS = 128
+#: What one more forward pass costs, in padded tokens' worth of compute: Gemma 3 270M on 2 CPU threads takes 29 ms
+#: for one token (reading the weights, Python per layer) and about 0.7 ms per further token of a batch.
+PASS_TOKENS = 40
+
+
+def passes(lengths: Sequence[int], overhead: int, most: int | None = None) -> list[range]:
+    """Split rows of ascending ``lengths`` into consecutive passes, padded to their longest row, so that padded
+    tokens plus ``overhead`` per pass are fewest; at most ``most`` rows per pass.
+
+    One pass over everything pads every row to the longest (continuations of 10–60 tokens: nearly twice the real
+    tokens); one pass per row pays the overhead every time. The split is exact (dynamic programming over the
+    sorted rows, O(n * most)).
+    """
+    n = len(lengths)
+    if any(a > b for a, b in zip(lengths, lengths[1:])):
+        raise ValueError("passes() needs lengths in ascending order")
+    most = n if most is None else most
+    best = [0] + [None] * n  # best[j]: cost of rows [0, j)
+    cut = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for start in range(max(0, end - most), end):
+            cost = best[start] + (end - start) * lengths[end - 1] + overhead
+            if best[end] is None or cost < best[end]:
+                best[end], cut[end] = cost, start
+    groups, end = [], n
+    while end > 0:
+        groups.append(range(cut[end], end))
+        end = cut[end]
+    return groups[::-1]
 
 
 @register_model("linguafranca")
@@ -71,65 +103,75 @@ class FastLM(TemplateLM):
             return encode_ids(self.tokenizer, [string], self.bos)[0]
         return self.tokenizer.encode(string, add_special_tokens=add_special_tokens)
 
-    def _scores(self, hidden: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-probabilities (float32) of ``targets`` ``[n]`` from hidden states ``[n, d]``, and whether each is
-        the argmax: the head, soft-capping and the log-normaliser on these positions only, :data:`HEAD_POSITIONS`
-        at a time (Gemma's float32 logits are 1 MiB per position)."""
-        targets = targets.to(hidden.device)
-        logprobs, hits = [], []
-        for start in range(0, len(targets), HEAD_POSITIONS):
-            logits = self.head(hidden[start : start + HEAD_POSITIONS]).float()
-            if self.cap is not None:
-                logits = torch.tanh(logits / self.cap) * self.cap
-            chosen = targets[start : start + HEAD_POSITIONS].to(logits.device)
-            logprobs.append(logits.gather(-1, chosen[:, None])[:, 0] - torch.logsumexp(logits, dim=-1))
-            hits.append(logits.argmax(-1) == chosen)
-        return torch.cat(logprobs), torch.cat(hits)
-
     def _score_contexts(self, contexts: list[list[int]], continuations: list[list[list[int]]]) -> list[list[tuple[float, bool]]]:
-        """Every continuation of a batch of contexts: the contexts run once, left-padded together, and all their
-        continuations (right-padded, one row each) run from the cached keys and values of their own context.
+        """Every continuation of a batch of contexts: the contexts run once, left-padded together; their
+        continuations (right-padded, one row each) run from the cached keys and values of their own context, in
+        passes of similar length (:func:`passes`); then the head scores every predicting position at once.
 
         Left padding puts every context's last token in the last column, so the continuations follow at once; the
-        attention mask hides the padding and the position ids count real tokens only, as ``generate`` does.
+        attention mask hides the padding and the position ids count real tokens only, as ``generate`` does. A
+        context's last position predicts the first token of all its choices, so it is scored once with all of them.
         """
-        base = self.model.base_model
+        out, mask = self._run_contexts(contexts)
+        owner = [i for i, conts in enumerate(continuations) for _ in conts]  # the context of each continuation row
+        flat = [c for conts in continuations for c in conts]
+        choices = max(len(conts) for conts in continuations)
+        # Each scored position: its hidden state, up to `choices` target tokens, and the continuation each counts
+        # towards (-1: none).
+        states, targets, counts_for = [out.last_hidden_state[:, -1]], [], []
+        starts = np.cumsum([0, *map(len, continuations)])
+        for i, conts in enumerate(continuations):
+            pad = choices - len(conts)
+            targets.append([c[0] for c in conts] + [0] * pad)
+            counts_for.append(list(range(starts[i], starts[i + 1])) + [-1] * pad)
+        longer = sorted((row for row, c in enumerate(flat) if len(c) > 1), key=lambda row: len(flat[row]))
+        for group in passes([len(flat[row]) - 1 for row in longer], PASS_TOKENS):
+            rows = [longer[i] for i in group]
+            cache = out.past_key_values if group.stop == len(longer) else copy.deepcopy(out.past_key_values)
+            states.append(self._tails(cache, mask, [owner[row] for row in rows], [flat[row] for row in rows]))
+            targets += [[t] + [0] * (choices - 1) for row in rows for t in flat[row][1:]]
+            counts_for += [[row] + [-1] * (choices - 1) for row in rows for _ in flat[row][1:]]
+        lp, hit = token_logprobs(self.head, torch.cat(states), torch.tensor(targets), self.cap)
+        counts_for = torch.tensor(counts_for, device=lp.device)
+        real = counts_for >= 0
+        totals = torch.zeros(len(flat), dtype=torch.float64, device=lp.device).index_add_(
+            0, counts_for[real], lp[real].double())
+        misses = torch.zeros(len(flat), dtype=torch.long, device=lp.device).index_add_(
+            0, counts_for[real], (~hit[real]).long())
+        answers = list(zip(totals.tolist(), (misses == 0).tolist()))
+        return [answers[a:b] for a, b in zip(starts[:-1], starts[1:])]
+
+    def _run_contexts(self, contexts: list[list[int]]):
+        """The base model's output (final hidden states and cache) on the contexts, left-padded, and their
+        attention mask ``[n, width]``."""
         width = max(len(c) for c in contexts)
         ids = torch.zeros((len(contexts), width), dtype=torch.long)
         mask = torch.zeros((len(contexts), width), dtype=torch.long)
         for row, context in enumerate(contexts):
             ids[row, width - len(context):] = torch.tensor(context)
             mask[row, width - len(context):] = 1
-        out = base(input_ids=ids.to(self.where), attention_mask=mask.to(self.where),
-                   position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.where), use_cache=True)
-        owner = [i for i, conts in enumerate(continuations) for _ in conts]  # the context of each continuation row
-        flat = [c for conts in continuations for c in conts]
-        first_lp, first_hit = self._scores(out.last_hidden_state[owner, -1], torch.tensor([c[0] for c in flat]))
-        totals, greedy = first_lp.double(), first_hit.clone()
-        longest = max(len(c) for c in flat)
-        if longest > 1:
-            inputs = torch.zeros((len(flat), longest - 1), dtype=torch.long)
-            tail = torch.zeros((len(flat), longest - 1), dtype=torch.long)
-            for row, c in enumerate(flat):
-                inputs[row, : len(c) - 1] = torch.tensor(c[:-1])
-                tail[row, : len(c) - 1] = 1
-            cache = out.past_key_values
-            cache.batch_select_indices(torch.tensor(owner, device=self.where))
-            full_mask = torch.cat([mask[owner], tail], dim=1)
-            positions = mask[owner].sum(-1, keepdim=True) + torch.arange(longest - 1)
-            hidden = base(input_ids=inputs.to(self.where), attention_mask=full_mask.to(self.where),
-                          position_ids=positions.to(self.where), past_key_values=cache,
-                          use_cache=True).last_hidden_state
-            rows = [row for row, c in enumerate(flat) for _ in c[1:]]
-            columns = [column for c in flat for column in range(len(c) - 1)]
-            lp, hit = self._scores(hidden[rows, columns], torch.tensor([t for c in flat for t in c[1:]]))
-            index = torch.tensor(rows, device=lp.device)
-            totals.index_add_(0, index, lp.double())
-            misses = torch.zeros(len(flat), dtype=torch.long, device=lp.device).index_add_(0, index, (~hit).long())
-            greedy &= misses == 0
-        answers = list(zip(totals.tolist(), greedy.tolist()))
-        starts = np.cumsum([0, *map(len, continuations)])
-        return [answers[a:b] for a, b in zip(starts[:-1], starts[1:])]
+        out = self.model.base_model(input_ids=ids.to(self.where), attention_mask=mask.to(self.where),
+                                    position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.where), use_cache=True)
+        return out, mask
+
+    def _tails(self, cache, mask: torch.Tensor, owners: list[int], rows: list[list[int]]) -> torch.Tensor:
+        """Final hidden states ``[sum(len - 1), d]`` at the positions that predict tokens 2.. of each continuation
+        in ``rows``, in row order, from one pass from ``cache``. The cache is cut down here to the rows' contexts
+        (``owners``: each row's index into the cache's batch and into ``mask``, the contexts' attention mask)."""
+        longest = max(len(c) for c in rows) - 1
+        inputs = torch.zeros((len(rows), longest), dtype=torch.long)
+        tail = torch.zeros((len(rows), longest), dtype=torch.long)
+        for row, c in enumerate(rows):
+            inputs[row, : len(c) - 1] = torch.tensor(c[:-1])
+            tail[row, : len(c) - 1] = 1
+        cache.batch_select_indices(torch.tensor(owners, device=self.where))
+        context_mask = mask[owners]
+        positions = context_mask.sum(-1, keepdim=True) + torch.arange(longest)
+        hidden = self.model.base_model(
+            input_ids=inputs.to(self.where), attention_mask=torch.cat([context_mask, tail], 1).to(self.where),
+            position_ids=positions.to(self.where), past_key_values=cache, use_cache=True,
+        ).last_hidden_state
+        return hidden[tail.bool().to(hidden.device)]
 
     def _truncated(self, context: list[int], continuation: list[int]) -> tuple[int, ...]:
         """The context as ``HFLM`` sees it: context + continuation keeps its last ``max_length + 1`` tokens."""
@@ -151,9 +193,10 @@ class FastLM(TemplateLM):
         switched = deactivate(self.model, self.mask) if self.mask is not None else contextlib.nullcontext()
         # Contexts of similar length share a batch, so that little of it is padding.
         ordered = sorted(groups.items(), key=lambda item: len(item[0]))
+        batches = passes([len(context) for context, _ in ordered], PASS_TOKENS, self.batch_size)
         with torch.inference_mode(), switched, tqdm(total=len(ordered), desc="contexts", disable=disable_tqdm) as bar:
-            for start in range(0, len(ordered), self.batch_size):
-                batch = ordered[start : start + self.batch_size]
+            for group in batches:
+                batch = ordered[group.start : group.stop]
                 scored = self._score_contexts([list(context) for context, _ in batch],
                                               [[requests[i][2] for i in indices] for _, indices in batch])
                 for (_, indices), answers_of_context in zip(batch, scored):

@@ -11,8 +11,8 @@ Wanda writes this as ``exp(sum_w mean_loss_w * seqlen / (n_windows * seqlen))``;
 the same number of tokens, that is the same number.
 
 Memory: the logits of a 262,144-token vocabulary (Gemma 3) for 4 windows of 512 tokens are 2 GiB in float32,
-so the language-model head is applied to the final hidden states a chunk of positions at a time and only the
-per-token losses are kept.
+so the language-model head is applied to the final hidden states a block at a time (:mod:`linguafranca.head`) and
+only the per-token losses are kept.
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ from tqdm.auto import tqdm
 
 from .data.samples import read_jsonl
 from .errors import LinguaFrancaError
+from .head import token_logprobs
 from .models import compute_of, final_softcap
-
-#: Bytes of float32 logits the head may produce at once; sets how many positions one head chunk covers.
-LOGITS_BUDGET_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -94,35 +92,23 @@ def windows(
     return torch.cat([torch.full((n_windows, 1), bos_id, dtype=torch.long), text], dim=1)
 
 
-def _head_chunk(vocab_size: int) -> int:
-    """Positions whose float32 logits fit in :data:`LOGITS_BUDGET_BYTES` (at least one)."""
-    return max(1, LOGITS_BUDGET_BYTES // (4 * vocab_size))
-
-
-def token_nll(model: torch.nn.Module, batch: torch.Tensor, head_chunk: int) -> torch.Tensor:
+def token_nll(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
     """Negative log-likelihood of every predicted token, float32 ``[batch * (seqlen - 1)]``.
 
     Equals ``cross_entropy(model(batch).logits[:, :-1], batch[:, 1:])`` per token, but runs the base model once
-    and the output head over ``head_chunk`` positions at a time. The head multiplies in the model's dtype (its
-    products accumulate in float32 inside the kernel; the logits are rounded to the dtype, about 0.4% in bfloat16),
-    then the logits are upcast to float32 before soft-capping and ``log_softmax``, so the loss itself loses nothing
-    more. The README's precision table measures what this costs against float32.
+    and the output head through :func:`linguafranca.head.token_logprobs` (a block of positions and of the
+    vocabulary at a time). The head multiplies in the model's dtype (its products accumulate in float32 inside the
+    kernel; the logits are rounded to the dtype, about 0.4% in bfloat16), then the logits are upcast to float32
+    before soft-capping and the log-normaliser, so the loss itself loses nothing more. The README's precision table
+    measures what this costs against float32.
     """
     head = model.get_output_embeddings()
     if head is None:
         raise LinguaFrancaError(f"{type(model).__name__} has no output head; perplexity needs a causal LM")
-    cap = final_softcap(model)
     hidden = model.base_model(input_ids=batch, use_cache=False).last_hidden_state
     hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1])  # [batch * (seqlen - 1), hidden]
-    targets = batch[:, 1:].reshape(-1)
-    losses = []
-    for start in range(0, len(targets), head_chunk):
-        logits = head(hidden[start : start + head_chunk]).float()
-        if cap is not None:
-            logits = torch.tanh(logits / cap) * cap
-        chunk_targets = targets[start : start + head_chunk].to(logits.device)  # the head's GPU under device_map
-        losses.append(torch.nn.functional.cross_entropy(logits, chunk_targets, reduction="none"))
-    return torch.cat(losses)
+    logprobs, _ = token_logprobs(head, hidden, batch[:, 1:].reshape(-1), final_softcap(model))
+    return -logprobs
 
 
 def perplexity(
@@ -130,25 +116,22 @@ def perplexity(
     windows: torch.Tensor,
     batch_size: int = 1,
     progress: bool = True,
-    head_chunk: int | None = None,
     desc: str = "perplexity",
 ) -> PerplexityResult:
     """Perplexity over ``windows`` ``[n_windows, seqlen]``, each window an independent sequence.
 
     Batches of ``batch_size`` windows run under ``torch.inference_mode()``; per-token losses are summed in
-    float64. ``head_chunk`` is the number of positions per output-head call (default: what fits in
-    :data:`LOGITS_BUDGET_BYTES`); ``desc`` labels the progress bar.
+    float64; ``desc`` labels the progress bar.
     """
     if batch_size < 1:
         raise LinguaFrancaError(f"perplexity batch_size must be at least 1, got {batch_size}")
     device = next(model.parameters()).device
-    chunk = head_chunk or _head_chunk(model.get_output_embeddings().weight.shape[0])
     nll_sum = 0.0
     n_predicted = 0
     with torch.inference_mode(), tqdm(total=len(windows), unit="window", desc=desc, disable=not progress) as bar:
         for start in range(0, len(windows), batch_size):
             batch = windows[start : start + batch_size].to(device)
-            losses = token_nll(model, batch, chunk)
+            losses = token_nll(model, batch)
             nll_sum += float(losses.double().sum())
             n_predicted += losses.numel()
             bar.update(len(batch))

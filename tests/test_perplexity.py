@@ -1,4 +1,4 @@
-"""Perplexity: windowing, tokenisation, and the chunked-head evaluation against brute force on tiny models."""
+"""Perplexity: windowing, tokenisation, and the blockwise-head evaluation against brute force on tiny models."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import torch
 from tiny import WORD_VOCAB as VOCAB
 from tiny import word_model, word_tokenizer
 
+from linguafranca import head
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import load_joined_text, perplexity, token_nll, windows
 from linguafranca.tokens import text_tensor
 
 
 def model_of(kind: str) -> torch.nn.Module:
-    """The tiny model of ``kind``; Gemma 3 with final-logit soft-capping on, so the chunked head must apply it."""
+    """The tiny model of ``kind``; Gemma 3 with final-logit soft-capping on, so the blockwise head must apply it."""
     return word_model(kind, final_logit_softcapping=1.0) if kind == "gemma3" else word_model(kind)
 
 
@@ -79,12 +80,15 @@ def test_load_joined_text_joins_records_in_order(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["llama", "gpt2", "gemma3"])
-def test_perplexity_equals_brute_force(kind):
+def test_perplexity_equals_brute_force(kind, monkeypatch):
     model = model_of(kind)
     torch.manual_seed(1)
     wins = torch.randint(0, VOCAB, (5, 8))
-    # batch 2 leaves a ragged last batch; head chunks of 5 positions straddle window boundaries.
-    result = perplexity(model, wins, batch_size=2, progress=False, head_chunk=5)
+    # batch 2 leaves a ragged last batch; head blocks of 5 positions straddle window boundaries, and blocks of 7
+    # outputs straddle the vocabulary.
+    monkeypatch.setattr(head, "POSITIONS", 5)
+    monkeypatch.setattr(head, "VOCAB_BLOCK", 7)
+    result = perplexity(model, wins, batch_size=2, progress=False)
     expected, count = brute_force_ppl(model, wins)
     assert result.n_predicted == count == 5 * 7
     assert result.n_windows == 5
@@ -93,7 +97,9 @@ def test_perplexity_equals_brute_force(kind):
 
 
 @pytest.mark.parametrize("kind", ["llama", "gemma3"])
-def test_chunked_head_equals_the_logits_path(kind):
+def test_blockwise_head_equals_the_logits_path(kind, monkeypatch):
+    monkeypatch.setattr(head, "POSITIONS", 4)
+    monkeypatch.setattr(head, "VOCAB_BLOCK", 9)
     model = model_of(kind)
     torch.manual_seed(2)
     batch = torch.randint(0, VOCAB, (3, 8))
@@ -102,8 +108,8 @@ def test_chunked_head_equals_the_logits_path(kind):
         reference = torch.nn.functional.cross_entropy(
             logits[:, :-1].reshape(-1, VOCAB), batch[:, 1:].reshape(-1), reduction="none"
         )
-        chunked = token_nll(model, batch, head_chunk=4)
-    torch.testing.assert_close(chunked, reference, rtol=1e-5, atol=1e-6)
+        blockwise = token_nll(model, batch)
+    torch.testing.assert_close(blockwise, reference, rtol=1e-5, atol=1e-6)
 
 
 def test_softcapping_is_applied():
@@ -112,5 +118,5 @@ def test_softcapping_is_applied():
     torch.manual_seed(2)
     batch = torch.randint(0, VOCAB, (2, 8))
     with torch.no_grad():
-        difference = (token_nll(capped, batch, 4) - token_nll(uncapped, batch, 4)).abs().max()
+        difference = (token_nll(capped, batch) - token_nll(uncapped, batch)).abs().max()
     assert difference > 1e-2

@@ -15,7 +15,8 @@ from conftest import REPO, shared_data
 from linguafranca.adapters import n_neurons
 from linguafranca.config import validate
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.lm_model import FastLM
+from linguafranca import lm_model
+from linguafranca.lm_model import FastLM, passes
 from linguafranca.reasoning import (
     NOT_AVAILABLE,
     STORY_COLUMNS,
@@ -64,6 +65,47 @@ def test_fast_model_agrees_with_hflm(both):
         assert len(ours[task]) == 5
         np.testing.assert_allclose(ours[task], theirs[task], atol=1e-4, rtol=0)
         assert fast["results"][task]["acc,none"] == slow["results"][task]["acc,none"]
+
+
+@pytest.mark.parametrize("overhead, batch_size", [(0, 1), (0, 4), (10**6, 64)])
+def test_any_split_into_passes_gives_hflms_loglikelihoods(both, monkeypatch, overhead, batch_size):
+    """One context and one continuation per pass (overhead 0: the cache is copied for every pass but the last),
+    and everything in one pass each (a huge overhead), score what HFLM scores."""
+    m, tokenizer, _, slow = both
+    monkeypatch.setattr(lm_model, "PASS_TOKENS", overhead)
+    fast = evaluate(FastLM(m, tokenizer, batch_size=batch_size), "bible", LANGS, settings())
+    ours, theirs = loglikelihoods(fast), loglikelihoods(slow)
+    for task in ours:
+        np.testing.assert_allclose(ours[task], theirs[task], atol=1e-4, rtol=0)
+
+
+def brute_force_passes(lengths: list[int], overhead: int, most: int) -> int:
+    """The least padded tokens + overhead over every split of the sorted rows into consecutive passes."""
+    n, best = len(lengths), None
+    for mask in range(2 ** (n - 1)):  # bit i set: a pass ends after row i
+        cuts = [0] + [i + 1 for i in range(n - 1) if mask >> i & 1] + [n]
+        if any(b - a > most for a, b in zip(cuts, cuts[1:])):
+            continue
+        cost = sum((b - a) * lengths[b - 1] + overhead for a, b in zip(cuts, cuts[1:]))
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_passes_are_the_cheapest_split(seed):
+    rng = np.random.default_rng(seed)
+    lengths = sorted(rng.integers(1, 60, size=int(rng.integers(1, 9))).tolist())
+    overhead, most = int(rng.integers(0, 80)), int(rng.integers(1, 6))
+    groups = passes(lengths, overhead, most)
+    assert [i for g in groups for i in g] == list(range(len(lengths)))
+    assert all(0 < len(g) <= most for g in groups)
+    cost = sum(len(g) * lengths[g.stop - 1] + overhead for g in groups)
+    assert cost == brute_force_passes(lengths, overhead, most)
+
+
+def test_passes_need_ascending_lengths():
+    with pytest.raises(ValueError, match="ascending"):
+        passes([3, 1], 0)
 
 
 def test_one_items_loglikelihoods_equal_a_direct_computation(both):
