@@ -210,10 +210,13 @@ def test_accuracy_table_layout(tmp_path):
     for condition, accs in {"none": {"en": 0.7, "zh": 0.6}, "random": {"en": 0.6, "zh": 0.5}, "zh": {"zh": 0.3}}.items():
         paths[condition] = tmp_path / f"{condition}.json"
         write_results(paths[condition], result(accs), {"compute": "float32"})
-    rows, columns = accuracy_rows({"xstorycloze": paths}, ["none", "random", "zh"], ["en", "zh", "fr"])
+    # The fr condition has no XStoryCloze result (it gets no job): its column is there, and empty.
+    rows, columns = accuracy_rows({"xstorycloze": paths}, ["none", "random", "zh", "fr"], ["en", "zh", "fr"])
     assert columns == ["task", "language", "available", "n", "acc_none", "low_none", "high_none", "acc_random",
-                       "low_random", "high_random", "acc_zh", "low_zh", "high_zh", "compute"]
+                       "low_random", "high_random", "acc_zh", "low_zh", "high_zh", "acc_fr", "low_fr", "high_fr",
+                       "compute"]
     en, zh, fr = rows
     assert (en["available"], en["n"], en["acc_none"], en["acc_zh"]) == ("yes", 10, 0.7, "")
     assert (zh["acc_zh"], zh["low_zh"]) == (0.3, wilson(3, 10)[0])
     assert fr["available"] == NOT_AVAILABLE and fr["acc_none"] == "" and fr["compute"] == "float32"
+    assert fr["acc_fr"] == fr["low_fr"] == fr["high_fr"] == ""

@@ -347,6 +347,17 @@ def test_another_task_familys_setting_reruns_nothing(finished_run):
     assert planned_jobs(workdir, code, other) == set()
 
 
+def test_xstorycloze_gets_no_job_for_a_condition_whose_language_it_lacks(finished_run, tmp_path):
+    """XStoryCloze has en and zh but no fr: the fr region and its control get no XStoryCloze job (loading the
+    model to evaluate nothing), and the table, which marks fr not available, reruns with the new task."""
+    workdir, config, code = finished_run
+    other = changed_config(config, "stories.yaml", lambda c: c["reasoning"].update(
+        tasks=["bible", "xstorycloze"], xstorycloze={"path": str(tmp_path)}))
+    stories = ["none", "random", "en", "zh", "random_en", "random_zh"]
+    assert planned_jobs(workdir, code, other) == {
+        *(job("reasoning_condition", task="xstorycloze", condition=c) for c in stories), job("reasoning_table")}
+
+
 def test_threshold_change_reruns_regions_and_after_but_never_capture(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "threshold.yaml", lambda c: c["regions"].update(threshold=0.69559666))

@@ -30,6 +30,7 @@ from linguafranca.data.bible import packaged_db
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.joblog import CORES_ENV
 from linguafranca.model_files import model_files, sandbox_checkpoint
+from linguafranca.reasoning import available as reasoning_available
 from linguafranca.sandbox.corpus import training_books, training_mix
 from linguafranca.sandbox.plan import (
     CHECKPOINT as SANDBOX_CHECKPOINT,
@@ -347,6 +348,17 @@ def ablation_targets():
 def reasoning_langs(wildcards):
     """The languages a reasoning job's condition is evaluated on, in config order."""
     return list(by_name(REASONING_CONDITIONS, wildcards.condition).evaluated)
+
+
+def reasoning_jobs():
+    """(task family, condition) of every reasoning result the accuracy table reads: a condition whose languages
+    the family has no items in (XStoryCloze's fr, pt, vi) gets no job, and accuracy.tsv marks them not available."""
+    return [
+        (task, c.name)
+        for task in config["reasoning"]["tasks"]
+        for c in REASONING_CONDITIONS
+        if any(reasoning_available(task, lang) for lang in c.evaluated)
+    ]
 
 
 def reasoning_regions(wildcards):

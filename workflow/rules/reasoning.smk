@@ -60,12 +60,10 @@ use rule reasoning_condition as reasoning_combined with:
 
 rule reasoning_table:
     input:
-        results=expand(
-            REASONING_RESULT,
-            task=config["reasoning"]["tasks"],
-            condition=[c.name for c in REASONING_CONDITIONS],
-            allow_missing=True,
-        ),
+        results=[
+            expand(REASONING_RESULT, task=task, condition=condition, allow_missing=True)[0]
+            for task, condition in reasoning_jobs()
+        ],
     output:
         tsv=report(
             ACCURACY,
@@ -90,6 +88,7 @@ rule reasoning_table:
         ENV
     params:
         tasks=config["reasoning"]["tasks"],
+        jobs=reasoning_jobs(),
         conditions=[c.name for c in REASONING_CONDITIONS],
         langs=LANGS,
         code=code_of("reasoning_table.py"),
