@@ -23,7 +23,7 @@ from transformers import AutoModelForCausalLM
 
 from linguafranca.adapters import down_projections
 from linguafranca.hooks import NeuronSums
-from linguafranca.head import POSITIONS, VOCAB_BLOCK, token_logprobs
+from linguafranca.head import BLOCK_ELEMENTS, VOCAB_BLOCK, token_logprobs
 from linguafranca.perplexity import token_nll
 from timing import run_times
 
@@ -67,7 +67,8 @@ def main() -> None:
         head = model.get_output_embeddings()
         vocab, hidden = head.weight.shape
         square = peak(dtype, 2048, 2048, 2048, args.repeats)
-        head_peak = peak(dtype, POSITIONS, hidden, VOCAB_BLOCK, args.repeats)
+        positions = BLOCK_ELEMENTS // min(vocab, VOCAB_BLOCK)
+        head_peak = peak(dtype, positions, hidden, VOCAB_BLOCK, args.repeats)
         body_flops = 2 * linear_weights(model.base_model) * tokens
         head_flops = 2 * vocab * hidden * args.batch * (args.seqlen - 1)
         with torch.inference_mode():
@@ -82,7 +83,7 @@ def main() -> None:
             t_head = best_of(args.repeats, lambda: token_logprobs(head, hidden_states, targets))
         rows = [
             ("matmul peak 2048²", f"{square:.0f} GFLOP/s", square, square),
-            (f"matmul peak head-block {POSITIONS}×{hidden}×{VOCAB_BLOCK}", f"{head_peak:.0f} GFLOP/s", head_peak,
+            (f"matmul peak head-block {positions}×{hidden}×{VOCAB_BLOCK}", f"{head_peak:.0f} GFLOP/s", head_peak,
              head_peak),
             ("capture (base model + hooks)", f"{tokens / t_capture:.0f} tok/s", body_flops / t_capture / 1e9, square),
             ("perplexity (base + blockwise head)", f"{tokens / t_ppl:.0f} tok/s",

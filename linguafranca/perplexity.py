@@ -107,7 +107,7 @@ def token_nll(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
         raise LinguaFrancaError(f"{type(model).__name__} has no output head; perplexity needs a causal LM")
     hidden = model.base_model(input_ids=batch, use_cache=False).last_hidden_state
     hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1])  # [batch * (seqlen - 1), hidden]
-    logprobs, _ = token_logprobs(head, hidden, batch[:, 1:].reshape(-1), final_softcap(model))
+    logprobs, _ = token_logprobs(head, hidden, batch[:, 1:].reshape(-1), final_softcap(model), greedy=False)
     return -logprobs
 
 

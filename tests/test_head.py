@@ -14,7 +14,7 @@ VOCAB, WIDTH, POSITIONS = 50, 8, 13
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(head, "POSITIONS", 5)
+    monkeypatch.setattr(head, "BLOCK_ELEMENTS", 5 * 7)  # 5 positions per block
     monkeypatch.setattr(head, "VOCAB_BLOCK", 7)  # 50 outputs: seven full blocks and one of 1
 
 
@@ -119,3 +119,15 @@ def test_several_targets_per_position_equal_one_at_a_time():
             torch.testing.assert_close(logprobs[:, k], single[0], rtol=0, atol=0)
             assert torch.equal(greedy[:, k], single[1])
     assert logprobs.shape == greedy.shape == (POSITIONS, 3)
+
+
+@pytest.mark.parametrize("cap", [None, 2.0])
+def test_without_greedy_the_logprobs_are_the_same(cap):
+    layer = linear(True)
+    hidden = torch.randn(POSITIONS, WIDTH)
+    targets = torch.randint(0, VOCAB, (POSITIONS,))
+    with torch.no_grad():
+        both = token_logprobs(layer, hidden, targets, cap)
+        alone = token_logprobs(layer, hidden, targets, cap, greedy=False)
+    torch.testing.assert_close(alone[0], both[0], rtol=0, atol=0)
+    assert alone[1] is None

@@ -86,7 +86,7 @@ def test_perplexity_equals_brute_force(kind, monkeypatch):
     wins = torch.randint(0, VOCAB, (5, 8))
     # batch 2 leaves a ragged last batch; head blocks of 5 positions straddle window boundaries, and blocks of 7
     # outputs straddle the vocabulary.
-    monkeypatch.setattr(head, "POSITIONS", 5)
+    monkeypatch.setattr(head, "BLOCK_ELEMENTS", 5 * 7)
     monkeypatch.setattr(head, "VOCAB_BLOCK", 7)
     result = perplexity(model, wins, batch_size=2, progress=False)
     expected, count = brute_force_ppl(model, wins)
@@ -98,7 +98,7 @@ def test_perplexity_equals_brute_force(kind, monkeypatch):
 
 @pytest.mark.parametrize("kind", ["llama", "gemma3"])
 def test_blockwise_head_equals_the_logits_path(kind, monkeypatch):
-    monkeypatch.setattr(head, "POSITIONS", 4)
+    monkeypatch.setattr(head, "BLOCK_ELEMENTS", 4 * 9)
     monkeypatch.setattr(head, "VOCAB_BLOCK", 9)
     model = model_of(kind)
     torch.manual_seed(2)
