@@ -29,7 +29,7 @@ from .errors import LinguaFrancaError
 from .hooks import NeuronSums
 from .models import compute_of, dtype_name
 from .store import activation_writer, block_size
-from .tokens import Encoded, encode
+from .tokens import Encoded, encode, pad
 
 if TYPE_CHECKING:
     from .data import Sample
@@ -66,17 +66,9 @@ def longest_first(encoded: Sequence[Encoded]) -> list[int]:
 
 def make_batch(encoded: Sequence[Encoded], indices: list[int], pad_id: int, padding_side: str) -> Batch:
     """The padded batch of the samples at ``indices``."""
-    width = max(len(encoded[i].ids) for i in indices)
-    ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(indices), width), dtype=torch.long)
-    special = torch.zeros((len(indices), width), dtype=torch.bool)
-    for row, i in enumerate(indices):
-        n = len(encoded[i].ids)
-        span = slice(width - n, width) if padding_side == "left" else slice(0, n)
-        ids[row, span] = torch.tensor(encoded[i].ids)
-        mask[row, span] = 1
-        special[row, span] = torch.tensor(encoded[i].special)
-    return Batch(indices, ids, mask, special)
+    ids, mask = pad([encoded[i].ids for i in indices], padding_side, pad_id)
+    special, _ = pad([encoded[i].special for i in indices], padding_side)
+    return Batch(indices, ids, mask, special.bool())
 
 
 def batches(encoded: Sequence[Encoded], batch_size: int, pad_id: int, padding_side: str) -> Iterator[Batch]:

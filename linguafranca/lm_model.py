@@ -34,7 +34,7 @@ from .errors import LinguaFrancaError
 from .head import token_logprobs
 from .hooks import deactivate
 from .models import final_softcap
-from .tokens import encode_ids
+from .tokens import encode_ids, pad
 
 Request = tuple[tuple[str, str], list[int], list[int]]
 #: What one more forward pass costs, in padded tokens' worth of compute: Gemma 3 270M on 2 CPU threads takes 29 ms
@@ -144,12 +144,7 @@ class FastLM(TemplateLM):
     def _run_contexts(self, contexts: list[list[int]]):
         """The base model's output (final hidden states and cache) on the contexts, left-padded, and their
         attention mask ``[n, width]``."""
-        width = max(len(c) for c in contexts)
-        ids = torch.zeros((len(contexts), width), dtype=torch.long)
-        mask = torch.zeros((len(contexts), width), dtype=torch.long)
-        for row, context in enumerate(contexts):
-            ids[row, width - len(context):] = torch.tensor(context)
-            mask[row, width - len(context):] = 1
+        ids, mask = pad(contexts, "left")
         out = self.model.base_model(input_ids=ids.to(self.where), attention_mask=mask.to(self.where),
                                     position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.where), use_cache=True)
         return out, mask
@@ -158,15 +153,10 @@ class FastLM(TemplateLM):
         """Final hidden states ``[sum(len - 1), d]`` at the positions that predict tokens 2.. of each continuation
         in ``rows``, in row order, from one pass from ``cache``. The cache is cut down here to the rows' contexts
         (``owners``: each row's index into the cache's batch and into ``mask``, the contexts' attention mask)."""
-        longest = max(len(c) for c in rows) - 1
-        inputs = torch.zeros((len(rows), longest), dtype=torch.long)
-        tail = torch.zeros((len(rows), longest), dtype=torch.long)
-        for row, c in enumerate(rows):
-            inputs[row, : len(c) - 1] = torch.tensor(c[:-1])
-            tail[row, : len(c) - 1] = 1
+        inputs, tail = pad([c[:-1] for c in rows], "right")
         cache.batch_select_indices(torch.tensor(owners, device=self.where))
         context_mask = mask[owners]
-        positions = context_mask.sum(-1, keepdim=True) + torch.arange(longest)
+        positions = context_mask.sum(-1, keepdim=True) + torch.arange(inputs.shape[1])
         hidden = self.model.base_model(
             input_ids=inputs.to(self.where), attention_mask=torch.cat([context_mask, tail], 1).to(self.where),
             position_ids=positions.to(self.where), past_key_values=cache, use_cache=True,

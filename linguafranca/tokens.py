@@ -1,4 +1,5 @@
-"""Tokenisation and the BOS policy, in one place for capture, perplexity, generation and later stages.
+"""Tokenisation, the BOS policy and padding, in one place for capture, perplexity, generation, reasoning and later
+stages.
 
 A model's ``bos`` setting says what goes in front of the text:
 
@@ -72,3 +73,19 @@ def text_tensor(tokenizer, text: str, bos: bool | None) -> torch.Tensor:
     if bos:
         ids = [_bos_id(tokenizer), *ids]
     return torch.tensor(ids, dtype=torch.long)
+
+
+def pad(rows: Sequence[Sequence[int]], side: str, value: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows of different lengths as one int64 tensor ``[n, longest]`` filled with ``value``, and its attention mask
+    (1 at the rows' own positions). ``side`` is where the filling goes: ``"left"`` puts every row's last item in the
+    last column (a batch that is continued, or read at its end), ``"right"`` every row's first in the first."""
+    if side not in ("left", "right"):
+        raise ValueError(f"padding side must be left or right, got {side!r}")
+    width = max(len(row) for row in rows)
+    values = torch.full((len(rows), width), value, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        span = slice(width - len(row), width) if side == "left" else slice(0, len(row))
+        values[i, span] = torch.as_tensor(row, dtype=torch.long)
+        mask[i, span] = 1
+    return values, mask

@@ -14,7 +14,7 @@ from linguafranca.capture import capture_means, capture_store
 from linguafranca.data import Sample
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.store import block_size, open_activations
-from linguafranca.tokens import Encoded, encode, encode_ids
+from linguafranca.tokens import Encoded, encode, encode_ids, pad
 
 
 def _gated(act):
@@ -322,3 +322,16 @@ def test_a_fixed_batch_size_does_not_hide_out_of_memory():
     fails_above(model, 1, [])
     with pytest.raises(torch.OutOfMemoryError):
         captured(model, TOKENS, batch_size=2)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_pad_puts_each_row_on_its_side_and_marks_it(side):
+    rows = [[5, 6, 7], [8], []]
+    values, mask = pad(rows, side, value=-1)
+    assert values.dtype == mask.dtype == torch.long
+    for row, got, real in zip(rows, values.tolist(), mask.tolist()):
+        filler = [-1] * (3 - len(row))
+        assert got == (filler + row if side == "left" else row + filler)
+        assert real == ([0] * len(filler) + [1] * len(row) if side == "left" else [1] * len(row) + [0] * len(filler))
+    with pytest.raises(ValueError, match="left or right"):
+        pad(rows, "middle")
