@@ -20,13 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .conditions import BASELINE, Condition, condition_mask, matched_random_name, region_families
-from .errors import LinguaFrancaError
-from .hooks import deactivate
-from .perplexity import PerplexityResult, perplexity, windows
-from .store import read_regions
-from .tokens import text_tensor
-from .tsv import read_tsv, write_tsv
+from linguafranca.conditions import BASELINE, Condition, condition_mask, matched_random_name, region_families
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.hooks import deactivate
+from linguafranca.perplexity import PerplexityResult, perplexity, windows
+from linguafranca.store import read_regions
+from linguafranca.tokens import text_tensor
+from linguafranca.tsv import read_tsv, write_tsv
 
 NOT_EVALUATED = "n/a"
 """What the tables write where a condition was not evaluated on a language."""

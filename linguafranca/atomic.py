@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import LinguaFrancaError
+from linguafranca.errors import LinguaFrancaError
 
 _RANDOM_SUFFIX = "[a-z0-9_]{8}"
 """What tempfile puts after the prefix (its ``_RandomNameSequence``: 8 characters of ``a-z0-9_``)."""

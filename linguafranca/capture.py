@@ -23,16 +23,16 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import __version__
-from .adapters import adapter_for, down_projections, n_neurons
-from .errors import LinguaFrancaError
-from .hooks import NeuronSums
-from .models import compute_of, dtype_name
-from .store import activation_writer, block_size
-from .tokens import Encoded, encode, pad
+from linguafranca import __version__
+from linguafranca.adapters import adapter_for, down_projections, n_neurons
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.hooks import NeuronSums
+from linguafranca.models import compute_of, dtype_name
+from linguafranca.store import activation_writer, block_size
+from linguafranca.tokens import Encoded, encode, pad
 
 if TYPE_CHECKING:
-    from .data import Sample
+    from linguafranca.data import Sample
 
 
 #: Values of a model's ``mean_over`` setting: which of the tokens fed to the model enter a sample's mean.

@@ -15,8 +15,8 @@ from itertools import combinations
 
 import numpy as np
 
-from .errors import LinguaFrancaError
-from .store import RESPONSE_STORE, read_group
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.store import RESPONSE_STORE, read_group
 
 
 def _pattern(words: Sequence[str]) -> re.Pattern:

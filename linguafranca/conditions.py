@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import LinguaFrancaError
-from .store import StoredRegions, read_regions
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.store import StoredRegions, read_regions
 
 BASELINE = "none"
 RANDOM = "random"

@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .errors import LinguaFrancaError
-from .sandbox.plan import MODEL_PREFIX, check_steps, sandbox_models
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.sandbox.plan import MODEL_PREFIX, check_steps, sandbox_models
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import write_text
-from .data.samples import read_jsonl
-from .errors import LinguaFrancaError
-from .hooks import deactivate_rows
-from .tokens import encode_ids
+from linguafranca.atomic import write_text
+from linguafranca.data.samples import read_jsonl
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.hooks import deactivate_rows
+from linguafranca.tokens import encode_ids
 
 
 @dataclass(frozen=True)

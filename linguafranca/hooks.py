@@ -16,8 +16,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from .adapters import down_projections, n_neurons
-from .errors import LinguaFrancaError
+from linguafranca.adapters import down_projections, n_neurons
+from linguafranca.errors import LinguaFrancaError
 
 
 class NeuronSums:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from .hooks import force
+from linguafranca.hooks import force
 
 _WORD = re.compile(r"\w+")
 _HAN = re.compile(r"[\u3400-\u9fff]+")

@@ -30,11 +30,11 @@ from lm_eval.api.model import TemplateLM
 from lm_eval.api.registry import register_model
 from tqdm.auto import tqdm
 
-from .errors import LinguaFrancaError
-from .head import token_logprobs
-from .hooks import deactivate
-from .models import final_softcap
-from .tokens import encode_ids, pad
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.head import token_logprobs
+from linguafranca.hooks import deactivate
+from linguafranca.models import final_softcap
+from linguafranca.tokens import encode_ids, pad
 
 Request = tuple[tuple[str, str], list[int], list[int]]
 #: What one more forward pass costs, in padded tokens' worth of compute: Gemma 3 270M on 2 CPU threads takes 29 ms

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .sandbox.plan import CHECKPOINT
+from linguafranca.sandbox.plan import CHECKPOINT
 
 
 def local_folder(name: str, revision: str) -> Path:

@@ -19,10 +19,10 @@ from typing import Any
 
 import torch
 
-from .adapters import ADAPTERS
-from .atomic import atomic_path, write_text
-from .errors import LinguaFrancaError
-from .model_files import local_folder
+from linguafranca.adapters import ADAPTERS
+from linguafranca.atomic import atomic_path, write_text
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.model_files import local_folder
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 _SAFE_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken", "*.py"]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import LinguaFrancaError
+from linguafranca.errors import LinguaFrancaError
 
 #: Second entropy word of every permutation's generator, so permutations never repeat the control masks' draws.
 PERMUTATION_STREAM = 1

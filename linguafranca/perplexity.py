@@ -25,10 +25,10 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .data.samples import read_jsonl
-from .errors import LinguaFrancaError
-from .head import token_logprobs
-from .models import compute_of, final_softcap
+from linguafranca.data.samples import read_jsonl
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.head import token_logprobs
+from linguafranca.models import compute_of, final_softcap
 
 
 @dataclass(frozen=True)

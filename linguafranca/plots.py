@@ -16,13 +16,13 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from .atomic import atomic_path
-from .probe_summary import read_summary
-from .store import read_h5, read_regions
-from .tsv import read_tsv
+from linguafranca.atomic import atomic_path
+from linguafranca.probe_summary import read_summary
+from linguafranca.store import read_h5, read_regions
+from linguafranca.tsv import read_tsv
 
 if TYPE_CHECKING:
-    from .ablation import IncreaseTable
+    from linguafranca.ablation import IncreaseTable
 
 
 def save_figure(fig: Figure, png: str | os.PathLike, pdf: str | os.PathLike) -> None:

@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from . import __version__
-from .adapters import down_projections
-from .capture import AUTO_BATCH_START, batches, forward_inputs
-from .concepts import concept_labels, select_samples
-from .errors import LinguaFrancaError
-from .hooks import NeuronMaxima, NeuronPicks, NeuronSums
-from .models import compute_of
-from .store import Stored, write_group
-from .tokens import Encoded, encode
+from linguafranca import __version__
+from linguafranca.adapters import down_projections
+from linguafranca.capture import AUTO_BATCH_START, batches, forward_inputs
+from linguafranca.concepts import concept_labels, select_samples
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.hooks import NeuronMaxima, NeuronPicks, NeuronSums
+from linguafranca.models import compute_of
+from linguafranca.store import Stored, write_group
+from linguafranca.tokens import Encoded, encode
 
 if TYPE_CHECKING:
-    from .data import Sample
+    from linguafranca.data import Sample
 
 #: Per-sentence responses the concept stage can use.
 RESPONSES = ("mean", "max")

@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 import zarr
 
-from .atomic import atomic_path
-from .errors import LinguaFrancaError
-from .null import benjamini_hochberg, layer_null
-from .store import LanguageStores, as_source, write_array
-from .tsv import write_tsv
+from linguafranca.atomic import atomic_path
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.null import benjamini_hochberg, layer_null
+from linguafranca.store import LanguageStores, as_source, write_array
+from linguafranca.tsv import write_tsv
 
 DIMENSIONS = ("lang", "layer", "neuron")
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .cluster import parameter_count
-from .errors import LinguaFrancaError
-from .probe_summary import read_summary
-from .store import read_regions
-from .tsv import read_tsv, write_tsv
+from linguafranca.cluster import parameter_count
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.probe_summary import read_summary
+from linguafranca.store import read_regions
+from linguafranca.tsv import read_tsv, write_tsv
 
 Files = Mapping[str, str]
 """One point's input files by kind: manifest, metrics, sklr, regions, and where configured increase, accuracy,

@@ -41,10 +41,10 @@ from typing import Any
 import h5py
 import numpy as np
 
-from .atomic import atomic_path
-from .errors import LinguaFrancaError
-from .store import LanguageStores, as_source, checksum, record_checksum, write_dataset
-from .tsv import write_tsv
+from linguafranca.atomic import atomic_path
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.store import LanguageStores, as_source, checksum, record_checksum, write_dataset
+from linguafranca.tsv import write_tsv
 
 #: The pair classes of :func:`pair_classes`, in the order of the metrics table.
 PAIR_CLASSES = ("same_lang_diff_meaning", "diff_lang_same_meaning", "diff_lang_diff_meaning", "all_offdiag")

@@ -32,8 +32,8 @@ import numpy as np
 import zarr
 from zarr.codecs import BloscCodec
 
-from .atomic import atomic_path
-from .errors import LinguaFrancaError
+from linguafranca.atomic import atomic_path
+from linguafranca.errors import LinguaFrancaError
 
 DIMENSIONS = ("sample", "layer", "neuron")
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import LinguaFrancaError
+from linguafranca.errors import LinguaFrancaError
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_text
-from .errors import LinguaFrancaError
+from linguafranca.atomic import write_text
+from linguafranca.errors import LinguaFrancaError
 
 
 def cell(value: Any) -> str:

@@ -5,13 +5,13 @@ lang -> list of :class:`Sample`; :func:`prepare_dataset` checks the result is pa
 stages read it back with :func:`read_jsonl`.
 """
 
-from .bible import CATALOGUE, TRANSLATIONS, load_bible
-from .clean import clean_verse
-from .hub import XLSUM, XLSUM_CONFIGS, load_hf
-from .prepare import LOADERS, check_alignment, dataset_files, prepare_dataset
-from .samples import Sample, read_jsonl, write_jsonl
-from .table import load_table
-from .textfiles import NTREX_FILES, load_textfiles
+from linguafranca.data.bible import CATALOGUE, TRANSLATIONS, load_bible
+from linguafranca.data.clean import clean_verse
+from linguafranca.data.hub import XLSUM, XLSUM_CONFIGS, load_hf
+from linguafranca.data.prepare import LOADERS, check_alignment, dataset_files, prepare_dataset
+from linguafranca.data.samples import Sample, read_jsonl, write_jsonl
+from linguafranca.data.table import load_table
+from linguafranca.data.textfiles import NTREX_FILES, load_textfiles
 
 __all__ = [
     "CATALOGUE",

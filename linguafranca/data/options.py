@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import LinguaFrancaError
+from linguafranca.errors import LinguaFrancaError
 
 REQUIRED = object()
 """Default marker: the option has no default and must be given."""

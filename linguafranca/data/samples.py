@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from ..atomic import atomic_path
-from ..errors import LinguaFrancaError
+from linguafranca.atomic import atomic_path
+from linguafranca.errors import LinguaFrancaError
 
 
 class Sample(NamedTuple):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..data.bible import load_bible
-from ..errors import LinguaFrancaError
+from linguafranca.data.bible import load_bible
+from linguafranca.errors import LinguaFrancaError
 
 def held_out_books(config: dict[str, Any]) -> list[int]:
     """Every book a bible dataset of the config reads (analysis and perplexity), and ``reasoning.bible.books``."""

@@ -17,9 +17,9 @@ from typing import Any
 import torch
 from transformers import BloomConfig, BloomForCausalLM, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from ..atomic import atomic_path
-from ..errors import LinguaFrancaError
-from .plan import TrainSettings
+from linguafranca.atomic import atomic_path
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.sandbox.plan import TrainSettings
 
 LOSS_COLUMNS = ["step", "tokens", "loss", "learning_rate", "tokens_per_s"]
 
