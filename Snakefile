@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from linguafranca.atomic import check_writable
+from linguafranca.io.atomic import check_writable
 from linguafranca.errors import LinguaFrancaError
 
 min_version("9.0")

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM
 
-from linguafranca.hooks import deactivate
 from linguafranca.adapters import down_projections, n_neurons
+from linguafranca.hooks import deactivate
 from linguafranca.perplexity import perplexity
 
 

@@ -24,14 +24,14 @@ import resource
 import statistics
 
 import torch
+from timing import run_times
 
 from linguafranca.adapters import down_projections
 from linguafranca.capture import batches, capture_means, forward_inputs
-from linguafranca.hooks import NeuronSums
-from linguafranca.tokens import encode
 from linguafranca.data.bible import load_bible
+from linguafranca.hooks import NeuronSums
 from linguafranca.models import load_model, read_manifest
-from timing import run_times
+from linguafranca.tokens import encode
 
 
 def timed(function, repeats: int) -> float:

@@ -3,9 +3,9 @@
 The default shape is the default Gemma 3 270M store: 900 samples x 18 layers x 2048 neurons float32 (133 MB,
 one block, so 18 chunks). Compares, on the same data in a temporary folder:
 
-- write: :func:`linguafranca.store.activation_writer` (checksums taken as blocks are written) against a plain
+- write: :func:`linguafranca.io.activations.activation_writer` (checksums taken as blocks are written) against a plain
   Zarr array with the same chunks and every chunk written;
-- read: every layer through :func:`linguafranca.store.open_stores` (up-front existence check, each layer's chunks
+- read: every layer through :func:`linguafranca.io.activations.open_stores` (up-front existence check, each layer's chunks
   verified) against plain ``array[:, layer, :]`` reads of the same store;
 - the crc32 of the whole store's values alone.
 
@@ -30,7 +30,8 @@ import zarr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from linguafranca.store import ALL_CHUNKS, activation_writer, block_size, checksum, open_stores  # noqa: E402
+from linguafranca.io.activations import activation_writer, block_size, open_stores  # noqa: E402
+from linguafranca.io.checksummed import ALL_CHUNKS, checksum
 
 
 def write_checked(path: Path, data: np.ndarray, block: int, lang: str) -> None:

@@ -29,8 +29,8 @@ import numpy as np
 import yaml
 
 from linguafranca.ablation import read_increase
-from linguafranca.store import read_regions
-from linguafranca.tsv import read_tsv
+from linguafranca.io.regions_store import read_regions
+from linguafranca.io.tsv import read_tsv
 
 REPO = Path(__file__).resolve().parents[1]
 

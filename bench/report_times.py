@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from linguafranca.tsv import read_tsv
+from linguafranca.io.tsv import read_tsv
 
 #: (stage, pattern on the benchmark path relative to results/benchmarks), first match wins; pipeline order.
 STAGES = (

@@ -2,7 +2,7 @@
 
 Capture runs on one language of the default text at batch sizes 1, 4 and 16 (tokens per second, the model load
 excluded). The means it captured are then written as the store's ``mean`` array (chunks ``[block, 1, n_neurons]``,
-as linguafranca.store writes them) with each codec tried, and read back whole, layer by layer, as the analysis
+as linguafranca.io.activations writes them) with each codec tried, and read back whole, layer by layer, as the analysis
 stages read them: bytes on disk, bytes per value, and read time. Random numbers would compress differently from
 activations, hence the real ones.
 
@@ -28,8 +28,8 @@ from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
 
 from linguafranca.capture import capture_means
 from linguafranca.data.bible import load_bible
+from linguafranca.io.activations import block_size
 from linguafranca.models import load_model, read_manifest
-from linguafranca.store import block_size
 from linguafranca.tokens import encode
 
 #: The codecs tried, by the name printed; None writes raw bytes. zarr 3 writes Zstd level 0 when told nothing.

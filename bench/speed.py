@@ -21,13 +21,13 @@ import statistics
 from collections.abc import Callable
 
 import torch
+from timing import run_times
 from transformers import AutoModelForCausalLM
 
 from linguafranca.adapters import down_projections
-from linguafranca.hooks import NeuronSums
 from linguafranca.head import BLOCK_ELEMENTS, VOCAB_BLOCK, token_logprobs
+from linguafranca.hooks import NeuronSums
 from linguafranca.perplexity import token_nll
-from timing import run_times
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 

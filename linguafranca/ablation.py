@@ -23,10 +23,10 @@ import torch
 from linguafranca.conditions import BASELINE, Condition, condition_mask, matched_random_name, region_families
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.hooks import deactivate
+from linguafranca.io.regions_store import read_regions
+from linguafranca.io.tsv import read_tsv, write_tsv
 from linguafranca.perplexity import PerplexityResult, perplexity, windows
-from linguafranca.store import read_regions
 from linguafranca.tokens import text_tensor
-from linguafranca.tsv import read_tsv, write_tsv
 
 NOT_EVALUATED = "n/a"
 """What the tables write where a condition was not evaluated on a language."""

@@ -16,8 +16,8 @@ import inspect
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -27,12 +27,12 @@ from linguafranca import __version__
 from linguafranca.adapters import adapter_for, down_projections, n_neurons
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.hooks import NeuronSums
+from linguafranca.io.activations import activation_writer, block_size
 from linguafranca.models import compute_of, dtype_name
-from linguafranca.store import activation_writer, block_size
 from linguafranca.tokens import Encoded, encode, pad
 
 if TYPE_CHECKING:
-    from linguafranca.data import Sample
+    from linguafranca.data.samples import Sample
 
 
 #: Values of a model's ``mean_over`` setting: which of the tokens fed to the model enter a sample's mean.

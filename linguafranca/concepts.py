@@ -16,7 +16,8 @@ from itertools import combinations
 import numpy as np
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.store import RESPONSE_STORE, read_group
+from linguafranca.io.checksummed import read_group
+from linguafranca.io.probe_stores import RESPONSE_STORE
 
 
 def _pattern(words: Sequence[str]) -> re.Pattern:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.store import StoredRegions, read_regions
+from linguafranca.io.regions_store import StoredRegions, read_regions
 
 BASELINE = "none"
 RANDOM = "random"
@@ -41,7 +41,7 @@ RANDOM = "random"
 class Family:
     """Conditions with one member per language, read from one ``[n_langs, n_layers, n_neurons]`` store array.
 
-    ``prefix`` + language is the condition's name; ``field`` names the :class:`~linguafranca.store.StoredRegions`
+    ``prefix`` + language is the condition's name; ``field`` names the :class:`~linguafranca.io.regions_store.StoredRegions`
     attribute that holds the masks; ``control`` marks size-matched controls (evaluated on their own language
     unless the matched-random switch is on), as opposed to regions.
     """
@@ -139,7 +139,7 @@ def by_name(conditions: Sequence[Condition], name: str) -> Condition:
 def condition_mask(regions: StoredRegions | str | os.PathLike, name: str) -> np.ndarray:
     """The bool mask ``[n_layers, n_neurons]`` of condition ``name`` from a regions store (all false for ``none``).
 
-    ``regions`` is a store path or an already read :class:`~linguafranca.store.StoredRegions` (read it once when
+    ``regions`` is a store path or an already read :class:`~linguafranca.io.regions_store.StoredRegions` (read it once when
     taking several masks).
     """
     stored = regions if isinstance(regions, StoredRegions) else read_regions(regions)

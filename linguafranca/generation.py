@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from linguafranca.atomic import write_text
 from linguafranca.data.samples import read_jsonl
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.hooks import deactivate_rows
+from linguafranca.io.atomic import write_text
 from linguafranca.tokens import encode_ids
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import torch
 
 from linguafranca.adapters import ADAPTERS
-from linguafranca.atomic import atomic_path, write_text
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.atomic import atomic_path, write_text
 from linguafranca.model_files import local_folder
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")

@@ -16,10 +16,11 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from linguafranca.atomic import atomic_path
+from linguafranca.io.atomic import atomic_path
+from linguafranca.io.regions_store import read_regions
+from linguafranca.io.similarity_file import read_h5
+from linguafranca.io.tsv import read_tsv
 from linguafranca.probe_summary import read_summary
-from linguafranca.store import read_h5, read_regions
-from linguafranca.tsv import read_tsv
 
 if TYPE_CHECKING:
     from linguafranca.ablation import IncreaseTable

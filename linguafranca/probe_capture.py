@@ -24,12 +24,12 @@ from linguafranca.capture import AUTO_BATCH_START, batches, forward_inputs
 from linguafranca.concepts import concept_labels, select_samples
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.hooks import NeuronMaxima, NeuronPicks, NeuronSums
+from linguafranca.io.checksummed import Stored, write_group
 from linguafranca.models import compute_of
-from linguafranca.store import Stored, write_group
 from linguafranca.tokens import Encoded, encode
 
 if TYPE_CHECKING:
-    from linguafranca.data import Sample
+    from linguafranca.data.samples import Sample
 
 #: Per-sentence responses the concept stage can use.
 RESPONSES = ("mean", "max")

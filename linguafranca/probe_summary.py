@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from linguafranca.io.tsv import read_tsv, write_tsv
 from linguafranca.probes import mean_accuracy
-from linguafranca.tsv import read_tsv, write_tsv
 
 SUMMARY_COLUMNS = ("metric", "layer", "relative_depth", "value")
 

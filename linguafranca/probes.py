@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.store import TOKEN_STORE, read_group, read_layer_of
+from linguafranca.io.checksummed import read_group, read_layer_of
+from linguafranca.io.probe_stores import TOKEN_STORE
 
 #: Columns of ``probes/language_id.tsv``.
 COLUMNS = ("probe", "layer", "seed", "accuracy", "macro_f1", "n_train", "n_test")

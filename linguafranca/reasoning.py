@@ -32,8 +32,8 @@ import numpy as np
 
 from linguafranca.data.bible import load_bible
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.tsv import write_tsv
 from linguafranca.tasks import TASKS_DIR
-from linguafranca.tsv import write_tsv
 
 FAMILIES = ("bible", "xstorycloze")
 TASK_NAMES = {"bible": "bible_xling_next_{lang}", "xstorycloze": "xstorycloze_xling_{lang}"}
@@ -250,7 +250,7 @@ def write_results(path: str | os.PathLike, results: Mapping[str, Any], extra: Ma
     """lm-eval's results dict as JSON (lm-eval's own serialiser for what JSON lacks), with ``extra`` provenance."""
     from lm_eval.utils import handle_non_serializable
 
-    from linguafranca.atomic import write_text
+    from linguafranca.io.atomic import write_text
 
     keep = {key: results[key] for key in ("results", "n-samples", "samples", "configs", "versions") if key in results}
     write_text(path, json.dumps({**keep, "linguafranca": dict(extra)}, default=handle_non_serializable, indent=1))

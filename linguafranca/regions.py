@@ -37,15 +37,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import zarr
 
-from linguafranca.atomic import atomic_path
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.activations import LanguageStores, as_source
+from linguafranca.io.regions_store import write_regions_store
+from linguafranca.io.tsv import write_tsv
 from linguafranca.null import benjamini_hochberg, layer_null
-from linguafranca.store import LanguageStores, as_source, write_array
-from linguafranca.tsv import write_tsv
-
-DIMENSIONS = ("lang", "layer", "neuron")
 
 #: Second entropy word of the significant regions' size-matched controls, apart from the paper regions' controls.
 SIGNIFICANT_CONTROL_STREAM = 2
@@ -317,7 +314,7 @@ def compute_regions(
 ) -> RegionsResult:
     """Key linguistic regions of ``{language: activation store}`` with their random controls.
 
-    ``stores`` may also be an opened :class:`~linguafranca.store.LanguageStores`. ``norms`` (float64 ``[N]``, rows
+    ``stores`` may also be an opened :class:`~linguafranca.io.activations.LanguageStores`. ``norms`` (float64 ``[N]``, rows
     language-major as in ``similarity.h5``) are the whole-model norms when already known; they save a pass over
     the stores.
 
@@ -364,23 +361,6 @@ def compute_regions(
 # ---------------------------------------------------------------------------------------------------------------
 # Outputs
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def _write_array(
-    group: zarr.Group, name: str, data: np.ndarray, description: str, dimensions: tuple[str, ...] | None = None
-) -> None:
-    """One array chunked a language at a time (``[1, n_layers, n_neurons]``): later stages load one region.
-
-    Every chunk is written with its checksum (:func:`linguafranca.store.write_array`), so readers can tell a
-    damaged store from an empty region. Arrays with other ``dimensions`` (the null counts) are one chunk.
-    """
-    if dimensions is not None:
-        chunks = data.shape
-    else:
-        chunks = data.shape if data.ndim == 2 else (1, *data.shape[1:])
-        dimensions = DIMENSIONS[-data.ndim :]
-    array = write_array(group, name, data, chunks, dimensions)
-    array.attrs["description"] = description
 
 
 def _chance_arrays(result: RegionsResult) -> dict[str, tuple[np.ndarray, str, tuple[str, ...] | None]]:
@@ -456,26 +436,20 @@ def write_regions(result: RegionsResult, zarr_path: str | os.PathLike) -> None:
             "size-matched random control per language: as many neurons as its key region, seeded",
         ),
     }
-    with atomic_path(zarr_path, directory=True) as temporary:
-        group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
-        for name, (data, description) in arrays.items():
-            _write_array(group, name, data, description)
-        for name, (data, description, dimensions) in _chance_arrays(result).items():
-            _write_array(group, name, data, description, dimensions)
-        group.attrs.update(
-            {
-                "langs": result.langs,
-                "threshold": result.threshold,
-                "random_fraction": result.random_fraction,
-                "seed": result.seed,
-                "sklr": result.sklr,
-                "n_layers": result.n_layers,
-                "n_neurons": result.n_neurons,
-                "n_samples": result.n_samples,
-                **result.provenance,
-                **_chance_attrs(result),
-            }
-        )
+    attrs = {
+        "langs": result.langs,
+        "threshold": result.threshold,
+        "random_fraction": result.random_fraction,
+        "seed": result.seed,
+        "sklr": result.sklr,
+        "n_layers": result.n_layers,
+        "n_neurons": result.n_neurons,
+        "n_samples": result.n_samples,
+        **result.provenance,
+        **_chance_attrs(result),
+    }
+    described = {name: (data, description, None) for name, (data, description) in arrays.items()}
+    write_regions_store(zarr_path, {**described, **_chance_arrays(result)}, attrs)
 
 
 def sklr_table(result: RegionsResult) -> list[dict[str, Any]]:

@@ -20,9 +20,9 @@ import numpy as np
 
 from linguafranca.cluster import parameter_count
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.regions_store import read_regions
+from linguafranca.io.tsv import read_tsv, write_tsv
 from linguafranca.probe_summary import read_summary
-from linguafranca.store import read_regions
-from linguafranca.tsv import read_tsv, write_tsv
 
 Files = Mapping[str, str]
 """One point's input files by kind: manifest, metrics, sklr, regions, and where configured increase, accuracy,

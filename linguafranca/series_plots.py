@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from linguafranca.io.tsv import read_tsv
 from linguafranca.plots import plot_overlap_series, plot_probe_series, save_figure
-from linguafranca.tsv import read_tsv
 
 Rows = Sequence[Mapping[str, Any]]
 

@@ -24,7 +24,7 @@ pass over the layers gives everything: each layer's Gram matrix ``G_l = X_l X_l^
 whole-model sum, turned into ``S^l``, scored, handed to the caller (which may write it) and overwritten by the
 next layer. Memory is one layer of data plus two ``N x N`` float64 matrices.
 
-The stores hold the same sample ids in the same order in every language (:func:`linguafranca.store.open_stores`),
+The stores hold the same sample ids in the same order in every language (:func:`linguafranca.io.activations.open_stores`),
 so the pair classes follow from the block structure of ``S``: the ``n_langs x n_langs`` blocks of
 ``n_samples x n_samples``, whose diagonals are the same-meaning pairs. Class sums are block sums and block traces
 (:func:`block_class_means`); no ``N x N`` mask is built.
@@ -41,10 +41,11 @@ from typing import Any
 import h5py
 import numpy as np
 
-from linguafranca.atomic import atomic_path
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.store import LanguageStores, as_source, checksum, record_checksum, write_dataset
-from linguafranca.tsv import write_tsv
+from linguafranca.io.activations import LanguageStores, as_source
+from linguafranca.io.atomic import atomic_path
+from linguafranca.io.checksummed import checksum, record_checksum, write_dataset
+from linguafranca.io.tsv import write_tsv
 
 #: The pair classes of :func:`pair_classes`, in the order of the metrics table.
 PAIR_CLASSES = ("same_lang_diff_meaning", "diff_lang_same_meaning", "diff_lang_diff_meaning", "all_offdiag")
@@ -288,7 +289,7 @@ def compute_similarity(
 def _write_slabs(dataset: h5py.Dataset, index: tuple[int, ...], S: np.ndarray, crc: int = 0) -> int:
     """Write float64 ``S`` (``[N, N]``) as float32 into ``dataset[index]``, a chunk-sized slab of rows at a time.
 
-    Returns the checksum continued from ``crc`` over what was written (:func:`linguafranca.store.checksum`), so a
+    Returns the checksum continued from ``crc`` over what was written (:func:`linguafranca.io.checksummed.checksum`), so a
     dataset written slab by slab, in order, gets the checksum of its whole contents.
     """
     for start in range(0, len(S), _SLAB_ROWS):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linguafranca.store import activation_writer
+from linguafranca.io.activations import activation_writer
 
 
 def write_stores(directory, means, langs, sample_ids=None, block=2, attrs=None):

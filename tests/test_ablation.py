@@ -29,7 +29,7 @@ from linguafranca.errors import LinguaFrancaError
 from linguafranca.perplexity import PerplexityResult, perplexity
 from linguafranca.regions import RegionsResult
 from linguafranca.regions import write_regions as write_regions_store
-from linguafranca.tsv import read_tsv
+from linguafranca.io.tsv import read_tsv
 
 
 def tiny_model(kind: str) -> torch.nn.Module:

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from linguafranca.atomic import atomic_path, check_writable, stale_temporaries, unwritable_reason, write_text
+from linguafranca.io.atomic import atomic_path, check_writable, stale_temporaries, unwritable_reason, write_text
 from linguafranca.errors import LinguaFrancaError
 
 

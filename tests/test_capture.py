@@ -11,9 +11,9 @@ from tiny import CONFIGS, tiny_model, word_model, word_tokenizer
 from linguafranca import capture
 from linguafranca.adapters import adapter_for, down_projections
 from linguafranca.capture import capture_means, capture_store
-from linguafranca.data import Sample
+from linguafranca.data.samples import Sample
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.store import block_size, open_activations
+from linguafranca.io.activations import block_size, open_activations
 from linguafranca.tokens import Encoded, encode, encode_ids, pad
 
 

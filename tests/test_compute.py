@@ -11,11 +11,11 @@ from tiny import CORPUS, save_tiny
 
 from linguafranca import models
 from linguafranca.capture import capture_store
-from linguafranca.data import Sample
+from linguafranca.data.samples import Sample
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.models import cpu_bf16_flags, load_model, resolve_compute
 from linguafranca.perplexity import perplexity, windows
-from linguafranca.store import open_activations
+from linguafranca.io.activations import open_activations
 from linguafranca.tokens import text_tensor
 
 #: Stated tolerances of bfloat16 against float32 on a tiny random model (README, "Precision"): capture means

@@ -8,7 +8,7 @@ import pytest
 from linguafranca.conditions import by_name, condition_list, condition_mask, matched_random_name, paper_conditions
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.regions import RegionsResult, matched_random_masks, random_mask, write_regions
-from linguafranca.store import read_regions
+from linguafranca.io.regions_store import read_regions
 
 LANGS = ["en", "zh", "fr"]
 ORDER = ["none", "random", "en", "zh", "fr", "random_en", "random_zh", "random_fr"]

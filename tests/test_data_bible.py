@@ -7,7 +7,10 @@ import sqlite3
 
 import pytest
 
-from linguafranca.data import CATALOGUE, TRANSLATIONS, clean_verse, load_bible, prepare_dataset, read_jsonl
+from linguafranca.data.bible import CATALOGUE, TRANSLATIONS, load_bible
+from linguafranca.data.clean import clean_verse
+from linguafranca.data.prepare import prepare_dataset
+from linguafranca.data.samples import read_jsonl
 from linguafranca.errors import LinguaFrancaError
 
 NINE = ["en", "zh", "fr", "es", "pt", "ar", "vi", "hi", "id"]

@@ -5,8 +5,13 @@ import json
 import pytest
 from conftest import shared_data
 
-from linguafranca.data import LOADERS, NTREX_FILES, XLSUM, Sample, prepare_dataset, read_jsonl
-from linguafranca.data import load_hf, load_table, load_textfiles
+from linguafranca.data.prepare import LOADERS, prepare_dataset
+from linguafranca.data.textfiles import NTREX_FILES
+from linguafranca.data.hub import XLSUM
+from linguafranca.data.samples import Sample, read_jsonl
+from linguafranca.data.hub import load_hf
+from linguafranca.data.table import load_table
+from linguafranca.data.textfiles import load_textfiles
 from linguafranca.errors import LinguaFrancaError
 
 NINE = ["en", "zh", "fr", "es", "pt", "ar", "vi", "hi", "id"]

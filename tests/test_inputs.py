@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from linguafranca.data import NTREX_FILES, dataset_files
+from linguafranca.data.textfiles import NTREX_FILES
+from linguafranca.data.prepare import dataset_files
 from linguafranca.data.bible import packaged_db
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.model_files import model_files

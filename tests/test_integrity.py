@@ -24,18 +24,10 @@ from linguafranca.perplexity import PerplexityResult
 from linguafranca.plots import plot_region_layers, plot_region_sizes, plot_similarity_heatmap
 from linguafranca.regions import NullSettings, RegionsResult, compute_regions, write_regions
 from linguafranca.similarity import compute_similarity, write_similarity
-from linguafranca.store import (
-    CHUNK_CHECKSUMS,
-    DATASET_CHECKSUM,
-    checksum,
-    open_activations,
-    open_stores,
-    read_layer,
-    read_norms,
-    read_regions,
-    record_checksum,
-    write_dataset,
-)
+from linguafranca.io.checksummed import CHUNK_CHECKSUMS, DATASET_CHECKSUM, checksum, record_checksum, write_dataset
+from linguafranca.io.activations import open_activations, open_stores, read_layer
+from linguafranca.io.similarity_file import read_norms
+from linguafranca.io.regions_store import read_regions
 
 LANGS = ["en", "fr", "zh"]
 N_SAMPLES, N_LAYERS, N_NEURONS, BLOCK = 5, 3, 8, 2

@@ -18,8 +18,8 @@ from linguafranca.regions import (
     write_sklr,
     zscores,
 )
-from linguafranca.store import read_regions
-from linguafranca.tsv import read_tsv
+from linguafranca.io.regions_store import read_regions
+from linguafranca.io.tsv import read_tsv
 
 PLANTED_LANGS = ["en", "de", "zh", "fr", "ar", "hi"]
 

@@ -26,7 +26,8 @@ from linguafranca.regions import (
     zscores,
 )
 from linguafranca.similarity import write_similarity
-from linguafranca.store import read_norms, read_regions
+from linguafranca.io.similarity_file import read_norms
+from linguafranca.io.regions_store import read_regions
 
 LANGS = ["en", "de", "zh"]
 

@@ -17,7 +17,7 @@ from linguafranca.sandbox.corpus import held_out_books, training_books, training
 from linguafranca.sandbox.plan import TrainSettings, checkpoint_name, checkpoint_steps
 from linguafranca.sandbox.tokenizer import train_tokenizer
 from linguafranca.sandbox.train import learning_rate, pack, train
-from linguafranca.tsv import read_tsv
+from linguafranca.io.tsv import read_tsv
 
 VERSES = {
     "en": [f"In the beginning {i} God created the heaven and the earth number {i}." for i in range(60)],

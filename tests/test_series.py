@@ -18,7 +18,7 @@ from linguafranca.series import (
     write_evolution,
 )
 from linguafranca.series_plots import draw_series
-from linguafranca.tsv import read_tsv
+from linguafranca.io.tsv import read_tsv
 
 LANGS = ["en", "fr"]
 

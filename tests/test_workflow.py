@@ -24,7 +24,7 @@ from tiny import save_tiny
 
 from conftest import REPO
 from linguafranca.codehash import code_hash
-from linguafranca.tsv import read_tsv
+from linguafranca.io.tsv import read_tsv
 
 CODE = ["Snakefile", "workflow", "config", "envs", "profiles", "linguafranca"]
 LANGS = ["en", "fr", "zh"]

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from linguafranca.errors import LinguaFrancaError
 from linguafranca.data.clean import clean_verse
 from linguafranca.data.options import check_options, get_option, per_language
 from linguafranca.data.samples import Sample
+from linguafranca.errors import LinguaFrancaError
 
 
 class Translation(NamedTuple):

@@ -10,9 +10,9 @@ import glob
 from pathlib import Path
 from typing import Any
 
-from linguafranca.errors import LinguaFrancaError
 from linguafranca.data.options import check_options, get_option, per_language
 from linguafranca.data.samples import Sample
+from linguafranca.errors import LinguaFrancaError
 
 OPTIONS = ("path", "configs", "data_files", "split", "columns", "revision")
 

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from linguafranca.errors import LinguaFrancaError
 from linguafranca.data.bible import database, load_bible
 from linguafranca.data.hub import load_hf, local_data_files
 from linguafranca.data.samples import Sample, write_jsonl
 from linguafranca.data.table import load_table, table_paths
 from linguafranca.data.textfiles import load_textfiles, textfiles_paths
+from linguafranca.errors import LinguaFrancaError
 
 Loader = Callable[[dict[str, Any], list[str]], dict[str, list[Sample]]]
 

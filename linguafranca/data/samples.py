@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from linguafranca.atomic import atomic_path
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.atomic import atomic_path
 
 
 class Sample(NamedTuple):

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from linguafranca.errors import LinguaFrancaError
 from linguafranca.data.options import check_options, get_option, per_language
 from linguafranca.data.samples import Sample, read_utf8
+from linguafranca.errors import LinguaFrancaError
 
 OPTIONS = ("files", "format", "id_field", "text_field")
 FORMATS = {".jsonl": "jsonl", ".tsv": "tsv"}

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from linguafranca.errors import LinguaFrancaError
 from linguafranca.data.options import check_options, get_option, per_language
 from linguafranca.data.samples import Sample, read_utf8
+from linguafranca.errors import LinguaFrancaError
 
 NTREX_FILES = {
     "en": "newstest2019-src.eng.txt",

@@ -11,6 +11,7 @@ from typing import Any
 from linguafranca.data.bible import load_bible
 from linguafranca.errors import LinguaFrancaError
 
+
 def held_out_books(config: dict[str, Any]) -> list[int]:
     """Every book a bible dataset of the config reads (analysis and perplexity), and ``reasoning.bible.books``."""
     books = {

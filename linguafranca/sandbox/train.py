@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from transformers import BloomConfig, BloomForCausalLM, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from linguafranca.atomic import atomic_path
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.atomic import atomic_path
 from linguafranca.sandbox.plan import TrainSettings
 
 LOSS_COLUMNS = ["step", "tokens", "loss", "learning_rate", "tokens_per_s"]
@@ -89,7 +89,7 @@ def train(
     device: str = "cpu",
 ) -> list[dict[str, Any]]:
     """Train and save a checkpoint at every step in ``checkpoints`` (step 0: the initial weights); return the log
-    rows (:data:`LOSS_COLUMNS`), one per step, for :func:`linguafranca.tsv.write_tsv`."""
+    rows (:data:`LOSS_COLUMNS`), one per step, for :func:`linguafranca.io.tsv.write_tsv`."""
     torch.manual_seed(settings.seed)
     model = build_model(settings, tokenizer).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)

@@ -25,7 +25,7 @@ from linguafranca.config import (
     threshold_tag,
     validate,
 )
-from linguafranca.data import dataset_files
+from linguafranca.data.prepare import dataset_files
 from linguafranca.data.bible import packaged_db
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.joblog import CORES_ENV

@@ -1,7 +1,7 @@
 """Capture the mean MLP activations of one language (rule capture) or of every language (rule capture_combined,
 for a model with jobs: combined) into Zarr stores (see linguafranca.capture): the model is loaded once per job."""
 from linguafranca.capture import capture_store
-from linguafranca.data import read_jsonl
+from linguafranca.data.samples import read_jsonl
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import check_context, load_job_model, provenance
 

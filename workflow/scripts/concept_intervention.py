@@ -2,9 +2,8 @@
 whether they mention the concept (see linguafranca.intervention)."""
 import json
 
-from linguafranca.atomic import write_text
 from linguafranca.concepts import read_responses
-from linguafranca.data import read_jsonl
+from linguafranca.data.samples import read_jsonl
 from linguafranca.intervention import (
     INTERVENTION_COLUMNS,
     LEXICON_COLUMNS,
@@ -12,10 +11,12 @@ from linguafranca.intervention import (
     intervention_records,
     lexicon,
 )
+from linguafranca.io.atomic import write_text
+from linguafranca.io.checksummed import read_group
+from linguafranca.io.probe_stores import CONCEPT_STORE
+from linguafranca.io.tsv import write_tsv
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import load_job_model
-from linguafranca.store import CONCEPT_STORE, read_group
-from linguafranca.tsv import write_tsv
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

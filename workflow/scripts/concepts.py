@@ -12,10 +12,10 @@ from linguafranca.concepts import (
     read_responses,
     shared_rows,
 )
-from linguafranca.data import read_jsonl
+from linguafranca.data.samples import read_jsonl
+from linguafranca.io.checksummed import Stored, write_group
+from linguafranca.io.tsv import write_tsv
 from linguafranca.joblog import job_log
-from linguafranca.store import Stored, write_group
-from linguafranca.tsv import write_tsv
 
 with job_log(snakemake.log[0]):
     params, output = snakemake.params, snakemake.output

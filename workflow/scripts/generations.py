@@ -3,9 +3,9 @@
 The conditions are the paper's (none, random, each region; linguafranca.conditions.paper_conditions)."""
 from linguafranca.conditions import condition_mask
 from linguafranca.generation import generate_samples, load_prompts, write_generations
+from linguafranca.io.regions_store import read_regions
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import load_job_model
-from linguafranca.store import read_regions
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

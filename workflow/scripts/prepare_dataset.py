@@ -1,7 +1,7 @@
 """Write one dataset's parallel text as resources/data/{dataset}/{lang}.jsonl (see linguafranca.data)."""
 from pathlib import Path
 
-from linguafranca.data import prepare_dataset
+from linguafranca.data.prepare import prepare_dataset
 from linguafranca.joblog import job_log
 
 with job_log(snakemake.log[0]):

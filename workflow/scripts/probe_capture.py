@@ -1,6 +1,6 @@
 """Capture the token sample (probes) and the per-verse neuron responses (concepts) of every language in one job,
 so a point pays one model start-up for both (see linguafranca.probe_capture)."""
-from linguafranca.data import read_jsonl
+from linguafranca.data.samples import read_jsonl
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.models import check_context, load_job_model, provenance
 from linguafranca.probe_capture import capture_probe_stores

@@ -1,8 +1,8 @@
 """Language-ID probes per layer on the token sample, with their chance rows and figure (see linguafranca.probes)."""
+from linguafranca.io.tsv import write_tsv
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.plots import plot_probe_accuracy
 from linguafranca.probes import COLUMNS, probe_rows, read_probe_inputs
-from linguafranca.tsv import write_tsv
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

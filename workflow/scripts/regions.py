@@ -2,9 +2,9 @@
 
 The whole-model norms come from similarity.h5, which already has them, so the stores are read once here.
 """
+from linguafranca.io.similarity_file import read_norms
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.regions import NullSettings, compute_regions, warn_empty_regions, write_regions, write_sklr
-from linguafranca.store import read_norms
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

@@ -1,5 +1,5 @@
 """Train the sandbox's byte-level BPE tokenizer on the training text (see linguafranca.sandbox.tokenizer)."""
-from linguafranca.atomic import atomic_path
+from linguafranca.io.atomic import atomic_path
 from linguafranca.joblog import job_log
 from linguafranca.sandbox.corpus import training_verses
 from linguafranca.sandbox.tokenizer import save_tokenizer, train_tokenizer

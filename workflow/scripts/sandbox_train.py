@@ -1,11 +1,11 @@
 """Train one sandbox size from scratch and save its checkpoints (see linguafranca.sandbox.train)."""
 import logging
 
+from linguafranca.io.tsv import write_tsv
 from linguafranca.joblog import job_log, set_threads
 from linguafranca.sandbox.corpus import training_verses
 from linguafranca.sandbox.tokenizer import load_tokenizer
 from linguafranca.sandbox.train import LOSS_COLUMNS, TrainSettings, pack, train
-from linguafranca.tsv import write_tsv
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

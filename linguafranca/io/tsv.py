@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from linguafranca.atomic import write_text
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.atomic import write_text
 
 
 def cell(value: Any) -> str:
