@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM
 
-from linguafranca.adapters import down_projections, n_neurons
-from linguafranca.hooks import deactivate
-from linguafranca.perplexity import perplexity
+from linguafranca.ablation.perplexity import perplexity
+from linguafranca.model.architectures import down_projections, n_neurons
+from linguafranca.model.hooks import deactivate
 
 
 def arguments() -> argparse.Namespace:

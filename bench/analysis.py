@@ -55,10 +55,10 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from linguafranca.analysis.regions import NullSettings, compute_regions, write_regions, write_sklr  # noqa: E402
+from linguafranca.analysis.similarity import write_metrics, write_similarity  # noqa: E402
 from linguafranca.io.activations import LanguageStores, activation_writer, block_size
 from linguafranca.io.similarity_file import read_norms  # noqa: E402
-from linguafranca.regions import NullSettings, compute_regions, write_regions, write_sklr  # noqa: E402
-from linguafranca.similarity import write_metrics, write_similarity  # noqa: E402
 
 #: Samples per independently seeded tile of noise: a block of rows costs about its own size to generate.
 TILE = 64

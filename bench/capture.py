@@ -26,12 +26,14 @@ import statistics
 import torch
 from timing import run_times
 
-from linguafranca.adapters import down_projections
-from linguafranca.capture import batches, capture_means, forward_inputs
+from linguafranca.analysis.capture import capture_means
 from linguafranca.data.bible import load_bible
-from linguafranca.hooks import NeuronSums
-from linguafranca.models import load_model, read_manifest
-from linguafranca.tokens import encode
+from linguafranca.model.architectures import down_projections
+from linguafranca.model.batching import batches, forward_inputs
+from linguafranca.model.hooks import NeuronSums
+from linguafranca.model.loading import load_model
+from linguafranca.model.resolve import read_manifest
+from linguafranca.model.tokens import encode
 
 
 def timed(function, repeats: int) -> float:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from linguafranca.ablation import read_increase
+from linguafranca.ablation.deactivation import read_increase
 from linguafranca.io.regions_store import read_regions
 from linguafranca.io.tsv import read_tsv
 

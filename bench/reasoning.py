@@ -23,10 +23,11 @@ IMPORT_S = time.perf_counter() - T0
 
 from lm_eval.models.huggingface import HFLM  # noqa: E402
 
-from linguafranca.joblog import set_threads  # noqa: E402
-from linguafranca.lm_model import FastLM  # noqa: E402
-from linguafranca.models import load_model, read_manifest  # noqa: E402
-from linguafranca.reasoning import evaluate  # noqa: E402
+from linguafranca.model.loading import load_model
+from linguafranca.model.resolve import read_manifest  # noqa: E402
+from linguafranca.pipeline.threads import set_threads  # noqa: E402
+from linguafranca.reasoning.evaluation import evaluate  # noqa: E402
+from linguafranca.reasoning.fast_lm import FastLM  # noqa: E402
 
 
 def arguments() -> argparse.Namespace:

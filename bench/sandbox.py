@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 import yaml
 
-from linguafranca.config import validate
+from linguafranca.pipeline.config import validate
 from linguafranca.sandbox.corpus import training_books, training_mix, training_verses
-from linguafranca.sandbox.plan import TrainSettings
+from linguafranca.sandbox.settings import TrainSettings
 from linguafranca.sandbox.tokenizer import train_tokenizer
 from linguafranca.sandbox.train import pack, train
 

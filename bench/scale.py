@@ -26,11 +26,12 @@ import torch
 import zarr
 from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
 
-from linguafranca.capture import capture_means
+from linguafranca.analysis.capture import capture_means
 from linguafranca.data.bible import load_bible
 from linguafranca.io.activations import block_size
-from linguafranca.models import load_model, read_manifest
-from linguafranca.tokens import encode
+from linguafranca.model.loading import load_model
+from linguafranca.model.resolve import read_manifest
+from linguafranca.model.tokens import encode
 
 #: The codecs tried, by the name printed; None writes raw bytes. zarr 3 writes Zstd level 0 when told nothing.
 CODECS = {

@@ -5,7 +5,7 @@ For each dtype it measures:
 - the peak: a square product (2048 × 2048) and a head-shaped one (positions × hidden against vocab × hidden);
 - capture: the base model forward with the capture hooks on real-length batches (tokens/s);
 - perplexity: base model plus the blockwise output head (tokens/s), and the head with its log-normaliser alone
-  (GFLOP/s), blockwise (linguafranca.head) and the simple way it replaced (whole rows of logits, then
+  (GFLOP/s), blockwise (linguafranca.model.logprobs) and the simple way it replaced (whole rows of logits, then
   ``cross_entropy``), measured in the same run because this machine's speed drifts by up to 20% between runs.
 A stage's GFLOP/s counts 2 × (weights of its linear layers) per token, attention scores left out, so it slightly
 understates the work done. Token ids are random: speed does not depend on the text.
@@ -24,10 +24,10 @@ import torch
 from timing import run_times
 from transformers import AutoModelForCausalLM
 
-from linguafranca.adapters import down_projections
-from linguafranca.head import BLOCK_ELEMENTS, VOCAB_BLOCK, token_logprobs
-from linguafranca.hooks import NeuronSums
-from linguafranca.perplexity import token_nll
+from linguafranca.ablation.perplexity import token_nll
+from linguafranca.model.architectures import down_projections
+from linguafranca.model.hooks import NeuronSums
+from linguafranca.model.logprobs import BLOCK_ELEMENTS, VOCAB_BLOCK, token_logprobs
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
@@ -54,7 +54,7 @@ def peak(dtype: torch.dtype, m: int, k: int, n: int, repeats: int) -> float:
 
 
 def whole_rows(head: torch.nn.Module, hidden: torch.Tensor, targets: torch.Tensor, chunk: int = 256) -> list:
-    """The reference that linguafranca.head replaced: whole rows of logits for ``chunk`` positions at a time,
+    """The reference that linguafranca.model.logprobs replaced: whole rows of logits for ``chunk`` positions at a time,
     upcast to float32, then ``cross_entropy``."""
     return [torch.nn.functional.cross_entropy(head(hidden[s : s + chunk]).float(), targets[s : s + chunk],
                                               reduction="none") for s in range(0, len(targets), chunk)]

@@ -10,7 +10,7 @@ import torch
 from tiny import WORD_VOCAB as VOCAB
 from tiny import word_model, word_tokenizer
 
-from linguafranca.ablation import (
+from linguafranca.ablation.deactivation import (
     IncreaseTable,
     diagonal_dominance,
     evaluate_condition,
@@ -21,14 +21,14 @@ from linguafranca.ablation import (
     write_condition,
     write_dominance,
 )
-from linguafranca.conditions import condition_list
-from linguafranca.hooks import deactivate
-from linguafranca.plots import plot_increase
-from linguafranca.adapters import down_projections
+from linguafranca.ablation.conditions import condition_list
+from linguafranca.model.hooks import deactivate
+from linguafranca.figures.ablation import plot_increase
+from linguafranca.model.architectures import down_projections
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.perplexity import PerplexityResult, perplexity
-from linguafranca.regions import RegionsResult
-from linguafranca.regions import write_regions as write_regions_store
+from linguafranca.ablation.perplexity import PerplexityResult, perplexity
+from linguafranca.analysis.regions import RegionsResult
+from linguafranca.analysis.regions import write_regions as write_regions_store
 from linguafranca.io.tsv import read_tsv
 
 
@@ -345,7 +345,7 @@ def test_heatmap_files_are_written(tmp_path, low):
 def test_heatmap_leaves_cells_not_evaluated_blank():
     from matplotlib.figure import Figure
 
-    from linguafranca.plots import _draw
+    from linguafranca.figures.ablation import _draw
 
     table = IncreaseTable(
         ["en", "zh"], ["random", "en", "random_en"], np.array([[1.0, 50.0, 9.0], [2.0, 4.0, np.nan]]),

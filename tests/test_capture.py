@@ -8,13 +8,13 @@ import torch
 import torch.nn.functional as F
 from tiny import CONFIGS, tiny_model, word_model, word_tokenizer
 
-from linguafranca import capture
-from linguafranca.adapters import adapter_for, down_projections
-from linguafranca.capture import capture_means, capture_store
+from linguafranca.analysis import capture
+from linguafranca.model.architectures import adapter_for, down_projections
+from linguafranca.analysis.capture import capture_means, capture_store
 from linguafranca.data.samples import Sample
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.activations import block_size, open_activations
-from linguafranca.tokens import Encoded, encode, encode_ids, pad
+from linguafranca.model.tokens import Encoded, encode, encode_ids, pad
 
 
 def _gated(act):

@@ -8,15 +8,15 @@ import torch
 import transformers
 from tiny import CONFIGS, save_tiny
 
-from linguafranca.cluster import (
+from linguafranca.model.parameters import (
     estimated_parameters,
-    local_model_threads,
     manifest_parameters,
-    model_job_resources,
     parameter_count,
     safetensors_parameters,
 )
-from linguafranca.joblog import real_threads
+from linguafranca.pipeline.threads import local_model_threads
+from linguafranca.pipeline.job_resources import model_job_resources
+from linguafranca.pipeline.threads import real_threads
 
 CLUSTER = {"gpu_memory_gb": 80, "gpus_per_node": 8, "gpu_model": None}
 #: The published shapes of the models the README gives resources for (their config.json files on the hub).

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from linguafranca.codehash import NO_RESULT_MODULES, PACKAGE_ROOT, code_hash, script_modules
+from linguafranca.pipeline.codehash import NO_RESULT_MODULES, PACKAGE_ROOT, code_hash, script_modules
 
 SCRIPTS = sorted((REPO / "workflow" / "scripts").glob("*.py"))
 
@@ -50,9 +50,9 @@ def test_every_script_has_the_modules_python_imports(runtime_modules):
 
 def test_figures_do_not_depend_on_capture_or_on_type_checking_imports(runtime_modules):
     figure = script_modules(REPO / "workflow/scripts/figure.py")
-    assert "linguafranca.plots" in figure and "linguafranca.io.regions_store" in figure
+    assert "linguafranca.figures.analysis" in figure and "linguafranca.io.regions_store" in figure
     # plots.py imports ablation only under TYPE_CHECKING, which never runs
-    assert "linguafranca.ablation" not in figure and "linguafranca.capture" not in figure
+    assert "linguafranca.ablation" not in figure and "linguafranca.analysis.capture" not in figure
 
 
 def test_an_edit_changes_the_hash_of_exactly_the_scripts_that_import_the_module(tmp_path, runtime_modules):
@@ -73,14 +73,17 @@ def test_an_edit_changes_the_hash_of_exactly_the_scripts_that_import_the_module(
         path.write_text(original, encoding="utf-8")
 
 
-def test_capture_and_plots_reach_the_expected_scripts(runtime_modules):
+def test_each_wing_module_reaches_only_the_scripts_that_use_it(runtime_modules):
+    modules = ("linguafranca.analysis.capture", "linguafranca.model.batching", "linguafranca.figures.analysis",
+               "linguafranca.figures.style", "linguafranca.pipeline.joblog")
     importers = {
-        module: {name for name, modules in runtime_modules.items() if module in modules}
-        for module in ("linguafranca.capture", "linguafranca.plots", "linguafranca.joblog")
+        module: {name for name, modules in runtime_modules.items() if module in modules} for module in modules
     }
-    assert importers["linguafranca.capture"] == {"capture.py", "probe_capture.py"}  # the probes reuse its batching
-    assert importers["linguafranca.plots"] == {"figure.py", "ablation_tables.py", "reasoning_table.py", "probes.py", "series.py"}
-    assert importers["linguafranca.joblog"] == {script.name for script in SCRIPTS}  # yet it is never hashed
+    assert importers["linguafranca.analysis.capture"] == {"capture.py"}
+    assert importers["linguafranca.model.batching"] == {"capture.py", "probe_capture.py"}  # the probes batch alike
+    assert importers["linguafranca.figures.analysis"] == {"figure.py"}
+    assert importers["linguafranca.figures.style"] == {"figure.py", "ablation_tables.py", "reasoning_table.py", "probes.py", "series.py"}
+    assert importers["linguafranca.pipeline.joblog"] == {script.name for script in SCRIPTS}  # yet it is never hashed
 
 
 def test_follows_relative_lazy_and_parent_imports_but_not_type_checking(tmp_path):

@@ -9,14 +9,15 @@ import torch
 import transformers
 from tiny import CORPUS, save_tiny
 
-from linguafranca import models
-from linguafranca.capture import capture_store
+from linguafranca.model import compute
+from linguafranca.analysis.capture import capture_store
 from linguafranca.data.samples import Sample
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.models import cpu_bf16_flags, load_model, resolve_compute
-from linguafranca.perplexity import perplexity, windows
+from linguafranca.model.compute import cpu_bf16_flags, resolve_compute
+from linguafranca.model.loading import load_model
+from linguafranca.ablation.perplexity import perplexity, windows
 from linguafranca.io.activations import open_activations
-from linguafranca.tokens import text_tensor
+from linguafranca.model.tokens import text_tensor
 
 #: Stated tolerances of bfloat16 against float32 on a tiny random model (README, "Precision"): capture means
 #: within 2% of the largest mean of their layer (seen: 0.4-0.8%), perplexity within 0.05% (seen: 0.001-0.005%;
@@ -38,14 +39,14 @@ def test_cpu_flags_come_from_cpuinfo(tmp_path):
     ("flags", "expected"), [(["avx512_bf16"], torch.bfloat16), (["amx_bf16"], torch.bfloat16), ([], torch.float32)]
 )
 def test_auto_is_bfloat16_only_where_the_cpu_multiplies_it_natively(monkeypatch, flags, expected):
-    monkeypatch.setattr(models, "cpu_bf16_flags", lambda: flags)
+    monkeypatch.setattr(compute, "cpu_bf16_flags", lambda: flags)
     dtype, why = resolve_compute("auto", torch.device("cpu"))
     assert dtype == expected and why.startswith("auto: ")
     assert all(flag in why for flag in flags)
 
 
 def test_an_explicit_compute_is_taken_as_it_is(monkeypatch):
-    monkeypatch.setattr(models, "cpu_bf16_flags", lambda: [])
+    monkeypatch.setattr(compute, "cpu_bf16_flags", lambda: [])
     assert resolve_compute("bfloat16", torch.device("cpu")) == (torch.bfloat16, "set in the config")
     assert resolve_compute("float64", torch.device("cpu"))[0] == torch.float64
     with pytest.raises(LinguaFrancaError, match="unknown compute 'int8'"):

@@ -6,7 +6,7 @@ import torch
 from sklearn.metrics import average_precision_score
 from tiny import word_model
 
-from linguafranca.concepts import (
+from linguafranca.probes.concepts import (
     average_precision,
     concept_labels,
     concept_neurons,
@@ -18,8 +18,8 @@ from linguafranca.concepts import (
     shared_share,
     top_k,
 )
-from linguafranca.hooks import force
-from linguafranca.intervention import distinctive_units, expert_medians, mentions, units
+from linguafranca.model.hooks import force
+from linguafranca.probes.intervention import distinctive_units, expert_medians, mentions, units
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -112,7 +112,7 @@ def test_intervention_with_no_experts_changes_nothing_and_forcing_changes_the_ne
 def test_sampling_with_an_empty_expert_set_equals_the_untouched_model_and_is_seeded():
     from tiny import word_tokenizer
 
-    from linguafranca.intervention import language_of, sample_from_bos
+    from linguafranca.probes.intervention import language_of, sample_from_bos
 
     model, tokenizer = word_model("llama", n_layers=2), word_tokenizer()
     untouched = sample_from_bos(model, tokenizer, {}, n_samples=3, seed=5, max_new_tokens=6)

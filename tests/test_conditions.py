@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linguafranca.conditions import by_name, condition_list, condition_mask, matched_random_name, paper_conditions
+from linguafranca.ablation.conditions import (
+    by_name,
+    condition_list,
+    condition_mask,
+    matched_random_name,
+    paper_conditions,
+)
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.regions import RegionsResult, matched_random_masks, random_mask, write_regions
+from linguafranca.analysis.regions import RegionsResult, matched_random_masks, random_mask, write_regions
 from linguafranca.io.regions_store import read_regions
 
 LANGS = ["en", "zh", "fr"]

@@ -10,8 +10,8 @@ import torch
 from tiny import word_model, word_tokenizer
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.hooks import deactivate
-from linguafranca.generation import Generation, Prompt, generate_samples, load_prompts, write_generations
+from linguafranca.model.hooks import deactivate
+from linguafranca.ablation.generation import Generation, Prompt, generate_samples, load_prompts, write_generations
 
 FIELDS = ["lang", "prompt_id", "prompt", "condition", "continuation"]
 

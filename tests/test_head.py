@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from linguafranca import head
-from linguafranca.head import token_logprobs
+from linguafranca.model import logprobs as head
+from linguafranca.model.logprobs import token_logprobs
 
 VOCAB, WIDTH, POSITIONS = 50, 8, 13
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from tiny import CONFIGS, tiny_model
 
-from linguafranca.adapters import down_projections, n_neurons
+from linguafranca.model.architectures import down_projections, n_neurons
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.hooks import deactivate, deactivate_rows
+from linguafranca.model.hooks import deactivate, deactivate_rows
 
 
 def _masks(model: torch.nn.Module, seed: int = 0) -> list[np.ndarray]:

@@ -8,7 +8,7 @@ from linguafranca.data.textfiles import NTREX_FILES
 from linguafranca.data.prepare import dataset_files
 from linguafranca.data.bible import packaged_db
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.model_files import model_files
+from linguafranca.pipeline.model_inputs import model_files
 
 
 def test_textfiles_are_the_requested_languages_files_under_root(tmp_path):

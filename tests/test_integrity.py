@@ -17,13 +17,13 @@ import pytest
 import zarr
 from stores import write_stores
 
-from linguafranca.ablation import gather, write_condition
-from linguafranca.conditions import condition_list, condition_mask
+from linguafranca.ablation.deactivation import gather, write_condition
+from linguafranca.ablation.conditions import condition_list, condition_mask
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.perplexity import PerplexityResult
-from linguafranca.plots import plot_region_layers, plot_region_sizes, plot_similarity_heatmap
-from linguafranca.regions import NullSettings, RegionsResult, compute_regions, write_regions
-from linguafranca.similarity import compute_similarity, write_similarity
+from linguafranca.ablation.perplexity import PerplexityResult
+from linguafranca.figures.analysis import plot_region_layers, plot_region_sizes, plot_similarity_heatmap
+from linguafranca.analysis.regions import NullSettings, RegionsResult, compute_regions, write_regions
+from linguafranca.analysis.similarity import compute_similarity, write_similarity
 from linguafranca.io.checksummed import CHUNK_CHECKSUMS, DATASET_CHECKSUM, checksum, record_checksum, write_dataset
 from linguafranca.io.activations import open_activations, open_stores, read_layer
 from linguafranca.io.similarity_file import read_norms

@@ -13,10 +13,11 @@ import transformers
 from conftest import REPO
 from tiny import CORPUS, save_tiny
 
-from linguafranca.capture import capture_store
+from linguafranca.analysis.capture import capture_store
 from linguafranca.data.samples import Sample
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.models import check_context, load_model, provenance, resolve_model, sha256_file
+from linguafranca.model.loading import check_context, load_model
+from linguafranca.model.resolve import provenance, resolve_model, sha256_file
 from linguafranca.io.activations import open_activations
 
 CPU = {"compute": "float32", "device": "cpu"}
@@ -157,9 +158,9 @@ def test_truncation_is_counted_applied_and_logged(tmp_path, caplog):
 
 CAPTURE_IN_A_PROCESS = """
 import json, sys
-from linguafranca.capture import capture_store
+from linguafranca.analysis.capture import capture_store
 from linguafranca.data.samples import Sample
-from linguafranca.models import load_model
+from linguafranca.model.loading import load_model
 folder, out, texts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 model, tokenizer = load_model({"path": folder}, {"compute": "float32", "device": "cpu"})
 samples = [Sample(f"s{i}", text) for i, text in enumerate(texts)]

@@ -8,8 +8,8 @@ import zarr
 from stores import write_stores
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.null import benjamini_hochberg, group_contributions, layer_null, permuted_labels
-from linguafranca.regions import (
+from linguafranca.analysis.permutation_null import benjamini_hochberg, group_contributions, layer_null, permuted_labels
+from linguafranca.analysis.regions import (
     NullSettings,
     compute_regions,
     contributions,

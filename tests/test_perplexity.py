@@ -10,10 +10,10 @@ import torch
 from tiny import WORD_VOCAB as VOCAB
 from tiny import word_model, word_tokenizer
 
-from linguafranca import head
+from linguafranca.model import logprobs as head
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.perplexity import load_joined_text, perplexity, token_nll, windows
-from linguafranca.tokens import text_tensor
+from linguafranca.ablation.perplexity import load_joined_text, perplexity, token_nll, windows
+from linguafranca.model.tokens import text_tensor
 
 
 def model_of(kind: str) -> torch.nn.Module:

@@ -8,9 +8,16 @@ import numpy as np
 import pytest
 from stores import write_stores
 
-from linguafranca.plots import plot_lrds_sads, plot_region_layers, plot_region_sizes, plot_similarity_heatmap
-from linguafranca.regions import RegionsResult, key_masks, matched_random_masks, random_mask, write_regions, zscores
-from linguafranca.similarity import write_metrics, write_similarity
+from linguafranca.figures.analysis import plot_lrds_sads, plot_region_layers, plot_region_sizes, plot_similarity_heatmap
+from linguafranca.analysis.regions import (
+    RegionsResult,
+    key_masks,
+    matched_random_masks,
+    random_mask,
+    write_regions,
+    zscores,
+)
+from linguafranca.analysis.similarity import write_metrics, write_similarity
 
 LANGS = ["eng_Latn", "deu_Latn", "fra_Latn", "zho_Hans", "jpn_Jpan", "arb_Arab", "rus_Cyrl", "hin_Deva", "swh_Latn"]
 N_SAMPLES, N_LAYERS, N_NEURONS = 12, 16, 40

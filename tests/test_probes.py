@@ -5,11 +5,11 @@ import pytest
 import torch
 from tiny import word_model
 
-from linguafranca.adapters import down_projections
-from linguafranca.probe_capture import capture_probe_inputs, sample_tokens, text_positions
-from linguafranca.probes import mean_accuracy, probe_rows, split_by_sample
-from linguafranca.probe_summary import summary_rows
-from linguafranca.tokens import Encoded
+from linguafranca.model.architectures import down_projections
+from linguafranca.probes.capture import capture_probe_inputs, sample_tokens, text_positions
+from linguafranca.probes.language_id import mean_accuracy, probe_rows, split_by_sample
+from linguafranca.probes.summary import summary_rows
+from linguafranca.model.tokens import Encoded
 
 
 def planted(n_ids=40, tokens_per_id=5, langs=("en", "fr", "zh"), n_layers=3, signal_layer=1, seed=0):

@@ -12,21 +12,14 @@ import yaml
 from tiny import tiny_model, tiny_tokenizer
 
 from conftest import REPO, shared_data
-from linguafranca.adapters import n_neurons
-from linguafranca.config import validate
+from linguafranca.model.architectures import n_neurons
+from linguafranca.pipeline.config import validate
 from linguafranca.errors import LinguaFrancaError
-from linguafranca import lm_model
-from linguafranca.lm_model import FastLM, passes
-from linguafranca.reasoning import (
-    NOT_AVAILABLE,
-    STORY_COLUMNS,
-    accuracy_rows,
-    bible_items,
-    evaluate,
-    story_items,
-    wilson,
-    write_results,
-)
+from linguafranca.reasoning import fast_lm as lm_model
+from linguafranca.reasoning.fast_lm import FastLM, passes
+from linguafranca.reasoning.items import NOT_AVAILABLE, STORY_COLUMNS, bible_items, story_items
+from linguafranca.reasoning.tables import accuracy_rows, wilson
+from linguafranca.reasoning.evaluation import evaluate, write_results
 
 LANGS = ["en", "es", "zh"]
 

@@ -12,7 +12,7 @@ import zarr
 from stores import write_stores
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.regions import (
+from linguafranca.analysis.regions import (
     RegionsResult,
     compute_regions,
     contributions,
@@ -25,7 +25,7 @@ from linguafranca.regions import (
     write_sklr,
     zscores,
 )
-from linguafranca.similarity import write_similarity
+from linguafranca.analysis.similarity import write_similarity
 from linguafranca.io.similarity_file import read_norms
 from linguafranca.io.regions_store import read_regions
 

@@ -11,10 +11,11 @@ import yaml
 from test_workflow import copy_code, snakemake
 
 from conftest import REPO
-from linguafranca.config import validate
+from linguafranca.pipeline.config import validate
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.sandbox.corpus import held_out_books, training_books, training_mix
-from linguafranca.sandbox.plan import TrainSettings, checkpoint_name, checkpoint_steps
+from linguafranca.sandbox.settings import TrainSettings
+from linguafranca.pipeline.sandbox_models import checkpoint_name, checkpoint_steps
 from linguafranca.sandbox.tokenizer import train_tokenizer
 from linguafranca.sandbox.train import learning_rate, pack, train
 from linguafranca.io.tsv import read_tsv

@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pytest
 
-from linguafranca.regions import RegionsResult, write_regions, write_sklr
-from linguafranca.series import (
+from linguafranca.analysis.regions import RegionsResult, write_regions, write_sklr
+from linguafranca.series.evolution import (
     evolution_columns,
     evolution_rows,
     figure_names,
@@ -17,7 +17,7 @@ from linguafranca.series import (
     relative_thirds,
     write_evolution,
 )
-from linguafranca.series_plots import draw_series
+from linguafranca.figures.series import draw_series
 from linguafranca.io.tsv import read_tsv
 
 LANGS = ["en", "fr"]
@@ -137,7 +137,7 @@ def test_series_figures_are_written(two_points, tmp_path):
 
 
 def test_empty_regions_are_left_out_of_the_mean_increases(tmp_path):
-    from linguafranca.series import read_increase
+    from linguafranca.series.evolution import read_increase
 
     path = tmp_path / "increase.tsv"
     path.write_text("lang\trandom\ten\tfr\nen\t1.0\tempty\t4.0\nfr\t3.0\tempty\t8.0\nregion_size\t5\t0\t2\n")

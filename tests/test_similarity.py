@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from stores import write_stores
 
-from linguafranca import similarity as similarity_module
+from linguafranca.analysis import similarity as similarity_module
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.similarity import (
+from linguafranca.analysis.similarity import (
     METRIC_COLUMNS,
     block_class_means,
     compute_similarity,

@@ -24,7 +24,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from linguafranca.cluster import model_job_resources, parameter_count
+from linguafranca.pipeline.job_resources import model_job_resources
+from linguafranca.model.parameters import parameter_count
 from test_workflow import LANGS, SWITCHED_OFF, arrays, copy_code, finished_run  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]

@@ -23,7 +23,7 @@ import zarr
 from tiny import save_tiny
 
 from conftest import REPO
-from linguafranca.codehash import code_hash
+from linguafranca.pipeline.codehash import code_hash
 from linguafranca.io.tsv import read_tsv
 
 CODE = ["Snakefile", "workflow", "config", "envs", "profiles", "linguafranca"]
@@ -402,11 +402,18 @@ def test_batch_size_changes_rounding_only_and_reruns_nothing(finished_run):
     assert planned_jobs(workdir, code, other) == set()
 
 
-def test_editing_plots_reruns_the_figures_only(finished_run, edited_code):
+def test_editing_the_analysis_figures_reruns_those_figures_only(finished_run, edited_code):
     workdir, config, _ = finished_run
-    with open(edited_code / "linguafranca/plots.py", "a", encoding="utf-8") as module:
+    with open(edited_code / "linguafranca/figures/analysis.py", "a", encoding="utf-8") as module:
         module.write("\n# an edit\n")
-    # ablation_tables draws the perplexity heatmap with plots.py too, reasoning_table the accuracy figure
+    assert planned_jobs(workdir, edited_code, config) == figure_jobs()
+
+
+def test_editing_the_figure_style_reruns_the_figures_only(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/figures/style.py", "a", encoding="utf-8") as module:
+        module.write("\n# an edit\n")
+    # ablation_tables draws the perplexity heatmap in the same style, reasoning_table the accuracy figure
     assert planned_jobs(workdir, edited_code, config) == {
         *figure_jobs(), job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
         job("reasoning_table")}
@@ -414,14 +421,14 @@ def test_editing_plots_reruns_the_figures_only(finished_run, edited_code):
 
 def test_editing_a_task_yaml_reruns_the_reasoning_jobs_only(finished_run, edited_code):
     workdir, config, _ = finished_run
-    with open(edited_code / "linguafranca/tasks/_bible_xling_next.yaml", "a", encoding="utf-8") as task:
+    with open(edited_code / "linguafranca/reasoning/tasks/_bible_xling_next.yaml", "a", encoding="utf-8") as task:
         task.write("\n# an edit\n")
     assert planned_jobs(workdir, edited_code, config) == reasoning_jobs(CONDITIONS)
 
 
 def test_editing_capture_reruns_capture_and_everything_after_it(finished_run, edited_code):
     workdir, config, _ = finished_run
-    with open(edited_code / "linguafranca/capture.py", "a", encoding="utf-8") as module:
+    with open(edited_code / "linguafranca/analysis/capture.py", "a", encoding="utf-8") as module:
         module.write("\n# an edit\n")
     assert planned_jobs(workdir, edited_code, config) == after_capture()
 
@@ -744,8 +751,9 @@ def test_a_read_only_results_folder_stops_the_run_with_one_message(finished_run,
 
 def test_model_jobs_ask_for_what_the_model_needs_and_no_other_job_asks_for_a_gpu(finished_run):
     """Resources of every job from one dry run: GPUs, memory and time of the jobs that load the model follow from
-    its size (linguafranca.cluster), and the analysis jobs ask for no GPU. Changing these settings reruns nothing."""
-    from linguafranca.cluster import model_job_resources, parameter_count
+    its size (linguafranca.pipeline.job_resources), and the analysis jobs ask for no GPU. Changing these settings reruns nothing."""
+    from linguafranca.pipeline.job_resources import model_job_resources
+    from linguafranca.model.parameters import parameter_count
 
     workdir, config, code = finished_run
     cluster = {"gpu_memory_gb": 40, "gpus_per_node": 8, "gpu_model": "a100"}

@@ -79,7 +79,7 @@ SIGNIFICANCE_ARRAYS = ("pvalue", "significant", "random_mask_significant")
 
 
 def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
-    """Load the masks and attributes written by :func:`linguafranca.regions.write_regions`.
+    """Load the masks and attributes written by :func:`linguafranca.analysis.regions.write_regions`.
 
     Every chunk of every array must exist with its checksum; the masks read are verified chunk by chunk. A store
     with significance (attribute ``significance_permutations``) must also hold its arrays, and gives its

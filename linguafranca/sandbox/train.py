@@ -19,7 +19,7 @@ from transformers import BloomConfig, BloomForCausalLM, LlamaConfig, LlamaForCau
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.atomic import atomic_path
-from linguafranca.sandbox.plan import TrainSettings
+from linguafranca.sandbox.settings import TrainSettings
 
 LOSS_COLUMNS = ["step", "tokens", "loss", "learning_rate", "tokens_per_s"]
 

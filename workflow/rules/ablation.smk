@@ -1,5 +1,5 @@
 # Deactivation (paper section 4.3, Table 1): perplexity with a key region or a control switched off, one job per
-# condition (linguafranca.conditions) on the languages that condition is evaluated on (one job for every condition
+# condition (linguafranca.ablation.conditions) on the languages that condition is evaluated on (one job for every condition
 # of a model with jobs: combined), then the tables and the
 # heatmap; and greedy generation samples with each region switched off (Appendix A).
 

@@ -6,16 +6,12 @@ from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
-from linguafranca.cluster import (
-    CLUSTER_MODEL_THREADS,
-    local_model_threads,
-    machine_memory_mb,
-    manifest_parameters,
-    model_job_resources,
-)
-from linguafranca.conditions import BASELINE, by_name, condition_list, paper_conditions
-from linguafranca.codehash import code_hash
-from linguafranca.config import (
+from linguafranca.pipeline.threads import CLUSTER_MODEL_THREADS, local_model_threads
+from linguafranca.pipeline.job_resources import machine_memory_mb, model_job_resources
+from linguafranca.model.parameters import manifest_parameters
+from linguafranca.ablation.conditions import BASELINE, by_name, condition_list, paper_conditions
+from linguafranca.pipeline.codehash import code_hash
+from linguafranca.pipeline.config import (
     THRESHOLD_TAG,
     analysis_datasets,
     language_pattern,
@@ -28,23 +24,22 @@ from linguafranca.config import (
 from linguafranca.data.prepare import dataset_files
 from linguafranca.data.bible import packaged_db
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.joblog import CORES_ENV
-from linguafranca.model_files import model_files, sandbox_checkpoint
-from linguafranca.reasoning import available as reasoning_available
+from linguafranca.pipeline.threads import CORES_ENV
+from linguafranca.pipeline.model_inputs import model_files, sandbox_checkpoint
+from linguafranca.reasoning.items import available as reasoning_available
 from linguafranca.sandbox.corpus import training_books, training_mix
-from linguafranca.sandbox.plan import (
+from linguafranca.pipeline.paths import (
     CHECKPOINT as SANDBOX_CHECKPOINT,
     LOSS as SANDBOX_LOSS,
     TOKENIZER as SANDBOX_TOKENIZER,
-    TrainSettings,
-    checkpoint_name,
-    checkpoint_steps,
 )
-from linguafranca.series import figure_names, point_files
-from linguafranca.tasks import files_hash as task_files_hash
+from linguafranca.sandbox.settings import TrainSettings
+from linguafranca.pipeline.sandbox_models import checkpoint_name, checkpoint_steps
+from linguafranca.series.evolution import figure_names, point_files
+from linguafranca.reasoning.tasks import files_hash as task_files_hash
 
 try:
-    validate(config, Path(workflow.basedir) / "config" / "schema.yaml")
+    validate(config)
 except LinguaFrancaError as error:
     sys.exit(f"linguafranca: {error}")
 
@@ -52,7 +47,7 @@ LANGS = config["languages"]
 ENV = "../../envs/linguafranca.yaml"
 THRESHOLD = threshold_tag(config["regions"]["threshold"])
 REGIONS_FROM = regions_dataset(config)
-# The deactivation conditions (linguafranca.conditions), each with the languages its perplexity job evaluates.
+# The deactivation conditions (linguafranca.ablation.conditions), each with the languages its perplexity job evaluates.
 CONDITIONS = condition_list(
     LANGS,
     matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
@@ -116,7 +111,7 @@ wildcard_constraints:
     revision="[A-Za-z0-9][A-Za-z0-9._-]*",
     dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
     regions_dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
-    lang=language_pattern(Path(workflow.basedir) / "config" / "schema.yaml"),
+    lang=language_pattern(),
     threshold=THRESHOLD_TAG,
     condition="|".join(re.escape(name) for name in SWITCHED_OFF),
     size="[A-Za-z0-9][A-Za-z0-9_-]*",
@@ -211,7 +206,7 @@ def dataset_inputs(wildcards):
 
 def model_resource(wildcards, input, attempt, name):
     """One resource of a job that loads a model (capture, ablation, generation): the gpu, gpu_model, mem_mb or
-    runtime that linguafranca.cluster derives from the model's parameter count and compute dtype, doubled per
+    runtime that linguafranca.pipeline.job_resources derives from the model's parameter count and compute dtype, doubled per
     retry. Until resolve_model has written the manifest, Snakemake shows the value as <TBD> and computes it before
     the job starts."""
     parameters = manifest_parameters(input.manifest)
@@ -225,7 +220,7 @@ MODEL_RESOURCES = {
 }
 
 # Jobs run here (not on a cluster): tell them how many cores Snakemake was given, so that each uses its share of the
-# real CPUs (linguafranca.joblog.set_threads) when --cores promises more than the machine has; and cap the summed
+# real CPUs (linguafranca.pipeline.threads.set_threads) when --cores promises more than the machine has; and cap the summed
 # mem_mb of running jobs at the machine's memory, unless --resources sets it, so that model jobs run side by side
 # only where they fit (a job asking for more than there is runs alone, its request lowered to the cap). A cluster
 # profile gives --jobs, not --cores, and its executor is not known yet while this file is read: no cores, no cap.
@@ -247,7 +242,7 @@ else:
 
 def model_threads(wildcards):
     """Threads of a job that loads a model: on this machine, half the cores, so two run side by side
-    (linguafranca.cluster.local_model_threads); on a cluster node, CLUSTER_MODEL_THREADS."""
+    (linguafranca.pipeline.threads.local_model_threads); on a cluster node, CLUSTER_MODEL_THREADS."""
     return local_model_threads(LOCAL_CORES) if running_here() else CLUSTER_MODEL_THREADS
 
 
@@ -305,7 +300,7 @@ ANALYSIS_FIGURES = [
     (f"regions_z{THRESHOLD}_layers", "plot_region_layers", "regions"),
     (f"regions_z{THRESHOLD}_sizes", "plot_region_sizes", "regions"),
 ]
-"""Each analysis figure of a point: its name in FIGURE, its linguafranca.plots function, and the input it draws."""
+"""Each analysis figure of a point: its name in FIGURE, its linguafranca.figures.analysis function, and the input it draws."""
 
 
 def one_figure(plot):

@@ -1,12 +1,13 @@
 """Perplexity with a condition's neurons switched off, on the languages that condition is evaluated on (see
-linguafranca.ablation and linguafranca.conditions): one condition (rule ablation_condition), every condition of a
+linguafranca.ablation and linguafranca.ablation.conditions): one condition (rule ablation_condition), every condition of a
 model with jobs: combined (rule ablation_combined, the model loaded once), or the baseline (rule
 ablation_baseline: no condition, nothing switched off, so no regions are read)."""
-from linguafranca.ablation import evaluate_condition, text_windows, write_condition
-from linguafranca.conditions import BASELINE, condition_mask
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import check_context, load_job_model
-from linguafranca.perplexity import load_joined_text
+from linguafranca.ablation.conditions import BASELINE, condition_mask
+from linguafranca.ablation.deactivation import evaluate_condition, text_windows, write_condition
+from linguafranca.ablation.perplexity import load_joined_text
+from linguafranca.model.loading import check_context, load_job_model
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

@@ -1,8 +1,8 @@
 """Table 1: perplexity per condition, % increase over none, diagonal dominance, heatmap (see linguafranca.ablation)."""
-from linguafranca.ablation import gather, write_dominance
-from linguafranca.conditions import BASELINE, condition_list
-from linguafranca.joblog import job_log
-from linguafranca.plots import plot_increase
+from linguafranca.ablation.conditions import BASELINE, condition_list
+from linguafranca.ablation.deactivation import gather, write_dominance
+from linguafranca.figures.ablation import plot_increase
+from linguafranca.pipeline.joblog import job_log
 
 with job_log(snakemake.log[0]):
     out, params = snakemake.output, snakemake.params

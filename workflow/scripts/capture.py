@@ -1,9 +1,11 @@
 """Capture the mean MLP activations of one language (rule capture) or of every language (rule capture_combined,
-for a model with jobs: combined) into Zarr stores (see linguafranca.capture): the model is loaded once per job."""
-from linguafranca.capture import capture_store
+for a model with jobs: combined) into Zarr stores (see linguafranca.analysis.capture): the model is loaded once per job."""
+from linguafranca.analysis.capture import capture_store
 from linguafranca.data.samples import read_jsonl
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import check_context, load_job_model, provenance
+from linguafranca.model.loading import check_context, load_job_model
+from linguafranca.model.resolve import provenance
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

@@ -1,22 +1,23 @@
 """The concept intervention: experts forced to their median response, texts sampled from BOS, their language and
-whether they mention the concept (see linguafranca.intervention)."""
+whether they mention the concept (see linguafranca.probes.intervention)."""
 import json
 
-from linguafranca.concepts import read_responses
 from linguafranca.data.samples import read_jsonl
-from linguafranca.intervention import (
+from linguafranca.io.atomic import write_text
+from linguafranca.io.checksummed import read_group
+from linguafranca.io.probe_stores import CONCEPT_STORE
+from linguafranca.io.tsv import write_tsv
+from linguafranca.model.loading import load_job_model
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
+from linguafranca.probes.concepts import read_responses
+from linguafranca.probes.intervention import (
     INTERVENTION_COLUMNS,
     LEXICON_COLUMNS,
     chosen_concepts,
     intervention_records,
     lexicon,
 )
-from linguafranca.io.atomic import write_text
-from linguafranca.io.checksummed import read_group
-from linguafranca.io.probe_stores import CONCEPT_STORE
-from linguafranca.io.tsv import write_tsv
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import load_job_model
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

@@ -1,6 +1,10 @@
 """Concept neurons: AP of every neuron per (concept, language), experts, their overlap across languages and their
-cross-lingual AP (see linguafranca.concepts)."""
-from linguafranca.concepts import (
+cross-lingual AP (see linguafranca.probes.concepts)."""
+from linguafranca.data.samples import read_jsonl
+from linguafranca.io.checksummed import Stored, write_group
+from linguafranca.io.tsv import write_tsv
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.probes.concepts import (
     CONCEPT_COLUMNS,
     CROSS_COLUMNS,
     OVERLAP_COLUMNS,
@@ -12,10 +16,6 @@ from linguafranca.concepts import (
     read_responses,
     shared_rows,
 )
-from linguafranca.data.samples import read_jsonl
-from linguafranca.io.checksummed import Stored, write_group
-from linguafranca.io.tsv import write_tsv
-from linguafranca.joblog import job_log
 
 with job_log(snakemake.log[0]):
     params, output = snakemake.params, snakemake.output

@@ -1,11 +1,12 @@
-"""Greedy continuations with each region switched off (paper Appendix A; see linguafranca.generation).
+"""Greedy continuations with each region switched off (paper Appendix A; see linguafranca.ablation.generation).
 
-The conditions are the paper's (none, random, each region; linguafranca.conditions.paper_conditions)."""
-from linguafranca.conditions import condition_mask
-from linguafranca.generation import generate_samples, load_prompts, write_generations
+The conditions are the paper's (none, random, each region; linguafranca.ablation.conditions.paper_conditions)."""
+from linguafranca.ablation.conditions import condition_mask
+from linguafranca.ablation.generation import generate_samples, load_prompts, write_generations
 from linguafranca.io.regions_store import read_regions
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.models import load_job_model
+from linguafranca.model.loading import load_job_model
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from linguafranca.data.prepare import prepare_dataset
-from linguafranca.joblog import job_log
+from linguafranca.pipeline.joblog import job_log
 
 with job_log(snakemake.log[0]):
     prepare_dataset(

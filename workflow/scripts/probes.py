@@ -1,8 +1,9 @@
 """Language-ID probes per layer on the token sample, with their chance rows and figure (see linguafranca.probes)."""
+from linguafranca.figures.probes import plot_probe_accuracy
 from linguafranca.io.tsv import write_tsv
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.plots import plot_probe_accuracy
-from linguafranca.probes import COLUMNS, probe_rows, read_probe_inputs
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
+from linguafranca.probes.language_id import COLUMNS, probe_rows, read_probe_inputs
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

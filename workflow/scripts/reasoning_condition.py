@@ -1,12 +1,15 @@
-"""Reasoning through lm-eval with linguafranca's fast model (see linguafranca.reasoning and linguafranca.lm_model),
+"""Reasoning through lm-eval with linguafranca's fast model (see linguafranca.reasoning and linguafranca.reasoning.fast_lm),
 one task family, on the languages each condition is evaluated on: one condition (rule reasoning_condition; the
 baseline, none, reads no regions) or every condition of a model with jobs: combined (rule reasoning_combined, the
 model loaded once)."""
-from linguafranca.conditions import BASELINE, condition_mask
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.lm_model import FastLM
-from linguafranca.models import compute_of, load_job_model, provenance
-from linguafranca.reasoning import evaluate, write_results
+from linguafranca.ablation.conditions import BASELINE, condition_mask
+from linguafranca.model.compute import compute_of
+from linguafranca.model.loading import load_job_model
+from linguafranca.model.resolve import provenance
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
+from linguafranca.reasoning.evaluation import evaluate, write_results
+from linguafranca.reasoning.fast_lm import FastLM
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

@@ -1,7 +1,7 @@
 """accuracy.tsv and its figure from the reasoning jobs' lm-eval results (see linguafranca.reasoning)."""
-from linguafranca.joblog import job_log
-from linguafranca.plots import plot_reasoning
-from linguafranca.reasoning import accuracy_rows, write_accuracy
+from linguafranca.figures.reasoning import plot_reasoning
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.reasoning.tables import accuracy_rows, write_accuracy
 
 with job_log(snakemake.log[0]):
     params, out = snakemake.params, snakemake.output

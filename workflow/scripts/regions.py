@@ -1,10 +1,11 @@
-"""Key linguistic regions of one (model, revision, dataset, threshold) (see linguafranca.regions).
+"""Key linguistic regions of one (model, revision, dataset, threshold) (see linguafranca.analysis.regions).
 
 The whole-model norms come from similarity.h5, which already has them, so the stores are read once here.
 """
+from linguafranca.analysis.regions import NullSettings, compute_regions, warn_empty_regions, write_regions, write_sklr
 from linguafranca.io.similarity_file import read_norms
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.regions import NullSettings, compute_regions, warn_empty_regions, write_regions, write_sklr
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

@@ -1,6 +1,6 @@
 """Train the sandbox's byte-level BPE tokenizer on the training text (see linguafranca.sandbox.tokenizer)."""
 from linguafranca.io.atomic import atomic_path
-from linguafranca.joblog import job_log
+from linguafranca.pipeline.joblog import job_log
 from linguafranca.sandbox.corpus import training_verses
 from linguafranca.sandbox.tokenizer import save_tokenizer, train_tokenizer
 

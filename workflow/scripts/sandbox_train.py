@@ -2,7 +2,8 @@
 import logging
 
 from linguafranca.io.tsv import write_tsv
-from linguafranca.joblog import job_log, set_threads
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
 from linguafranca.sandbox.corpus import training_verses
 from linguafranca.sandbox.tokenizer import load_tokenizer
 from linguafranca.sandbox.train import LOSS_COLUMNS, TrainSettings, pack, train

@@ -1,13 +1,13 @@
-"""Aggregate one series into evolution.tsv and its figures (see linguafranca.series, linguafranca.series_plots)."""
+"""Aggregate one series into evolution.tsv and its figures (see linguafranca.series, linguafranca.figures.series)."""
 import logging
 
-from linguafranca.joblog import job_log
-from linguafranca.series import evolution_rows, write_evolution
-from linguafranca.series_plots import draw_series
+from linguafranca.figures.series import draw_series
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.series.evolution import evolution_rows, write_evolution
 
 with job_log(snakemake.log[0]):
     params, inputs = snakemake.params, snakemake.input
-    kinds = list(inputs.keys())  # the file kinds of linguafranca.series.point_files that are configured
+    kinds = list(inputs.keys())  # the file kinds of linguafranca.series.evolution.point_files that are configured
     files = [dict(zip(kinds, values)) for values in zip(*(inputs[kind] for kind in kinds))]
     if "accuracy" not in kinds:
         logging.info("the reasoning stage is not configured: the accuracy column is empty")

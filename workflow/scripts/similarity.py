@@ -1,6 +1,7 @@
-"""Similarity maps and LRDS/SADS of one (model, revision, dataset) (see linguafranca.similarity)."""
-from linguafranca.joblog import job_log, set_threads
-from linguafranca.similarity import write_metrics, write_similarity
+"""Similarity maps and LRDS/SADS of one (model, revision, dataset) (see linguafranca.analysis.similarity)."""
+from linguafranca.analysis.similarity import write_metrics, write_similarity
+from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)

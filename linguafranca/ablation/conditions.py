@@ -1,0 +1,158 @@
+"""The deactivation conditions, defined once: their names, the languages each is evaluated on, and their masks.
+
+A condition is a set of neurons switched off while a language is evaluated. Every stage that deactivates neurons
+(perplexity, generation, and later reasoning) takes its conditions from :func:`condition_list`, so names, order
+and masks agree everywhere:
+
+- ``none``: nothing off, the baseline.
+- ``random``: the regions stage's seeded random mask of ``random_fraction`` of all neurons (the paper's control).
+- ``{lang}``: language ``lang``'s key region (the paper's Table 1 columns).
+- ``random_{lang}``: a seeded random mask with exactly as many neurons as ``lang``'s region, the size-matched
+  control. A small model loses a lot to any 10% mask, so only a control of the same size tells whether a region
+  hurts because of *which* neurons it holds or merely because of *how many*.
+- ``sig_{lang}`` and ``random_sig_{lang}`` (only with ``significant_regions``): ``lang``'s significant region
+  (Benjamini–Hochberg over permutation p-values, see :mod:`linguafranca.analysis.permutation_null`) and its own size-matched control.
+
+Order: ``none``, ``random``, each language's region, then each language's size-matched control (languages in
+config order), then, when asked, the significant regions and their controls. The regions are evaluated on every
+language by default (Table 1 is a matrix); a size-matched control only on its own language, unless asked, since it
+is read against that language's own-region increase.
+
+Per-language condition kinds are listed in :data:`FAMILIES`, each with the regions-store array it reads; a new
+kind of region is one more entry there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.regions_store import StoredRegions, read_regions
+
+BASELINE = "none"
+RANDOM = "random"
+
+
+@dataclass(frozen=True)
+class Family:
+    """Conditions with one member per language, read from one ``[n_langs, n_layers, n_neurons]`` store array.
+
+    ``prefix`` + language is the condition's name; ``field`` names the :class:`~linguafranca.io.regions_store.StoredRegions`
+    attribute that holds the masks; ``control`` marks size-matched controls (evaluated on their own language
+    unless the matched-random switch is on), as opposed to regions.
+    """
+
+    kind: str
+    prefix: str
+    field: str
+    control: bool
+    significance: bool = False
+
+
+REGION = Family("region", "", "mask", control=False)
+MATCHED_RANDOM = Family("matched_random", "random_", "random_mask_per_language", control=True)
+SIGNIFICANT = Family("significant", "sig_", "significant", control=False, significance=True)
+MATCHED_SIGNIFICANT = Family(
+    "matched_random_significant", "random_sig_", "random_mask_significant", control=True, significance=True
+)
+FAMILIES = (REGION, MATCHED_RANDOM, SIGNIFICANT, MATCHED_SIGNIFICANT)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition: its ``name``, ``kind`` (``baseline``, ``random`` or a :class:`Family` kind), the language
+    whose region it derives from (None for ``none`` and ``random``), and the languages it is evaluated on."""
+
+    name: str
+    kind: str
+    lang: str | None
+    evaluated: tuple[str, ...]
+
+
+def matched_random_name(region: str) -> str:
+    """The name of a region's size-matched random control: ``random_{lang}`` for region ``{lang}``,
+    ``random_sig_{lang}`` for ``sig_{lang}``."""
+    return MATCHED_RANDOM.prefix + region
+
+
+def _check_languages(langs: Sequence[str]) -> None:
+    """Language names must not collide with condition names (``none``, ``random``, ``random_…``)."""
+    if len(set(langs)) != len(langs):
+        raise LinguaFrancaError(f"languages {list(langs)} repeat a language: each condition needs a unique name")
+    prefixes = tuple(family.prefix for family in FAMILIES if family.prefix)
+    clash = [lang for lang in langs if lang in (BASELINE, RANDOM) or lang.startswith(prefixes)]
+    if clash:
+        raise LinguaFrancaError(
+            f"a language may not be called {', '.join(clash)}: 'none', 'random', 'random_*' and 'sig_*' name conditions"
+        )
+
+
+def condition_list(
+    langs: Sequence[str],
+    *,
+    regions_on_all_languages: bool = True,
+    matched_random_on_all_languages: bool = False,
+    significant_regions: bool = False,
+) -> list[Condition]:
+    """Every condition for ``langs`` (config order), in table order, with the languages each is evaluated on.
+
+    ``none`` and ``random`` are evaluated on every language. Regions are evaluated on every language
+    (``regions_on_all_languages``, the paper's Table 1) or on their own only; size-matched controls on their own
+    language (default) or on all (``matched_random_on_all_languages``). ``significant_regions`` adds the
+    significant regions and their controls, evaluated like the paper's regions and controls.
+    """
+    langs = list(langs)
+    _check_languages(langs)
+    everywhere = tuple(langs)
+    conditions = [Condition(BASELINE, "baseline", None, everywhere), Condition(RANDOM, "random", None, everywhere)]
+    for family in (f for f in FAMILIES if significant_regions or not f.significance):
+        on_all = matched_random_on_all_languages if family.control else regions_on_all_languages
+        conditions += [
+            Condition(family.prefix + lang, family.kind, lang, everywhere if on_all else (lang,)) for lang in langs
+        ]
+    return conditions
+
+
+def paper_conditions(langs: Sequence[str]) -> list[Condition]:
+    """The paper's conditions only: ``none``, ``random`` and each language's region (what generation uses)."""
+    return [c for c in condition_list(langs) if c.kind != MATCHED_RANDOM.kind]
+
+
+def region_families() -> list[Family]:
+    """The families of regions (not controls), each read against its own size-matched control family."""
+    return [family for family in FAMILIES if not family.control]
+
+
+def by_name(conditions: Sequence[Condition], name: str) -> Condition:
+    """The condition called ``name``; an unknown name is an error that lists the defined ones."""
+    for condition in conditions:
+        if condition.name == name:
+            return condition
+    allowed = ", ".join(c.name for c in conditions)
+    raise LinguaFrancaError(f"unknown deactivation condition {name!r}; defined conditions: {allowed}")
+
+
+def condition_mask(regions: StoredRegions | str | os.PathLike, name: str) -> np.ndarray:
+    """The bool mask ``[n_layers, n_neurons]`` of condition ``name`` from a regions store (all false for ``none``).
+
+    ``regions`` is a store path or an already read :class:`~linguafranca.io.regions_store.StoredRegions` (read it once when
+    taking several masks).
+    """
+    stored = regions if isinstance(regions, StoredRegions) else read_regions(regions)
+    condition = by_name(condition_list(stored.langs, significant_regions=True), name)
+    if condition.kind == "baseline":
+        return np.zeros(stored.random_mask.shape, dtype=bool)
+    if condition.kind == "random":
+        return stored.random_mask
+    family = next(f for f in FAMILIES if f.kind == condition.kind)
+    masks = getattr(stored, family.field)
+    if masks is None:
+        raise LinguaFrancaError(
+            f"condition {name!r} needs significant regions, but the regions store has none: set "
+            "regions.significance_permutations above 0"
+        )
+    return np.asarray(masks[stored.langs.index(condition.lang)])

@@ -1,0 +1,67 @@
+"""The deactivation heatmap (Table 1 as a figure): perplexity increase per language and condition."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from linguafranca.figures.style import save_figure
+
+if TYPE_CHECKING:
+    from linguafranca.ablation.deactivation import IncreaseTable
+
+
+def _log_ratio(table: "IncreaseTable") -> np.ndarray:
+    """log10(ppl / ppl_none) per cell: increases span orders of magnitude, so colours follow the log ratio.
+
+    Cells not evaluated stay NaN, which ``imshow`` leaves blank."""
+    return np.log10(np.maximum(1.0 + table.increase / 100.0, 1e-12))
+
+
+def _colour_scale(values: np.ndarray) -> dict:
+    """Diverging colours centred on no change (log ratio 0): red for a perplexity rise, blue for a fall."""
+    measured = values[~np.isnan(values)]
+    low = min(float(measured.min(initial=0.0)), -1e-3)
+    high = max(float(measured.max(initial=0.0)), 1e-3)
+    return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)}
+
+
+def plot_increase(
+    table: "IncreaseTable", png_path: str | os.PathLike, pdf_path: str | os.PathLike, title: str | None = None
+) -> None:
+    """Write the increase heatmap as PNG and PDF, each cell annotated with its % increase.
+
+    Cells are coloured by the log10 perplexity ratio, so a 20% and a 900,000% increase are both visible.
+
+    Column labels carry each region's size (% of all neurons) so that a large effect of a large region is
+    not mistaken for specificity. Cells whose condition was not evaluated on the language are left blank.
+    """
+    n_langs, n_regions = table.increase.shape
+    figure = Figure(figsize=(1.0 + 0.9 * n_regions, 1.0 + 0.6 * n_langs), layout="constrained")
+    _draw(figure, figure.add_subplot(), table, title)
+    save_figure(figure, png_path, pdf_path)
+
+
+def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> None:
+    """The annotated matrix, its labels and colour bar."""
+    n_langs, n_regions = table.increase.shape
+    values = _log_ratio(table)
+    scale = _colour_scale(values)
+    image = axes.imshow(values, aspect="auto", **scale)
+    for row, column in zip(*np.nonzero(table.evaluated)):
+        dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35
+        axes.text(column, row, f"{table.increase[row, column]:,.0f}", ha="center", va="center", fontsize=8,
+                  color="white" if dark else "black")
+    for column in np.flatnonzero(table.empty):
+        for row in range(n_langs):
+            axes.text(column, row, "empty", ha="center", va="center", fontsize=7, color="grey")
+    axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)])
+    axes.set_yticks(range(n_langs), table.langs)
+    axes.set_xlabel("deactivated region or control (size, % of neurons); blank: not evaluated; empty: no neurons")
+    axes.set_ylabel("evaluated language")
+    axes.set_title(title or "perplexity increase (%) over no deactivation")
+    figure.colorbar(image, ax=axes, label="log10(perplexity / perplexity with nothing off)")
