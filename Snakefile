@@ -22,8 +22,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/report.smk"
-include: "workflow/rules/resources.smk"
+include: "workflow/rules/inputs.smk"
 include: "workflow/rules/sandbox.smk"
 include: "workflow/rules/capture.smk"
 include: "workflow/rules/similarity.smk"

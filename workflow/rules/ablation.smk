@@ -4,6 +4,9 @@
 # heatmap; and greedy generation samples with each region switched off (Appendix A).
 
 
+include: "helpers/ablation.smk"
+
+
 rule ablation_baseline:
     input:
         manifest=MANIFEST,

@@ -2,6 +2,9 @@
 # model with jobs: combined (small models, where start-up dominates), one job per (model, revision, dataset).
 
 
+include: "helpers/capture.smk"
+
+
 rule capture:
     input:
         manifest=MANIFEST,

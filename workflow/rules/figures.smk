@@ -2,6 +2,9 @@
 # figure of a point of a model with jobs: combined (small models, where starting a job costs more than drawing).
 
 
+include: "helpers/figures.smk"
+
+
 rule figure_similarity:
     input:
         SIMILARITY,

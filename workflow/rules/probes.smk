@@ -3,6 +3,9 @@
 # probes and the concept APs, one model job runs the intervention, and a summary per point feeds a series.
 
 
+include: "helpers/probes.smk"
+
+
 rule probe_capture:
     input:
         manifest=MANIFEST,

@@ -4,6 +4,9 @@
 # accuracy table and its figure.
 
 
+include: "helpers/reasoning.smk"
+
+
 rule reasoning_condition:
     input:
         manifest=MANIFEST,

@@ -3,6 +3,9 @@
 # sandbox-{size} at revision step-NNNN, and from there goes through every stage like any other model.
 
 
+include: "helpers/sandbox.smk"
+
+
 rule sandbox_tokenizer:
     input:
         SANDBOX_DB,

