@@ -133,7 +133,9 @@ rule ablation_tables:
         ENV
     params:
         langs=LANGS,
-        matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
+        matched_random_on_all_languages=config["ablation"][
+            "matched_random_on_all_languages"
+        ],
         significant_regions=config["ablation"]["significant_regions"],
         code=code_of("ablation_tables.py"),
     script:

@@ -10,9 +10,19 @@ from linguafranca.ablation.conditions import BASELINE, condition_list
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.model.parameters import manifest_parameters
 from linguafranca.pipeline.codehash import code_hash
-from linguafranca.pipeline.config import language_pattern, regions_dataset, THRESHOLD_TAG, threshold_tag, validate
+from linguafranca.pipeline.config import (
+    language_pattern,
+    regions_dataset,
+    THRESHOLD_TAG,
+    threshold_tag,
+    validate,
+)
 from linguafranca.pipeline.job_resources import machine_memory_mb, model_job_resources
-from linguafranca.pipeline.threads import CLUSTER_MODEL_THREADS, CORES_ENV, local_model_threads
+from linguafranca.pipeline.threads import (
+    CLUSTER_MODEL_THREADS,
+    CORES_ENV,
+    local_model_threads,
+)
 
 try:
     validate(config)
@@ -26,12 +36,16 @@ REGIONS_FROM = regions_dataset(config)
 # The deactivation conditions (linguafranca.ablation.conditions), each with the languages its perplexity job evaluates.
 CONDITIONS = condition_list(
     LANGS,
-    matched_random_on_all_languages=config["ablation"]["matched_random_on_all_languages"],
+    matched_random_on_all_languages=config["ablation"][
+        "matched_random_on_all_languages"
+    ],
     significant_regions=config["ablation"]["significant_regions"],
 )
 
 # Every condition but the baseline: those that switch neurons off, one perplexity job each per threshold.
-SWITCHED_OFF = [condition.name for condition in CONDITIONS if condition.name != BASELINE]
+SWITCHED_OFF = [
+    condition.name for condition in CONDITIONS if condition.name != BASELINE
+]
 # Resources.
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
 DATA = "resources/data/{dataset}/{lang}.jsonl"
@@ -147,7 +161,9 @@ def model_resource(wildcards, input, attempt, name):
     retry. Until resolve_model has written the manifest, Snakemake shows the value as <TBD> and computes it before
     the job starts."""
     parameters = manifest_parameters(input.manifest)
-    return model_job_resources(parameters, model_spec(wildcards), config["cluster"], attempt)[name]
+    return model_job_resources(
+        parameters, model_spec(wildcards), config["cluster"], attempt
+    )[name]
 
 
 # What the jobs that load a model ask for, as `resources: **MODEL_RESOURCES`; CPU-only jobs never ask for a GPU.
@@ -171,7 +187,9 @@ def running_here():
 
 if running_here():
     os.environ[CORES_ENV] = str(LOCAL_CORES)
-    if not any(name in workflow.global_resources for name in ("mem", "mem_mb", "mem_mib")):
+    if not any(
+        name in workflow.global_resources for name in ("mem", "mem_mb", "mem_mib")
+    ):
         workflow.register_resource("mem_mb", machine_memory_mb())
 else:
     os.environ.pop(CORES_ENV, None)
@@ -179,13 +197,15 @@ else:
 
 def model_threads(wildcards):
     """Threads of a job that loads a model: on this machine, half the cores, so two run side by side
-    (linguafranca.pipeline.threads.local_model_threads); on a cluster node, CLUSTER_MODEL_THREADS."""
+    (linguafranca.pipeline.threads.local_model_threads); on a cluster node, CLUSTER_MODEL_THREADS.
+    """
     return local_model_threads(LOCAL_CORES) if running_here() else CLUSTER_MODEL_THREADS
 
 
 def code_of(script):
     """The code param of every job: the sha256 of the package modules its script imports, followed transitively.
-    Snakemake's code trigger sees only the script file, so without it an edited module would rerun nothing."""
+    Snakemake's code trigger sees only the script file, so without it an edited module would rerun nothing.
+    """
     return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)
 
 
@@ -224,4 +244,3 @@ def all_targets():
         + series_targets()
         + sandbox_targets()
     )
-

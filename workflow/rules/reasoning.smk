@@ -41,9 +41,15 @@ rule reasoning_condition:
 use rule reasoning_condition as reasoning_combined with:
     input:
         manifest=MANIFEST,
-        regions=expand(REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True),
+        regions=expand(
+            REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True
+        ),
     output:
-        expand(REASONING_RESULT, condition=[c.name for c in REASONING_CONDITIONS], allow_missing=True),
+        expand(
+            REASONING_RESULT,
+            condition=[c.name for c in REASONING_CONDITIONS],
+            allow_missing=True,
+        ),
     log:
         "results/logs/{model}/{revision}/reasoning/{task}.log",
     benchmark:
@@ -64,7 +70,9 @@ use rule reasoning_condition as reasoning_combined with:
 rule reasoning_table:
     input:
         results=[
-            expand(REASONING_RESULT, task=task, condition=condition, allow_missing=True)[0]
+            expand(
+                REASONING_RESULT, task=task, condition=condition, allow_missing=True
+            )[0]
             for task, condition in reasoning_jobs()
         ],
     output:

@@ -52,9 +52,9 @@ rule sandbox_train:
         ENV
     threads: SANDBOX["threads"]
     resources:
+        **SANDBOX_GPU,
         mem_mb=4000,
         runtime=240,
-        **SANDBOX_GPU,
     params:
         settings=sandbox_settings,
         mix=training_mix(config),

@@ -4,13 +4,18 @@ from linguafranca.ablation.conditions import by_name, paper_conditions
 
 def perplexity_settings(wildcards):
     """The ablation settings that change a perplexity (batch_size does not, beyond rounding)."""
-    return {key: config["ablation"][key] for key in ("seqlen", "max_tokens", "bos_per_window")}
+    return {
+        key: config["ablation"][key]
+        for key in ("seqlen", "max_tokens", "bos_per_window")
+    }
 
 
 def condition_langs(wildcards):
     """The languages a condition's perplexity job evaluates, in config order (the baseline job has no condition
     wildcard: it is evaluated on every language)."""
-    return list(by_name(CONDITIONS, getattr(wildcards, "condition", BASELINE)).evaluated)
+    return list(
+        by_name(CONDITIONS, getattr(wildcards, "condition", BASELINE)).evaluated
+    )
 
 
 def condition_texts(wildcards):

@@ -1,7 +1,6 @@
 # What workflow/rules/figures.smk needs beyond common.smk: the functions and constants its rules take.
 from linguafranca.pipeline.config import analysis_datasets
 
-
 ANALYSIS_FIGURES = [
     ("similarity", "plot_similarity_heatmap", "similarity"),
     ("lrds_sads", "plot_lrds_sads", "metrics"),

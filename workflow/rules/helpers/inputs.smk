@@ -26,7 +26,9 @@ def dataset_inputs(wildcards):
     try:
         return dataset_files(dataset_spec(wildcards), LANGS)
     except LinguaFrancaError as error:
-        sys.exit(f"linguafranca: config error at datasets.{wildcards.dataset}.options: {error}")
+        sys.exit(
+            f"linguafranca: config error at datasets.{wildcards.dataset}.options: {error}"
+        )
 
 
 def dataset_samples(wildcards):

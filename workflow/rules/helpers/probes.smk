@@ -5,7 +5,10 @@ def probe_settings():
     """The probes settings that change the token sample and the responses (the capture job's params)."""
     probes = config["probes"]
     return {
-        **{key: probes[key] for key in ("max_samples", "seed", "tokens_per_language", "neurons")},
+        **{
+            key: probes[key]
+            for key in ("max_samples", "seed", "tokens_per_language", "neurons")
+        },
         "words": probes["concepts"]["words"],
         "response": probes["concepts"]["response"],
     }
@@ -20,5 +23,7 @@ def probe_targets():
         *for_each(PROBE_SUMMARY, [dataset]),
         *for_each(LANGUAGE_ID_FIGURE, [dataset], ext=EXTS),
         *(for_each(INTERVENTION_JSONL, [dataset]) if intervention else []),
-        *for_each(CONCEPT_TABLE, [dataset], table=INTERVENTION_TABLES if intervention else []),
+        *for_each(
+            CONCEPT_TABLE, [dataset], table=INTERVENTION_TABLES if intervention else []
+        ),
     ]

@@ -3,7 +3,6 @@ from linguafranca.ablation.conditions import by_name
 from linguafranca.reasoning.items import available as reasoning_available
 from linguafranca.reasoning.tasks import files_hash as task_files_hash
 
-
 # The reasoning stage's conditions: none, random, each region and its size-matched control, each on its own language
 # (every language with reasoning.full_matrix); one lm-eval job per (model, revision, task family, condition).
 REASONING_CONDITIONS = condition_list(
@@ -20,7 +19,8 @@ def reasoning_langs(wildcards):
 
 def reasoning_jobs():
     """(task family, condition) of every reasoning result the accuracy table reads: a condition whose languages
-    the family has no items in (XStoryCloze's fr, pt, vi) gets no job, and accuracy.tsv marks them not available."""
+    the family has no items in (XStoryCloze's fr, pt, vi) gets no job, and accuracy.tsv marks them not available.
+    """
     return [
         (task, c.name)
         for task in config["reasoning"]["tasks"]
@@ -33,13 +33,18 @@ def reasoning_regions(wildcards):
     """The regions store a reasoning job switches off (none for the baseline, which reads no regions)."""
     if wildcards.condition == BASELINE:
         return []
-    return expand(REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True)
+    return expand(
+        REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True
+    )
 
 
 def reasoning_settings(wildcards):
     """The reasoning settings that change the job's accuracies: the limit, max_length and its own task family's
-    section (full_matrix changes which jobs run, not their numbers; the other family's path reruns nothing here)."""
-    return {key: config["reasoning"][key] for key in ("limit", "max_length", wildcards.task)}
+    section (full_matrix changes which jobs run, not their numbers; the other family's path reruns nothing here).
+    """
+    return {
+        key: config["reasoning"][key] for key in ("limit", "max_length", wildcards.task)
+    }
 
 
 def reasoning_targets():
@@ -48,5 +53,10 @@ def reasoning_targets():
     return [
         path
         for model, revision in model_revisions()
-        for path in expand([ACCURACY, ACCURACY_FIGURE], model=model, revision=revision, ext=["png", "pdf"])
+        for path in expand(
+            [ACCURACY, ACCURACY_FIGURE],
+            model=model,
+            revision=revision,
+            ext=["png", "pdf"],
+        )
     ]

@@ -9,7 +9,6 @@ from linguafranca.pipeline.sandbox_models import checkpoint_name, checkpoint_ste
 from linguafranca.sandbox.corpus import training_books, training_mix
 from linguafranca.sandbox.settings import TrainSettings
 
-
 # The pretraining sandbox (workflow/rules/sandbox.smk).
 SANDBOX = config["sandbox"]
 

@@ -2,7 +2,6 @@
 from linguafranca.pipeline.config import series_points
 from linguafranca.series.evolution import figure_names, point_files
 
-
 # Series (workflow/rules/series.smk).
 EVOLUTION = "results/series/{series}/evolution.tsv"
 
@@ -32,7 +31,9 @@ def series_patterns():
         ),
         "accuracy": ACCURACY if "bible" in config["reasoning"]["tasks"] else None,
         "probes": (
-            expand(PROBE_SUMMARY, dataset=config["probes"]["dataset"], allow_missing=True)[0]
+            expand(
+                PROBE_SUMMARY, dataset=config["probes"]["dataset"], allow_missing=True
+            )[0]
             if config["probes"]["dataset"] is not None
             else None
         ),
@@ -78,7 +79,9 @@ def series_figure_names(vary):
 
 
 def figure_outputs(vary, ext):
-    return expand(SERIES_FIGURE, figure=series_figure_names(vary), ext=ext, allow_missing=True)
+    return expand(
+        SERIES_FIGURE, figure=series_figure_names(vary), ext=ext, allow_missing=True
+    )
 
 
 def series_targets():
