@@ -1,0 +1,96 @@
+"""Smoke tests of the figures: each writes a valid, non-empty PNG and PDF and leaves no temporary behind."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from linguafranca.analysis.regions import (
+    RegionsResult,
+    key_masks,
+    matched_random_masks,
+    random_mask,
+    write_regions,
+    zscores,
+)
+from linguafranca.analysis.similarity import write_metrics, write_similarity
+from linguafranca.figures.analysis import plot_lrds_sads, plot_region_layers, plot_region_sizes, plot_similarity_heatmap
+from tests.helpers.stores import write_stores
+
+LANGS = ["eng_Latn", "deu_Latn", "fra_Latn", "zho_Hans", "jpn_Jpan", "arb_Arab", "rus_Cyrl", "hin_Deva", "swh_Latn"]
+N_SAMPLES, N_LAYERS, N_NEURONS = 12, 16, 40
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Similarity h5, metrics TSV and regions Zarr of 9 languages with language and meaning structure."""
+    directory = tmp_path_factory.mktemp("figures")
+    rng = np.random.default_rng(0)
+    shape = (N_LAYERS, N_NEURONS)
+    language = rng.standard_normal((len(LANGS), 1, *shape)) * np.linspace(1.5, 0.2, N_LAYERS)[:, None]
+    meaning = rng.standard_normal((1, N_SAMPLES, *shape)) * np.linspace(0.2, 1.5, N_LAYERS)[:, None]
+    means = 2 + language + meaning + 0.3 * rng.standard_normal((len(LANGS), N_SAMPLES, *shape))
+    stores = write_stores(
+        directory / "stores",
+        means.astype(np.float32),
+        LANGS,
+        sample_ids=[f"verse{i}" for i in range(N_SAMPLES)],
+        attrs={"model": "tiny-model", "revision": "main", "dataset": "toy"},
+    )
+    similarity = write_similarity(stores, directory / "similarity.h5")
+    write_metrics(similarity, directory / "metrics.tsv")
+    contribution = rng.standard_normal((len(LANGS), *shape)) ** 3
+    zscore = zscores(contribution)
+    regions = RegionsResult(
+        langs=LANGS,
+        contribution=contribution,
+        zscore=zscore,
+        mask=key_masks(zscore, 2.0),
+        random_mask=random_mask(shape, 0.1, 0),
+        random_masks_per_language=matched_random_masks(key_masks(zscore, 2.0), 0),
+        threshold=2.0,
+        random_fraction=0.1,
+        seed=0,
+        n_samples=N_SAMPLES,
+    )
+    write_regions(regions, directory / "regions.zarr")
+    null_count = rng.integers(0, 4, (10, len(LANGS), N_LAYERS))
+    with_null = dataclasses.replace(regions, null_permutations=10, significance_permutations=100,
+                                    null_count=null_count, pvalue=np.ones(shape=(len(LANGS), *shape)) / 2,
+                                    significant=regions.mask & (zscore > 2.5),
+                                    random_masks_significant=regions.random_masks_per_language)
+    write_regions(with_null, directory / "regions_null.zarr")
+    return directory
+
+
+@pytest.mark.parametrize(
+    "plot, source",
+    [
+        (plot_similarity_heatmap, "similarity.h5"),
+        (plot_lrds_sads, "metrics.tsv"),
+        (plot_region_layers, "regions.zarr"),
+        (plot_region_sizes, "regions.zarr"),
+        (plot_region_layers, "regions_null.zarr"),
+        (plot_region_sizes, "regions_null.zarr"),
+    ],
+)
+def test_figure_is_written_as_png_and_pdf(outputs, plot, source):
+    figures = outputs / plot.__name__ / source
+    png, pdf = figures / "figure.png", figures / "figure.pdf"
+    plot(outputs / source, png, pdf)
+    assert sorted(p.name for p in figures.iterdir()) == ["figure.pdf", "figure.png"]
+    png_bytes, pdf_bytes = png.read_bytes(), pdf.read_bytes()
+    assert png_bytes.startswith(b"\x89PNG\r\n\x1a\n") and len(png_bytes) > 10_000
+    assert pdf_bytes.startswith(b"%PDF-") and pdf_bytes.rstrip().endswith(b"%%EOF")
+
+
+@pytest.mark.parametrize("plot", [plot_region_layers, plot_region_sizes])
+def test_figures_5_and_6_draw_the_null_and_the_significant_neurons(outputs, plot, tmp_path):
+    """Same key regions, one store with a null and significance: the pictures differ, so both are drawn."""
+    pictures = []
+    for source in ("regions.zarr", "regions_null.zarr"):
+        plot(outputs / source, tmp_path / f"{source}.png", tmp_path / f"{source}.pdf")
+        pictures.append((tmp_path / f"{source}.png").read_bytes())
+    assert pictures[0] != pictures[1]

@@ -1,0 +1,54 @@
+"""The HTML report holds every figure and table."""
+
+import base64
+
+from tests.helpers.workflow import (
+    FIGURES,
+    report_results,
+    snakemake,
+)
+
+
+def test_html_report_holds_every_figure_and_table(finished_run):
+    workdir, config, code = finished_run
+    report = workdir / "report.html"
+    run = snakemake(workdir, code, "--configfile", str(config), "--report", str(report))
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = report.read_text(encoding="utf-8")
+    results, categories = report_results(html)
+    toy, held_out = "results/tiny/main/toy", "results/tiny/main/held_out/ablation/regions-toy/z1"
+    reasoning = "results/tiny/main/reasoning"
+    expected = {
+        **{f"{toy}/figures/{figure}.png": "figure" for figure in FIGURES},
+        f"{held_out}/perplexity_increase.png": "figure",
+        **{f"{toy}/{table}": "table" for table in ("metrics.tsv", "regions/z1_sklr.tsv", "generations/z1.md")},
+        **{f"{held_out}/{table}.tsv": "table" for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
+        f"{reasoning}/accuracy.tsv": "table",
+        f"{reasoning}/accuracy.png": "figure",
+    }
+    assert set(results) == set(expected)
+    for path, entry in results.items():
+        if path.startswith(reasoning):  # per (model, revision): no dataset, no threshold
+            assert entry["labels"] == {"model": "tiny", "revision": "main"}, path
+            assert "tiny &#64; main" in " ".join(entry["caption"].split()), path
+            continue
+        dataset = "held_out" if "held_out" in path else "toy"
+        assert {k: entry["labels"][k] for k in ("model", "revision", "dataset")} == {
+            "model": "tiny", "revision": "main", "dataset": dataset}, path
+        assert entry["labels"].get("threshold") == (None if path.endswith(("metrics.tsv", "similarity.png",
+                                                                           "lrds_sads.png")) else "1"), path
+        caption = " ".join(entry["caption"].split())
+        assert f"tiny &#64; main on {dataset}" in caption, path  # the caption, rendered with the job's wildcards
+        embedded = base64.b64decode(entry["data_uri"].split("base64,", 1)[1])
+        assert embedded == (workdir / path).read_bytes(), path  # the file itself, not a stale copy
+        if expected[path] == "figure":
+            assert entry["mime_type"] == "image/png", path
+    placed = {path: (category, sub) for category, subs in categories.items() for sub, paths in subs.items()
+              for path in paths}
+    assert placed[f"{toy}/figures/similarity.png"] == ("Similarity (paper 3.1-3.2)", "Fig. 2: similarity map")
+    assert placed[f"{toy}/figures/regions_z1_sizes.png"] == ("Key linguistic regions (paper 3.3)",
+                                                            "Fig. 6: region sizes")
+    assert placed[f"{held_out}/perplexity_increase.tsv"] == ("Deactivation (paper 4.3, Table 1)",
+                                                            "Table 1: perplexity increase")
+    assert "languages: en, fr, zh" in html  # the workflow description, rendered with the run's config
+    assert not list((workdir / "results").rglob(".*.tmp-*"))

@@ -1,0 +1,222 @@
+"""Exactly the jobs a change reruns (config values, input files, package modules), by dry runs; and nothing after a run."""
+
+import base64
+import json
+
+import pytest
+import yaml
+
+from linguafranca.io.tsv import read_tsv
+from linguafranca.pipeline.codehash import code_hash
+from tests.helpers.workflow import (
+    CONDITIONS,
+    LANGS,
+    SWITCHED_OFF,
+    after_capture,
+    after_regions,
+    changed_config,
+    figure_jobs,
+    job,
+    planned_jobs,
+    reasoning_jobs,
+    snakemake,
+)
+
+
+def test_regions_source_is_in_the_ablation_path(finished_run):
+    """Another regions_from writes beside the existing tables instead of replacing them."""
+    workdir, config, code = finished_run
+    changed = yaml.safe_load(config.read_text())
+    changed["datasets"]["toy2"] = changed["datasets"]["toy"]
+    changed["capture"]["datasets"] = ["toy", "toy2"]
+    changed["ablation"]["regions_from"] = "toy2"
+    other = workdir / "regions_from.yaml"
+    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    dry = snakemake(workdir, code, "--configfile", str(other), "-n", "all")
+    assert dry.returncode == 0, dry.stderr
+    assert "held_out/ablation/regions-toy2/z1/perplexity.tsv" in dry.stdout
+    assert "ablation/regions-toy/" not in dry.stdout
+    assert (workdir / "results/tiny/main/held_out/ablation/regions-toy/z1/perplexity.tsv").is_file()
+
+
+def test_matched_random_switch_reruns_only_the_controls(finished_run):
+    workdir, config, code = finished_run
+    changed = yaml.safe_load(config.read_text())
+    changed["ablation"]["matched_random_on_all_languages"] = True
+    other = workdir / "switch.yaml"
+    other.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    dry = snakemake(workdir, code, "--configfile", str(other), "-n", "all")
+    assert dry.returncode == 0, dry.stderr
+    blocks = [block for block in dry.stdout.split("rule ")[1:] if block.startswith("ablation_condition:")]
+    outputs = [line.split("output:")[1] for block in blocks for line in block.splitlines()
+               if line.strip().startswith("output:")]
+    reruns = {output.split("/conditions/")[1].split(".tsv")[0] for output in outputs}
+    assert reruns == {f"random_{lang}" for lang in LANGS}, dry.stdout
+    assert "ablation_tables" in dry.stdout
+
+
+def test_reasoning_runs_one_job_per_task_and_condition_and_the_baseline_once(finished_run):
+    workdir, *_ = finished_run
+    reasoning = workdir / "results/tiny/main/reasoning"
+    assert sorted(p.stem for p in (reasoning / "bible").glob("*.json")) == sorted(CONDITIONS)
+    none = json.loads((reasoning / "bible/none.json").read_text())
+    assert sorted(none["results"]) == [f"bible_xling_next_{lang}" for lang in sorted(LANGS)]
+    assert list(json.loads((reasoning / "bible/random_zh.json").read_text())["results"]) == ["bible_xling_next_zh"]
+    rows = read_tsv(reasoning / "accuracy.tsv")
+    assert [(r["task"], r["language"], r["available"], r["n"]) for r in rows] == [
+        ("bible", lang, "yes", "2") for lang in LANGS]
+    assert rows[0]["acc_fr"] == "" and rows[1]["acc_fr"] != "" and rows[0]["compute"] == "float32"
+    assert (reasoning / "accuracy.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("change, conditions", [
+    ({"limit": 3}, CONDITIONS),
+    ({"bible": {"books": [42]}}, CONDITIONS),
+    ({"full_matrix": True}, SWITCHED_OFF[1:]),  # the regions and controls now run on every language
+])
+def test_a_reasoning_setting_reruns_its_jobs_only(finished_run, change, conditions):
+    workdir, config, code = finished_run
+    other = changed_config(config, "reasoning.yaml", lambda c: c["reasoning"].update(change))
+    assert planned_jobs(workdir, code, other) == reasoning_jobs(conditions)
+
+
+def test_another_task_familys_setting_reruns_nothing(finished_run):
+    """The Bible jobs' params hold the Bible task's settings only: pointing XStoryCloze elsewhere (a task this run
+    does not use) reruns none of them."""
+    workdir, config, code = finished_run
+    other = changed_config(config, "xstory.yaml", lambda c: c["reasoning"].update(xstorycloze={"path": "/elsewhere"}))
+    assert planned_jobs(workdir, code, other) == set()
+
+
+def test_xstorycloze_gets_no_job_for_a_condition_whose_language_it_lacks(finished_run, tmp_path):
+    """XStoryCloze has en and zh but no fr: the fr region and its control get no XStoryCloze job (loading the
+    model to evaluate nothing), and the table, which marks fr not available, reruns with the new task."""
+    workdir, config, code = finished_run
+    other = changed_config(config, "stories.yaml", lambda c: c["reasoning"].update(
+        tasks=["bible", "xstorycloze"], xstorycloze={"path": str(tmp_path)}))
+    stories = ["none", "random", "en", "zh", "random_en", "random_zh"]
+    assert planned_jobs(workdir, code, other) == {
+        *(job("reasoning_condition", task="xstorycloze", condition=c) for c in stories), job("reasoning_table")}
+
+
+def test_threshold_change_reruns_regions_and_after_but_never_capture(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "threshold.yaml", lambda c: c["regions"].update(threshold=0.69559666))
+    assert planned_jobs(workdir, code, other) == after_regions("0.69559666")
+
+
+def test_a_param_change_reruns_regions_and_after(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "seed.yaml", lambda c: c["regions"].update(seed=7))
+    assert planned_jobs(workdir, code, other) == after_regions()
+
+
+@pytest.mark.parametrize("change", [{"null_permutations": 5}, {"significance_permutations": 50}, {"fdr_q": 0.1},
+                                    {"significance_statistic": "contribution"}])
+def test_a_chance_setting_reruns_regions_and_after(finished_run, change):
+    workdir, config, code = finished_run
+    other = changed_config(config, "chance.yaml", lambda c: c["regions"].update(change))
+    assert planned_jobs(workdir, code, other) == after_regions()
+
+
+def test_significant_regions_switch_adds_only_their_conditions_and_the_tables(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "significant.yaml", lambda c: c["ablation"].update(significant_regions=True))
+    where = {"dataset": "held_out", "regions_dataset": "toy", "threshold": "1"}
+    assert planned_jobs(workdir, code, other) == {
+        *(job("ablation_condition", **where, condition=f"{prefix}{lang}")
+          for prefix in ("sig_", "random_sig_") for lang in LANGS),
+        job("ablation_tables", **where),
+    }
+
+
+def test_a_compute_change_reruns_every_job_that_runs_the_model(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "compute.yaml", lambda c: c["models"]["tiny"].update(compute="bfloat16"))
+    assert planned_jobs(workdir, code, other) == {
+        job("ablation_baseline", dataset="held_out"), *reasoning_jobs(["none"]), *after_capture()}
+
+
+def test_batch_size_changes_rounding_only_and_reruns_nothing(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "batch.yaml", lambda c: c["models"]["tiny"].update(batch_size=2))
+    assert planned_jobs(workdir, code, other) == set()
+
+
+def test_editing_the_analysis_figures_reruns_those_figures_only(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/figures/analysis.py", "a", encoding="utf-8") as module:
+        module.write("\n# an edit\n")
+    assert planned_jobs(workdir, edited_code, config) == figure_jobs()
+
+
+def test_editing_the_figure_style_reruns_the_figures_only(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/figures/style.py", "a", encoding="utf-8") as module:
+        module.write("\n# an edit\n")
+    # ablation_tables draws the perplexity heatmap in the same style, reasoning_table the accuracy figure
+    assert planned_jobs(workdir, edited_code, config) == {
+        *figure_jobs(), job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
+        job("reasoning_table")}
+
+
+def test_editing_a_task_yaml_reruns_the_reasoning_jobs_only(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/reasoning/tasks/_bible_xling_next.yaml", "a", encoding="utf-8") as task:
+        task.write("\n# an edit\n")
+    assert planned_jobs(workdir, edited_code, config) == reasoning_jobs(CONDITIONS)
+
+
+def test_editing_capture_reruns_capture_and_everything_after_it(finished_run, edited_code):
+    workdir, config, _ = finished_run
+    with open(edited_code / "linguafranca/analysis/capture.py", "a", encoding="utf-8") as module:
+        module.write("\n# an edit\n")
+    assert planned_jobs(workdir, edited_code, config) == after_capture()
+
+
+def test_editing_an_input_text_reruns_its_dataset_and_after(finished_run):
+    workdir, config, code = finished_run
+    text = workdir / "held_en.jsonl"
+    original = text.read_text(encoding="utf-8")
+    try:
+        text.write_text(original.replace("God", "Dieu", 1), encoding="utf-8")
+        assert planned_jobs(workdir, code, config) == {
+            job("prepare_dataset", dataset="held_out"),
+            job("ablation_baseline", dataset="held_out"),
+            *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold="1", condition=c)
+              for c in SWITCHED_OFF),
+            job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
+        }
+    finally:
+        text.write_text(original, encoding="utf-8")
+    assert planned_jobs(workdir, code, config) == set()  # newer, but the same checksum: nothing to do
+
+
+def test_editing_a_model_file_reruns_resolve_model_and_after(finished_run):
+    workdir, config, code = finished_run
+    model_config = workdir / "tiny-llama" / "config.json"
+    original = model_config.read_text(encoding="utf-8")
+    try:
+        model_config.write_text(original + "\n", encoding="utf-8")
+        assert planned_jobs(workdir, code, config) == {
+            job("resolve_model"), job("ablation_baseline", dataset="held_out"), *reasoning_jobs(["none"]),
+            *after_capture()}
+    finally:
+        model_config.write_text(original, encoding="utf-8")
+
+
+def test_the_code_hash_is_recorded_in_the_metadata(finished_run):
+    workdir, _, code = finished_run
+    key = base64.b64encode(b"results/tiny/main/toy/activations/en.zarr").decode()
+    record = json.loads((workdir / ".snakemake/metadata" / key).read_text())
+    assert repr(code_hash(code / "workflow/scripts/capture.py", code / "linguafranca")) in record["params"]
+
+
+def test_nothing_left_to_do_after_a_run(finished_run):
+    workdir, config, code = finished_run
+    assert planned_jobs(workdir, code, config) == set()
+
+
+def test_no_temporary_outputs_survive(finished_run):
+    workdir, *_ = finished_run
+    assert not [p for p in (workdir / "results").rglob(".*.tmp-*")]
