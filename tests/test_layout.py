@@ -79,9 +79,13 @@ def test_rule_files_are_snakefmt_formatted():
 def test_a_non_editable_install_validates_the_default_and_plans_its_jobs(tmp_path):
     """pip install . (a wheel, not the source tree) finds its schema as package data: the copied workflow, without
     linguafranca/ beside it, validates config/config.yaml and plans the default run."""
-    site = tmp_path / "site"
+    source, site = tmp_path / "source", tmp_path / "site"
+    source.mkdir()
+    shutil.copytree(REPO / "linguafranca", source / "linguafranca", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)  # built from a copy: setuptools writes build/ beside the source
     install = run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                  "--target", str(site), str(REPO))
+                  "--target", str(site), str(source))
     assert install.returncode == 0, install.stderr[-3000:]
     workflow = tmp_path / "workflow"
     workflow.mkdir()

@@ -100,7 +100,7 @@ def token_nll(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
     and the output head through :func:`linguafranca.model.logprobs.token_logprobs` (a block of positions and of the
     vocabulary at a time). The head multiplies in the model's dtype (its products accumulate in float32 inside the
     kernel; the logits are rounded to the dtype, about 0.4% in bfloat16), then the logits are upcast to float32
-    before soft-capping and the log-normaliser, so the loss itself loses nothing more. The README's precision table
+    before soft-capping and the log-normaliser, so the loss itself loses nothing more. The precision table of config/README.md
     measures what this costs against float32.
     """
     head = model.get_output_embeddings()

@@ -55,7 +55,7 @@ def block_size(n_samples: int, n_layers: int, n_neurons: int, budget_bytes: int 
 
 #: Codec of the ``mean`` array, chosen from ``bench/scale.py`` on real Gemma activations: Blosc LZ4 with bit
 #: shuffling stores them in 0.877 of their raw size and reads a store layer by layer in 22 ms, against 0.918 and
-#: 29 ms for zarr's default (Zstd level 0); Zstd at levels 3 and 9 compresses no better (README, Performance).
+#: 29 ms for zarr's default (Zstd level 0); Zstd at levels 3 and 9 compresses no better (docs/performance.md).
 MEAN_CODEC = BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")
 
 

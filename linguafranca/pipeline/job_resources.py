@@ -9,7 +9,11 @@ instead, once the model is resolved (:mod:`linguafranca.model.parameters` counts
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from linguafranca.model.parameters import manifest_parameters
 
 #: Bytes per parameter of each compute dtype. ``auto`` is bfloat16 on a GPU and, as on most CPUs, float32 without.
 BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2}
@@ -66,3 +70,20 @@ def machine_memory_mb() -> int:
     import os
 
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+
+
+#: The resources a job that loads a model asks for; CPU-only jobs never ask for a GPU.
+MODEL_JOB_RESOURCES = ("gpu", "gpu_model", "mem_mb", "runtime")
+
+
+def _model_resource(wildcards, input, attempt, config: dict[str, Any], name: str):
+    parameters = manifest_parameters(input.manifest)
+    return model_job_resources(parameters, config["models"][wildcards.model], config["cluster"], attempt)[name]
+
+
+def model_resource_functions(config: dict[str, Any]) -> dict[str, Callable]:
+    """Each of :data:`MODEL_JOB_RESOURCES` as a Snakemake resource function of (wildcards, input, attempt), for
+    ``resources: **MODEL_RESOURCES``: what :func:`model_job_resources` derives from the resolved model's parameter
+    count and compute dtype, doubled per retry. Until resolve_model has written the manifest, Snakemake shows the
+    value as <TBD> and computes it before the job starts."""
+    return {name: partial(_model_resource, config=config, name=name) for name in MODEL_JOB_RESOURCES}

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from linguafranca.model.files import local_folder
-from linguafranca.pipeline.paths import CHECKPOINT
+from linguafranca.pipeline.paths import SANDBOX_CHECKPOINT
 
 
 def sandbox_checkpoint(size: str, revision: str) -> str:
     """The folder a sandbox size's training job writes the checkpoint ``revision`` to."""
-    return CHECKPOINT.format(size=size, revision=revision)
+    return SANDBOX_CHECKPOINT.format(size=size, revision=revision)
 
 
 def model_files(spec: dict[str, Any], revision: str) -> list[str]:

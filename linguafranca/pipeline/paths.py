@@ -1,12 +1,90 @@
-"""Where the workflow writes: every path pattern, once. Rule files and the package take them from here.
+"""Where the workflow writes: every path pattern, once. ``common.smk`` imports them all for the rule files.
 
 Patterns hold Snakemake wildcards (``{model}``, ``{revision}``, ...); docs/outputs.md describes each file.
 """
 
-# The pretraining sandbox: the tokenizer, each size's checkpoints (model folders) and training log.
-TOKENIZER = "resources/sandbox/tokenizer"
-CHECKPOINT = "resources/sandbox/{size}/checkpoints/{revision}"
+# The pretraining sandbox: the tokenizer, each size's checkpoints (model folders), training log and loss curve.
+SANDBOX_TOKENIZER = "resources/sandbox/tokenizer"
+SANDBOX_CHECKPOINT = "resources/sandbox/{size}/checkpoints/{revision}"
+SANDBOX_LOSS = "resources/sandbox/{size}/loss.tsv"
+SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
 
+# Resources.
+MANIFEST = "resources/models/{model}/{revision}/manifest.json"
+DATA = "resources/data/{dataset}/{lang}.jsonl"
+# Capture and analysis, per (model, revision, dataset).
+ACTIVATIONS = "results/{model}/{revision}/{dataset}/activations/{lang}.zarr"
+SIMILARITY = "results/{model}/{revision}/{dataset}/similarity.h5"
+METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
+REGIONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr"
+SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
+FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
+# The baseline perplexity (condition none) per (model, revision, perplexity dataset): it switches nothing off, so it
+# depends on no regions or threshold and is computed once for every table that needs it.
+BASELINE_PPL = "results/{model}/{revision}/{dataset}/ablation/none.tsv"
+# Deactivation, per (model, revision, perplexity dataset, regions dataset, threshold): the regions dataset is in
+# the path, so results for another ablation.regions_from sit beside these instead of replacing them.
+ABLATION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/z{threshold}"
+CONDITION = f"{ABLATION}/conditions/{{condition}}.tsv"
+PERPLEXITY = f"{ABLATION}/perplexity.tsv"
+INCREASE = f"{ABLATION}/perplexity_increase.tsv"
+DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
+INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
+GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
+# Reasoning through lm-eval, per (model, revision): one results JSON per (task family, condition), then the table.
+REASONING = "results/{model}/{revision}/reasoning"
+REASONING_RESULT = f"{REASONING}/{{task}}/{{condition}}.json"
+ACCURACY = f"{REASONING}/accuracy.tsv"
+ACCURACY_FIGURE = f"{REASONING}/accuracy.{{ext}}"
+# Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
+# jobs for the probes and the concepts, and one model job for the intervention.
+TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
+RESPONSES = "results/{model}/{revision}/{dataset}/concepts/responses/{lang}.zarr"
+LANGUAGE_ID = "results/{model}/{revision}/{dataset}/probes/language_id.tsv"
+LANGUAGE_ID_FIGURE = "results/{model}/{revision}/{dataset}/probes/language_id.{ext}"
+PROBE_SUMMARY = "results/{model}/{revision}/{dataset}/probes/summary.tsv"
+CONCEPT_AP = "results/{model}/{revision}/{dataset}/concepts/ap.zarr"
+CONCEPT_TABLE = "results/{model}/{revision}/{dataset}/concepts/{table}.tsv"
+INTERVENTION_JSONL = "results/{model}/{revision}/{dataset}/concepts/intervention.jsonl"
 
-LOSS = "resources/sandbox/{size}/loss.tsv"
-"""Where the sandbox's jobs write: the tokenizer, each size's checkpoints (model folders) and training log."""
+# Series across points (results/series/{series}/).
+# Series (workflow/rules/series.smk).
+EVOLUTION = "results/series/{series}/evolution.tsv"
+SERIES_FIGURE = "results/series/{series}/figures/{figure}.{ext}"
+
+__all__ = [
+    "SANDBOX_TOKENIZER",
+    "SANDBOX_CHECKPOINT",
+    "SANDBOX_LOSS",
+    "MANIFEST",
+    "DATA",
+    "ACTIVATIONS",
+    "SIMILARITY",
+    "METRICS",
+    "REGIONS",
+    "SKLR",
+    "FIGURE",
+    "BASELINE_PPL",
+    "ABLATION",
+    "CONDITION",
+    "PERPLEXITY",
+    "INCREASE",
+    "DOMINANCE",
+    "INCREASE_FIGURE",
+    "GENERATIONS",
+    "REASONING",
+    "REASONING_RESULT",
+    "ACCURACY",
+    "ACCURACY_FIGURE",
+    "TOKENS",
+    "RESPONSES",
+    "LANGUAGE_ID",
+    "LANGUAGE_ID_FIGURE",
+    "PROBE_SUMMARY",
+    "CONCEPT_AP",
+    "CONCEPT_TABLE",
+    "INTERVENTION_JSONL",
+    "SANDBOX_LOSS_FIGURE",
+    "EVOLUTION",
+    "SERIES_FIGURE",
+]

@@ -152,7 +152,7 @@ def capture_probe_stores(
     attrs: dict,
 ) -> None:
     """Select the verses (:func:`linguafranca.probes.concepts.select_samples` on the English labels), then capture and
-    write each language's token store and response store (atomic; layouts in the README).
+    write each language's token store and response store (atomic; layouts in docs/probes.md).
 
     ``settings``: ``max_length``, ``bos``, ``batch_size`` and the capture keys of ``probes`` (``max_samples``,
     ``seed``, ``tokens_per_language``, ``neurons``, ``words``, ``response``).

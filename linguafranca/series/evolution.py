@@ -1,5 +1,5 @@
 """Evolution across checkpoints and sizes: one row per (model, revision) point of a series, gathered from the
-files the other stages wrote (README, Series).
+files the other stages wrote (docs/series.md).
 
 Two things are kept in one place each so that a stage joins a series with one entry:
 - :func:`point_files` lists the files one point is read from (the workflow's inputs of the series job);

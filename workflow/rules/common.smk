@@ -3,12 +3,10 @@ import os
 import re
 import sys
 from dataclasses import asdict
-from functools import partial
 from pathlib import Path
 
 from linguafranca.ablation.conditions import BASELINE, condition_list
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.model.parameters import manifest_parameters
 from linguafranca.pipeline.codehash import code_hash
 from linguafranca.pipeline.config import (
     language_pattern,
@@ -17,7 +15,11 @@ from linguafranca.pipeline.config import (
     threshold_tag,
     validate,
 )
-from linguafranca.pipeline.job_resources import machine_memory_mb, model_job_resources
+from linguafranca.pipeline.paths import *  # every path pattern (linguafranca/pipeline/paths.py)
+from linguafranca.pipeline.job_resources import (
+    machine_memory_mb,
+    model_resource_functions,
+)
 from linguafranca.pipeline.threads import (
     CLUSTER_MODEL_THREADS,
     CORES_ENV,
@@ -46,45 +48,8 @@ CONDITIONS = condition_list(
 SWITCHED_OFF = [
     condition.name for condition in CONDITIONS if condition.name != BASELINE
 ]
-# Resources.
-MANIFEST = "resources/models/{model}/{revision}/manifest.json"
-DATA = "resources/data/{dataset}/{lang}.jsonl"
-# Capture and analysis, per (model, revision, dataset).
-ACTIVATIONS = "results/{model}/{revision}/{dataset}/activations/{lang}.zarr"
-SIMILARITY = "results/{model}/{revision}/{dataset}/similarity.h5"
-METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
-REGIONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr"
-SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
-FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
-# The baseline perplexity (condition none) per (model, revision, perplexity dataset): it switches nothing off, so it
-# depends on no regions or threshold and is computed once for every table that needs it.
-BASELINE_PPL = "results/{model}/{revision}/{dataset}/ablation/none.tsv"
-# Deactivation, per (model, revision, perplexity dataset, regions dataset, threshold): the regions dataset is in
-# the path, so results for another ablation.regions_from sit beside these instead of replacing them.
-ABLATION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/z{threshold}"
-CONDITION = f"{ABLATION}/conditions/{{condition}}.tsv"
-PERPLEXITY = f"{ABLATION}/perplexity.tsv"
-INCREASE = f"{ABLATION}/perplexity_increase.tsv"
-DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
-INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
-GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
-# Reasoning through lm-eval, per (model, revision): one results JSON per (task family, condition), then the table.
-REASONING = "results/{model}/{revision}/reasoning"
-REASONING_RESULT = f"{REASONING}/{{task}}/{{condition}}.json"
-ACCURACY = f"{REASONING}/accuracy.tsv"
-ACCURACY_FIGURE = f"{REASONING}/accuracy.{{ext}}"
 EXTS = ["png", "pdf"]
-# Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
-# jobs for the probes and the concepts, and one model job for the intervention.
-TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
-RESPONSES = "results/{model}/{revision}/{dataset}/concepts/responses/{lang}.zarr"
-LANGUAGE_ID = "results/{model}/{revision}/{dataset}/probes/language_id.tsv"
-LANGUAGE_ID_FIGURE = "results/{model}/{revision}/{dataset}/probes/language_id.{ext}"
-PROBE_SUMMARY = "results/{model}/{revision}/{dataset}/probes/summary.tsv"
-CONCEPT_AP = "results/{model}/{revision}/{dataset}/concepts/ap.zarr"
-CONCEPT_TABLE = "results/{model}/{revision}/{dataset}/concepts/{table}.tsv"
 CONCEPT_TABLES = ["concepts", "overlap", "shared", "cross_lingual_ap"]
-INTERVENTION_JSONL = "results/{model}/{revision}/{dataset}/concepts/intervention.jsonl"
 INTERVENTION_TABLES = ["intervention", "lexicon"]
 
 
@@ -155,22 +120,8 @@ def loading(wildcards):
     return {key: spec[key] for key in ("compute", "trust_remote_code")}
 
 
-def model_resource(wildcards, input, attempt, name):
-    """One resource of a job that loads a model (capture, ablation, generation): the gpu, gpu_model, mem_mb or
-    runtime that linguafranca.pipeline.job_resources derives from the model's parameter count and compute dtype, doubled per
-    retry. Until resolve_model has written the manifest, Snakemake shows the value as <TBD> and computes it before
-    the job starts."""
-    parameters = manifest_parameters(input.manifest)
-    return model_job_resources(
-        parameters, model_spec(wildcards), config["cluster"], attempt
-    )[name]
-
-
-# What the jobs that load a model ask for, as `resources: **MODEL_RESOURCES`; CPU-only jobs never ask for a GPU.
-MODEL_RESOURCES = {
-    name: partial(model_resource, name=name)
-    for name in ("gpu", "gpu_model", "mem_mb", "runtime")
-}
+# What the jobs that load a model ask for, as `resources: **MODEL_RESOURCES`.
+MODEL_RESOURCES = model_resource_functions(config)
 
 # Jobs run here (not on a cluster): tell them how many cores Snakemake was given, so that each uses its share of the
 # real CPUs (linguafranca.pipeline.threads.set_threads) when --cores promises more than the machine has; and cap the summed

@@ -1,6 +1,6 @@
 # Resources: model weights resolved once per (model, revision), parallel text prepared once per dataset.
 # Both may need the network (the hub, hub datasets), which cluster nodes often lack: on a cluster they run on the
-# machine Snakemake runs on (README, Cluster use).
+# machine Snakemake runs on (docs/cluster.md).
 
 
 include: "helpers/inputs.smk"

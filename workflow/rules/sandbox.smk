@@ -1,4 +1,4 @@
-# The pretraining sandbox (README, Pretraining sandbox): a byte-level BPE tokenizer, then one training job per size
+# The pretraining sandbox (docs/series.md): a byte-level BPE tokenizer, then one training job per size
 # that saves every checkpoint as a model folder. Each checkpoint is the input of resolve_model for model
 # sandbox-{size} at revision step-NNNN, and from there goes through every stage like any other model.
 

@@ -1,4 +1,4 @@
-# Series (README, Series): one evolution.tsv and figures 4-7 per configured series, from the files each of its
+# Series (docs/series.md): one evolution.tsv and figures 4-7 per configured series, from the files each of its
 # (model, revision) points already has. linguafranca.series.evolution.point_files lists those files; a stage joins the
 # series by adding its pattern to series_patterns and a reader to linguafranca.series.evolution.READERS. Rule series draws
 # the figures of a series along steps, series_sizes those of a series along sizes.

@@ -1,19 +1,11 @@
 # What workflow/rules/sandbox.smk needs beyond common.smk: the functions and constants its rules take.
 from linguafranca.data.bible import packaged_db
-from linguafranca.pipeline.paths import (
-    CHECKPOINT as SANDBOX_CHECKPOINT,
-    LOSS as SANDBOX_LOSS,
-    TOKENIZER as SANDBOX_TOKENIZER,
-)
 from linguafranca.pipeline.sandbox_models import checkpoint_name, checkpoint_steps
 from linguafranca.sandbox.corpus import training_books, training_mix
 from linguafranca.sandbox.settings import TrainSettings
 
 # The pretraining sandbox (workflow/rules/sandbox.smk).
 SANDBOX = config["sandbox"]
-
-
-SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
 
 
 SANDBOX_DB = SANDBOX["db"] or str(packaged_db())

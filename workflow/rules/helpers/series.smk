@@ -2,12 +2,6 @@
 from linguafranca.pipeline.config import series_points
 from linguafranca.series.evolution import figure_names, point_files
 
-# Series (workflow/rules/series.smk).
-EVOLUTION = "results/series/{series}/evolution.tsv"
-
-
-SERIES_FIGURE = "results/series/{series}/figures/{figure}.{ext}"
-
 
 def series_patterns():
     """Each per-point file kind and its path pattern ({model}, {revision}); None where the stage is off."""
