@@ -127,7 +127,7 @@ def test_a_hub_model_that_is_no_causal_lm_stops_after_download(tmp_path, monkeyp
 
 
 def test_lengths_beyond_the_model_context_are_refused():
-    from tiny import tiny_model
+    from tests.helpers.tiny import tiny_model
 
     gpt2 = tiny_model("gpt2")  # learned positions, n_positions = 64: token 65 is an IndexError in the embedding
     check_context(gpt2, "ablation.seqlen", 64)

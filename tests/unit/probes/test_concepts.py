@@ -110,7 +110,7 @@ def test_intervention_with_no_experts_changes_nothing_and_forcing_changes_the_ne
 
 
 def test_sampling_with_an_empty_expert_set_equals_the_untouched_model_and_is_seeded():
-    from tiny import word_tokenizer
+    from tests.helpers.tiny import word_tokenizer
 
     from linguafranca.probes.intervention import language_of, sample_from_bos
 
