@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,23 @@ def language_pattern(schema_path: Path = SCHEMA_PATH) -> str:
     """
     schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
     return schema["$defs"]["lang_code"]["pattern"].removeprefix("^").removesuffix("$")
+
+
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+"""The model, revision and dataset names the schema accepts (the workflow's wildcard constraint of each)."""
+
+
+def model_jobs_pattern(config: dict[str, Any], *, combined: bool) -> str:
+    """A regex matching exactly the model names whose ``jobs`` setting is (``combined``) or is not combined.
+
+    Each output then has one rule: a model's capture runs as ``capture`` or ``capture_combined``, its ablation as
+    ``ablation_condition`` or ``ablation_combined``, never both.
+    """
+    names = [re.escape(name) for name, spec in config["models"].items() if spec["jobs"] == "combined"]
+    alternatives = "|".join(names) or "(?!)"
+    if combined:
+        return f"(?:{alternatives})"
+    return f"(?!(?:{alternatives})(?:/|$)){NAME_PATTERN}"
 
 
 def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:

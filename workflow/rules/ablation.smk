@@ -35,7 +35,8 @@ rule ablation_baseline:
         "../scripts/ablation_condition.py"
 
 
-rule ablation_condition:
+# A condition's job: the baseline's, with the regions store it switches off.
+use rule ablation_baseline as ablation_condition with:
     input:
         manifest=MANIFEST,
         regions=regions_of,
@@ -48,24 +49,9 @@ rule ablation_condition:
         "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_{condition}.tsv"
     wildcard_constraints:
         model=SPLIT_MODELS,
-    conda:
-        ENV
-    threads: model_threads
-    resources:
-        **MODEL_RESOURCES,
-    params:
-        conditions=lambda wc: [getattr(wc, "condition", BASELINE)],
-        langs=lambda wc: [condition_langs(wc)],
-        text_langs=condition_langs,
-        joiner=lambda wc: dataset_spec(wc)["joiner"],
-        settings=perplexity_settings,
-        bos=lambda wc: model_spec(wc)["bos"],
-        loading=loading,
-        code=code_of("ablation_condition.py"),
-    script:
-        "../scripts/ablation_condition.py"
 
 
+# Every condition of a model with jobs: combined in one job that loads the model once (the other params as above).
 use rule ablation_condition as ablation_combined with:
     input:
         manifest=MANIFEST,
@@ -83,11 +69,6 @@ use rule ablation_condition as ablation_combined with:
         conditions=SWITCHED_OFF,
         langs=[list(by_name(CONDITIONS, name).evaluated) for name in SWITCHED_OFF],
         text_langs=LANGS,
-        joiner=lambda wc: dataset_spec(wc)["joiner"],
-        settings=perplexity_settings,
-        bos=lambda wc: model_spec(wc)["bos"],
-        loading=loading,
-        code=code_of("ablation_condition.py"),
 
 
 rule ablation_tables:

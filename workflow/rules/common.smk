@@ -10,6 +10,8 @@ from linguafranca.errors import LinguaFrancaError
 from linguafranca.pipeline.codehash import code_hash
 from linguafranca.pipeline.config import (
     language_pattern,
+    model_jobs_pattern,
+    NAME_PATTERN,
     regions_dataset,
     THRESHOLD_TAG,
     threshold_tag,
@@ -49,8 +51,6 @@ SWITCHED_OFF = [
     condition.name for condition in CONDITIONS if condition.name != BASELINE
 ]
 EXTS = ["png", "pdf"]
-CONCEPT_TABLES = ["concepts", "overlap", "shared", "cross_lingual_ap"]
-INTERVENTION_TABLES = ["intervention", "lexicon"]
 
 
 # What `snakemake --report report.html` shows: each figure and table under the paper section it belongs to, one row
@@ -67,10 +67,10 @@ REPORT_LABELS_THRESHOLD = {**REPORT_LABELS, "threshold": "{threshold}"}
 
 
 wildcard_constraints:
-    model="[A-Za-z0-9][A-Za-z0-9._-]*",
-    revision="[A-Za-z0-9][A-Za-z0-9._-]*",
-    dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
-    regions_dataset="[A-Za-z0-9][A-Za-z0-9._-]*",
+    model=NAME_PATTERN,
+    revision=NAME_PATTERN,
+    dataset=NAME_PATTERN,
+    regions_dataset=NAME_PATTERN,
     lang=language_pattern(),
     threshold=THRESHOLD_TAG,
     condition="|".join(re.escape(name) for name in SWITCHED_OFF),
@@ -78,25 +78,9 @@ wildcard_constraints:
     ext="png|pdf|jsonl|md",
 
 
-def combined_pattern(combined):
-    """A regex matching exactly the model names whose jobs setting is (combined) or is not (split) combined, so
-    that each output has one rule: capture or capture_combined, ablation_condition or ablation_combined.
-    """
-    names = [
-        re.escape(m)
-        for m, spec in config["models"].items()
-        if spec["jobs"] == "combined"
-    ]
-    alternatives = "|".join(names) or "(?!)"
-    return (
-        f"(?:{alternatives})"
-        if combined
-        else f"(?!(?:{alternatives})(?:/|$))[A-Za-z0-9][A-Za-z0-9._-]*"
-    )
-
-
-COMBINED_MODELS = combined_pattern(True)
-SPLIT_MODELS = combined_pattern(False)
+# Each model's capture, ablation and figure jobs run split or combined (its jobs setting); these keep the two apart.
+COMBINED_MODELS = model_jobs_pattern(config, combined=True)
+SPLIT_MODELS = model_jobs_pattern(config, combined=False)
 
 
 def with_ext(pattern, ext, **fixed):

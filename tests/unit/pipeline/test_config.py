@@ -12,7 +12,14 @@ import pytest
 import yaml
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.pipeline.config import PLACEHOLDER, THRESHOLD_TAG, language_pattern, threshold_tag, validate
+from linguafranca.pipeline.config import (
+    PLACEHOLDER,
+    THRESHOLD_TAG,
+    language_pattern,
+    model_jobs_pattern,
+    threshold_tag,
+    validate,
+)
 from tests.helpers.paths import REPO
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -324,3 +331,14 @@ def test_series_examples_dry_run_offline(example, tmp_path):
         assert f"results/series/{name}/evolution.tsv" in run.stdout
     if example == "paper_bloom.yaml":
         assert "results/bloom-7b1-intermediate/global_step100000/bible/regions/z2.zarr" in run.stdout
+
+
+@pytest.mark.parametrize("combined_names", [[], ["big"], ["big", "big.v2"]])
+def test_model_jobs_patterns_split_every_name_one_way(combined_names):
+    names = ["big", "big.v2", "big-small", "bigger", "small", "b1g"]
+    config = {"models": {name: {"jobs": "combined" if name in combined_names else "split"} for name in names}}
+    combined = model_jobs_pattern(config, combined=True)
+    split = model_jobs_pattern(config, combined=False)
+    for name in names:
+        assert bool(re.fullmatch(combined, name)) == (name in combined_names), name
+        assert bool(re.fullmatch(split, name)) == (name not in combined_names), name

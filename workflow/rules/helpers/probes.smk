@@ -1,5 +1,8 @@
 # What workflow/rules/probes.smk needs beyond common.smk: the functions and constants its rules take.
 
+CONCEPT_TABLES = ["concepts", "overlap", "shared", "cross_lingual_ap"]
+INTERVENTION_TABLES = ["intervention", "lexicon"]
+
 
 def probe_settings():
     """The probes settings that change the token sample and the responses (the capture job's params)."""
