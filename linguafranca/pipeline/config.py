@@ -145,12 +145,76 @@ def _check_probes(config: dict[str, Any]) -> None:
 
 
 def _check_schema(config: dict[str, Any], schema: dict[str, Any]) -> None:
-    """Validate against the JSON Schema, filling in defaults; raise the first error, shallowest first."""
+    """Validate against the JSON Schema, filling in defaults; raise the first error, shallowest first.
+
+    Numbers, booleans and nulls written as text are read as what the schema wants first: Snakemake reads
+    ``--config regions="{threshold: 1.2}"`` with YAML's base loader, which makes every nested value a string.
+    """
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    while _read_text_values(config, validator):
+        pass
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), _path(e)))
     if errors:
         error = errors[0]
         raise LinguaFrancaError(f"config error at {_path(error)}: {_message(error)}")
+    _check_finite(config)
+
+
+def _read_text_values(config: dict[str, Any], validator: jsonschema.protocols.Validator) -> bool:
+    """Replace each string the schema wants as a number, integer, boolean or null by that value, where it reads as
+    one; True when anything was replaced."""
+    changed = False
+    for error in validator.iter_errors(config):
+        if error.validator != "type" or not isinstance(error.instance, str) or not error.absolute_path:
+            continue
+        value = _from_text(error.instance, error.validator_value)
+        if value is not error.instance:
+            *parents, last = error.absolute_path
+            container = config
+            for key in parents:
+                container = container[key]
+            container[last] = value
+            changed = True
+    return changed
+
+
+def _from_text(text: str, types: str | list[str]) -> Any:
+    """``text`` as the first of the JSON Schema ``types`` it reads as (``"1.2"`` as a number, ``"true"`` as a boolean,
+    ``"null"`` as null); ``text`` itself when it reads as none of them."""
+    for kind in [types] if isinstance(types, str) else types:
+        if kind == "integer" and re.fullmatch(r"[-+]?[0-9]+", text.strip()):
+            return int(text)
+        if kind == "number" and (number := _number(text)) is not None:
+            return number
+        if kind == "boolean" and text.strip().lower() in ("true", "false"):
+            return text.strip().lower() == "true"
+        if kind == "null" and text.strip() in ("null", "~", ""):
+            return None
+    return text
+
+
+def _number(text: str) -> int | float | None:
+    """``text`` as an int or a float, in Python's spelling (``1e-5``) or YAML's (``.5``, ``.nan``, ``-.inf``)."""
+    if re.fullmatch(r"[-+]?[0-9]+", text.strip()):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        value = yaml.safe_load(text) if re.fullmatch(r"[-+]?\.(nan|inf|NaN|Inf|NAN|INF)", text.strip()) else None
+        return value if isinstance(value, float) else None
+
+
+def _check_finite(value: Any, path: str = "") -> None:
+    """No NaN or infinite number anywhere: a comparison with NaN is always false, so a schema's bounds let it pass
+    and the job that uses it fails far from the setting (``regions.random_fraction: .nan``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise LinguaFrancaError(f"config error at {path or '(top level)'}: {value} is not a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{path}.{index}" if path else str(index))
 
 
 def _add_sandbox_models(config: dict[str, Any]) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 from linguafranca.ablation.conditions import BASELINE, condition_list
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.pipeline.codehash import code_hash
+from linguafranca.pipeline.config_files import check_unique_keys
 from linguafranca.pipeline.config import (
     language_pattern,
     model_jobs_pattern,
@@ -29,6 +30,7 @@ from linguafranca.pipeline.threads import (
 )
 
 try:
+    check_unique_keys(workflow.configfiles)
     validate(config)
 except LinguaFrancaError as error:
     sys.exit(f"linguafranca: {error}")

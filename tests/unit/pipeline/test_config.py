@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.pipeline.config_files import check_unique_keys
 from linguafranca.pipeline.config import (
     PLACEHOLDER,
     THRESHOLD_TAG,
@@ -95,6 +96,12 @@ CASES = {
     "threshold exactly at the bound": (lambda c: (c.update(languages=["en", "zh", "fr", "es", "pt"]),
                                                   c["regions"].update(threshold=2.0)),
                                        r"regions\.threshold: 2 can never.*sqrt\(4\) = 2\.0000"),
+    "random fraction NaN": (lambda c: c["regions"].update(random_fraction=math.nan),
+                            r"^config error at regions\.random_fraction: nan is not a finite number$"),
+    "infinity in a nested setting": (lambda c: c.update(cluster={"gpu_memory_gb": math.inf}),
+                                     r"^config error at cluster\.gpu_memory_gb: inf is not a finite number$"),
+    "text that reads as no number": (lambda c: c["regions"].update(null_permutations="3x"),
+                                     r"regions\.null_permutations: '3x' is not of type 'integer'"),
     "threshold infinite": (lambda c: c["regions"].update(threshold=math.inf),
                            r"regions\.threshold: inf is not a finite"),
     "one sample in an analysis dataset": (lambda c: c["datasets"]["bible"].update(samples=1),
@@ -176,6 +183,48 @@ def test_threshold_tag_is_lossless(value):
     assert float(tag) == value and re.fullmatch(THRESHOLD_TAG, tag), tag
     assert threshold_tag(2) == "2" and threshold_tag(2.5) == "2.5" and threshold_tag(0.69559666) == "0.69559666"
     assert threshold_tag(-1) == "-1" and threshold_tag(1e-05) == "1e-05"
+
+
+def test_numbers_booleans_and_nulls_written_as_text_are_read_as_the_schema_wants():
+    """What Snakemake's base loader makes of --config regions="{threshold: 1.5, null_permutations: 3}"."""
+    config = broken(lambda c: (c["regions"].update(threshold="1.5", null_permutations="3"),
+                               c["similarity"].update(per_layer_maps="true"), c["ablation"].update(max_tokens="null"),
+                               c["datasets"]["bible"]["options"].update(books=["1"])))
+    config = validate(config)
+    assert config["regions"]["threshold"] == 1.5 and config["regions"]["null_permutations"] == 3
+    assert type(config["regions"]["null_permutations"]) is int and config["similarity"]["per_layer_maps"] is True
+    assert config["ablation"]["max_tokens"] is None and config["datasets"]["bible"]["options"]["books"] == [1]
+    assert config["languages"] == DEFAULT["languages"] and config["models"]["gemma3-270m"]["revisions"] == ["main"]
+
+
+def test_numbers_given_with_config_reach_the_workflow(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                          str(tmp_path), "--config", "regions={threshold: 1.5, random_fraction: .nan}", "-n"],
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "linguafranca: config error at regions.random_fraction: nan is not a finite number" in run.stderr
+
+
+def test_a_key_repeated_in_a_config_file_stops_snakemake(tmp_path):
+    config = tmp_path / "twice.yaml"
+    text = (REPO / "config" / "config.yaml").read_text()
+    config.write_text(text + "\nregions:\n  null_permutations: 0\n")
+    line = text.count("\n") + 2
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                          str(tmp_path), "--configfile", str(config), "-n"], capture_output=True, text=True)
+    assert run.returncode != 0
+    first = 1 + text.splitlines().index("regions:")
+    assert (f"linguafranca: config error in {config} line {line}: key 'regions' appears twice in one mapping (first on "
+            f"line {first})") in run.stderr, run.stderr[-2000:]
+
+
+def test_keys_merged_with_yaml_anchors_may_be_overridden(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text("base: &base {a: 1, b: 2}\nmodel:\n  <<: *base\n  b: 3\n")
+    check_unique_keys([path])
+    path.write_text("model:\n  a: 1\n  nested: {b: 1, b: 2}\n")
+    with pytest.raises(LinguaFrancaError, match=r"line 3: key 'b' appears twice"):
+        check_unique_keys([path])
 
 
 def test_bad_config_stops_snakemake_before_any_job(tmp_path):
