@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from linguafranca.data.options import check_options, get_option, per_language
-from linguafranca.data.samples import Sample
+from linguafranca.data.samples import Sample, id_text
 from linguafranca.errors import LinguaFrancaError
 
 OPTIONS = ("path", "configs", "data_files", "split", "columns", "revision")
@@ -114,7 +114,17 @@ def load_hf(options: dict[str, Any], languages: list[str]) -> dict[str, list[Sam
             )
         ids = list(table[id_column]) if id_column else range(len(table))
         samples[lang] = [
-            Sample(str(sample_id), text if isinstance(text, str) else "")
+            Sample(_hub_id(path, lang, sample_id), text if isinstance(text, str) else "")
             for sample_id, text in zip(ids, table[text_column], strict=True)
         ]
     return samples
+
+
+def _hub_id(path: str, lang: str, value: object) -> str:
+    """The id of one hub row (an index when there is no id column), refused when it is null or not an id."""
+    sample_id = id_text(value)
+    if sample_id is None:
+        raise LinguaFrancaError(
+            f"loader 'hf': {path!r} ({lang}) has the id {value!r}; an id must be a string or an integer (option 'columns')"
+        )
+    return sample_id

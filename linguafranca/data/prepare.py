@@ -6,6 +6,8 @@ take sample i of every language to mean the same thing without looking again.
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -54,13 +56,41 @@ def _some(ids: list[str], shown: int = 5) -> str:
     return f"{listed}{', ...' if len(ids) > shown else ''} ({len(ids)} in all)"
 
 
+def blank(text: str) -> bool:
+    """Whether ``text`` has nothing a tokenizer could read as a word: only white space and invisible format or control
+    characters (a zero-width space U+200B, a joiner U+200D, a byte-order mark U+FEFF)."""
+    return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
+
+
 def check_samples(dataset: str, lang: str, samples: list[Sample]) -> None:
-    """A language must have samples and no empty text."""
+    """A language must have samples and no empty text (nor text of only invisible characters)."""
     if not samples:
         raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} has no samples")
-    empty = [sample.id for sample in samples if not sample.text.strip()]
+    empty = [sample.id for sample in samples if blank(sample.text)]
     if empty:
         raise LinguaFrancaError(f"dataset {dataset!r}: language {lang!r} has empty text for id {_some(empty)}")
+
+
+def warn_same_text(dataset: str, kept: dict[str, list[Sample]]) -> None:
+    """Warn when two languages have the very same texts: the same file given twice, or one copied over another.
+
+    Not an error: a short list of names or numbers may be truly identical across languages.
+    """
+    first: dict[tuple[str, ...], str] = {}
+    for lang, rows in kept.items():
+        texts = tuple(sample.text for sample in rows)
+        if texts in first:
+            logging.warning(
+                "dataset %r: languages %s and %s have the same text in all %d samples; was the same file given for "
+                "both?", dataset, first[texts], lang, len(texts)
+            )
+        first.setdefault(texts, lang)
+
+
+def normalised(samples: list[Sample]) -> list[Sample]:
+    """Texts in Unicode NFC, whatever the loader: the same word typed composed (é) or decomposed (e + U+0301) must
+    reach the tokenizer as the same bytes. The Bible's cleaning does this already; here every loader gets it."""
+    return [Sample(sample.id, unicodedata.normalize("NFC", sample.text)) for sample in samples]
 
 
 def check_unique(dataset: str, lang: str, loaded: list[Sample]) -> None:
@@ -136,7 +166,7 @@ def prepare_dataset(
     if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
         raise LinguaFrancaError(f"dataset {name!r}: samples must be a positive integer or null, not {samples!r}")
     loaded = loader(spec.get("options") or {}, list(languages))
-    kept = {lang: loaded.get(lang, [])[:samples] for lang in languages}
+    kept = {lang: normalised(loaded.get(lang, [])[:samples]) for lang in languages}
     for lang, rows in kept.items():
         check_samples(name, lang, rows)
         check_unique(name, lang, loaded.get(lang, []))
@@ -144,5 +174,6 @@ def prepare_dataset(
         check_alignment(name, kept, loaded)
     for lang in languages:
         check_count(name, lang, loaded.get(lang, []), samples)
+    warn_same_text(name, kept)
     for lang, rows in kept.items():
         write_jsonl(Path(out_dir) / f"{lang}.jsonl", rows)

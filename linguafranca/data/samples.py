@@ -25,6 +25,16 @@ class Sample(NamedTuple):
     text: str
 
 
+def id_text(value: object) -> str | None:
+    """A row's id as the text that aligns it across languages: a string as is, an integer in decimal; None for
+    anything else (a null, a float, a list), which would otherwise become the id ``"None"`` or ``"1.0"``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def write_jsonl(path: str | os.PathLike, samples: Iterable[Sample]) -> None:
     """Write ``samples`` to ``path`` atomically, one JSON object per line, non-ASCII kept as is."""
     with atomic_path(path) as temporary, temporary.open("w", encoding="utf-8") as handle:

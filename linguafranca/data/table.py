@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from linguafranca.data.options import check_options, get_option, per_language
-from linguafranca.data.samples import Sample, read_utf8
+from linguafranca.data.samples import Sample, id_text, read_utf8
 from linguafranca.errors import LinguaFrancaError
 
 OPTIONS = ("files", "format", "id_field", "text_field")
@@ -60,7 +60,13 @@ def _sample(path: Path, number: int, row: dict[str, Any], id_field: str, text_fi
     texts = [row[field] for field in text_fields]
     if not all(isinstance(text, str) for text in texts):
         raise LinguaFrancaError(f"loader 'table': {path}:{number}: the text fields {text_fields} must hold strings")
-    return Sample(str(row[id_field]), " ".join(text.strip() for text in texts))
+    sample_id = id_text(row[id_field])
+    if sample_id is None:
+        raise LinguaFrancaError(
+            f"loader 'table': {path}:{number}: the id field {id_field!r} holds {row[id_field]!r}; an id must be a string "
+            "or an integer"
+        )
+    return Sample(sample_id, " ".join(text.strip() for text in texts))
 
 
 def _format(path: Path, file_format: str | None) -> str:

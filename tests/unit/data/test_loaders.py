@@ -1,6 +1,7 @@
 """The textfiles, table and hf loaders, and what prepare_dataset checks and writes for every loader."""
 
 import json
+import unicodedata
 
 import pytest
 
@@ -81,7 +82,7 @@ def test_real_ntrex(ntrex_dir, tmp_path):
         lines = (ntrex_dir / NTREX_FILES[lang]).read_text(encoding="utf-8").split("\n")
         assert len(lines) == 1998 and lines[-1] == ""  # 1,997 lines, each ending in a newline
         assert read_jsonl(tmp_path / f"{lang}.jsonl") == [
-            (str(number), line.strip()) for number, line in enumerate(lines[:10], start=1)
+            (str(number), unicodedata.normalize("NFC", line.strip())) for number, line in enumerate(lines[:10], start=1)
         ]
 
 
@@ -117,6 +118,9 @@ def test_table_tsv_joins_text_fields(tmp_path):
         ("en.jsonl", '{"id": 1, "sentence": "a"}\n', {}, r"en.jsonl:1 has no field 'text'; it has id, sentence"),
         ("en.jsonl", '{"id": 1, "text": 5}\n', {}, r"en.jsonl:1: the text fields \['text'\] must hold strings"),
         ("en.jsonl", '{"id": 1,\n', {}, r"en.jsonl:1: not valid JSON"),
+        ("en.jsonl", '{"id": null, "text": "a"}\n', {}, r"en.jsonl:1: the id field 'id' holds None; an id must be a"),
+        ("en.jsonl", '{"id": 1.0, "text": "a"}\n', {}, r"en.jsonl:1: the id field 'id' holds 1.0; an id must be a"),
+        ("en.jsonl", '{"id": true, "text": "a"}\n', {}, r"en.jsonl:1: the id field 'id' holds True; an id must be a"),
     ],
 )
 def test_table_user_errors(tmp_path, name, content, options, message):
@@ -150,7 +154,7 @@ def test_real_xstorycloze_through_table(tmp_path):
         lines = [line.split("\t") for line in open(files[lang], encoding="utf-8").read().splitlines()[1:]]
         assert len(lines) == 1511  # the README's "1,510 eval stories" is one short
         assert read_jsonl(tmp_path / f"{lang}.jsonl") == [
-            (line[0], " ".join(map(str.strip, line[1:5]))) for line in lines
+            (line[0], unicodedata.normalize("NFC", " ".join(map(str.strip, line[1:5])))) for line in lines
         ]
 
 
@@ -264,6 +268,11 @@ def test_prepare_keeps_the_first_samples_and_round_trips(monkeypatch, tmp_path):
             r"extra ids '9', '10', '11', '12', '13', \.\.\. \(9 in all\)",
         ),
         ({"en": [("1", "a")], "fr": [("2", "")]}, False, r"'d': language 'fr' has empty text for id '2'"),
+        (
+            {"en": [("1", "a"), ("2", "\u200b\u200d \ufeff\u2060\t")], "fr": [("1", "b"), ("2", "c")]},
+            True,
+            r"'d': language 'en' has empty text for id '2'",
+        ),
     ],
 )
 def test_prepare_rejects(monkeypatch, tmp_path, by_lang, aligned, message):
@@ -271,6 +280,30 @@ def test_prepare_rejects(monkeypatch, tmp_path, by_lang, aligned, message):
     with pytest.raises(LinguaFrancaError, match=message):
         prepare_dataset("d", {**spec, "aligned": aligned}, ["en", "fr"], None, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_loader_writes_nfc_text(monkeypatch, tmp_path):
+    decomposed = "cafe\u0301 \u1100\u1161"  # e + combining acute; Hangul jamo that compose to one syllable
+    spec = _fake(monkeypatch, {"en": [Sample("1", decomposed)], "fr": [Sample("1", "caf\u00e9")]})
+    prepare_dataset("d", spec, ["en", "fr"], None, tmp_path)
+    assert read_jsonl(tmp_path / "en.jsonl") == [("1", "caf\u00e9 \uac00")]
+
+
+def test_a_table_loaded_file_is_normalised_too(tmp_path):
+    en = _jsonl(tmp_path / "en.jsonl", [{"id": 7, "text": "cafe\u0301"}])
+    spec = {"loader": "table", "options": {"files": {"en": str(en)}}}
+    prepare_dataset("d", spec, ["en"], None, tmp_path / "out")
+    assert read_jsonl(tmp_path / "out" / "en.jsonl") == [("7", "caf\u00e9")]
+
+
+def test_two_languages_with_the_same_texts_are_warned_of(monkeypatch, tmp_path, caplog):
+    same = [Sample("1", "a"), Sample("2", "b")]
+    spec = _fake(monkeypatch, {"en": same, "de": same, "fr": [Sample("1", "a"), Sample("2", "c")]})
+    prepare_dataset("d", spec, ["en", "de", "fr"], None, tmp_path)
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == [
+        "dataset 'd': languages en and de have the same text in all 2 samples; was the same file given for both?"
+    ]
 
 
 def test_prepare_allows_different_ids_when_not_aligned(monkeypatch, tmp_path):
