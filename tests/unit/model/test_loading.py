@@ -77,6 +77,61 @@ def test_hub_model_without_safetensors_needs_allow_pickle(tmp_path, monkeypatch)
         resolve_model({"source": "hf", "name": "org/old"}, "main", tmp_path / "r")
 
 
+def _local(folder):
+    return {"source": "local", "name": str(folder)}
+
+
+def test_a_truncated_safetensors_file_stops_at_resolve(tmp_path):
+    folder = save_tiny("gpt2", tmp_path / "m")
+    weights = folder / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:-1000])
+    with pytest.raises(LinguaFrancaError, match=rf"m/model.safetensors is truncated: its header promises [0-9,]+ bytes "
+                                                rf"of tensors and the file holds [0-9,]+; copy or download it again$"):
+        resolve_model(_local(folder), "main", tmp_path / "r")
+    weights.write_bytes(data[:5])
+    with pytest.raises(LinguaFrancaError, match=r"is not a whole safetensors file \(the header is cut off\)"):
+        resolve_model(_local(folder), "main", tmp_path / "r")
+    weights.write_bytes(data)
+    assert resolve_model(_local(folder), "main", tmp_path / "r")["weights_sha256"]
+
+
+def test_a_folder_without_tokenizer_files_stops_at_resolve(tmp_path):
+    folder = save_tiny("llama", tmp_path / "m")
+    for path in folder.iterdir():
+        if path.name.startswith(("tokenizer", "special_tokens")):
+            path.unlink()
+    with pytest.raises(LinguaFrancaError, match=r"cannot load a tokenizer from .*/m \(.*\); the folder needs the files"):
+        resolve_model(_local(folder), "main", tmp_path / "r")
+
+
+def test_a_tokenizer_larger_than_the_embedding_stops_at_resolve(tmp_path):
+    import json
+
+    folder = save_tiny("llama", tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    tokens = len(__import__("transformers").AutoTokenizer.from_pretrained(folder))
+    config["vocab_size"] = tokens - 3
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(LinguaFrancaError, match=rf"the tokenizer in .*/m has {tokens:,} tokens but the model's embedding "
+                                                rf"has {tokens - 3:,} rows \(config.json vocab_size\)"):
+        resolve_model(_local(folder), "main", tmp_path / "r")
+
+
+def test_a_local_folder_of_only_pickles_needs_allow_pickle(tmp_path):
+    folder = save_tiny("gpt2", tmp_path / "m")
+    from safetensors.torch import load_file
+
+    torch.save(load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
+    (folder / "model.safetensors").unlink()
+    assert (folder / "pytorch_model.bin").is_file() and not list(folder.glob("*.safetensors"))
+    with pytest.raises(LinguaFrancaError, match=r"holds only pickled weights \(pytorch_model.bin\), which can run code "
+                                                r"when loaded; convert them to safetensors, or set allow_pickle: true"):
+        resolve_model(_local(folder), "main", tmp_path / "r")
+    manifest = resolve_model({**_local(folder), "allow_pickle": True}, "main", tmp_path / "r")
+    assert list(manifest["weights_sha256"]) == ["pytorch_model.bin"]
+
+
 def test_a_killed_gguf_conversion_leaves_nothing_after_the_next_run(tmp_path, monkeypatch):
     """A kill -9 during the conversion leaves the joined GGUF (242 MB for the default) beside the output; the next
     run removes it, and an error inside the conversion leaves nothing."""

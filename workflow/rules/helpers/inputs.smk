@@ -5,9 +5,12 @@ from linguafranca.pipeline.model_inputs import model_files, sandbox_checkpoint
 
 
 def model_source(wildcards):
-    """What resolve_model fetches: the source, the name, and whether pickled hub weights may be taken."""
+    """What resolve_model fetches and checks: the source, the name, whether pickled weights may be taken, and
+    whether the tokenizer's own code may run to load it."""
     spec = model_spec(wildcards)
-    source = {key: spec[key] for key in ("source", "name", "allow_pickle")}
+    source = {
+        key: spec[key] for key in ("source", "name", "allow_pickle", "trust_remote_code")
+    }
     source["ref"] = revision_ref(spec, wildcards.revision)
     if spec["source"] == "sandbox":
         source["folder"] = sandbox_checkpoint(spec["name"], wildcards.revision)
