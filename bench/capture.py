@@ -28,11 +28,11 @@ from timing import run_times
 
 from linguafranca.analysis.capture import capture_means
 from linguafranca.data.bible import load_bible
+from linguafranca.io.manifest import read_manifest
 from linguafranca.model.architectures import down_projections
 from linguafranca.model.batching import batches, forward_inputs
 from linguafranca.model.hooks import NeuronSums
 from linguafranca.model.loading import load_model
-from linguafranca.model.resolve import read_manifest
 from linguafranca.model.tokens import encode
 
 

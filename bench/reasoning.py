@@ -23,8 +23,8 @@ IMPORT_S = time.perf_counter() - T0
 
 from lm_eval.models.huggingface import HFLM  # noqa: E402
 
+from linguafranca.io.manifest import read_manifest  # noqa: E402
 from linguafranca.model.loading import load_model
-from linguafranca.model.resolve import read_manifest  # noqa: E402
 from linguafranca.pipeline.threads import set_threads  # noqa: E402
 from linguafranca.reasoning.evaluation import evaluate  # noqa: E402
 from linguafranca.reasoning.fast_lm import FastLM  # noqa: E402

@@ -29,8 +29,8 @@ from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
 from linguafranca.analysis.capture import capture_means
 from linguafranca.data.bible import load_bible
 from linguafranca.io.activations import block_size
+from linguafranca.io.manifest import read_manifest
 from linguafranca.model.loading import load_model
-from linguafranca.model.resolve import read_manifest
 from linguafranca.model.tokens import encode
 
 #: The codecs tried, by the name printed; None writes raw bytes. zarr 3 writes Zstd level 0 when told nothing.

@@ -23,7 +23,7 @@ import torch
 from linguafranca.ablation.conditions import BASELINE, Condition, condition_mask, matched_random_name, region_families
 from linguafranca.ablation.perplexity import PerplexityResult, perplexity, windows
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.io.regions_store import read_regions
+from linguafranca.io.regions_store import StoredRegions, read_regions
 from linguafranca.io.tsv import read_tsv, write_tsv
 from linguafranca.model.hooks import deactivate
 from linguafranca.model.tokens import text_tensor
@@ -179,7 +179,7 @@ def _check_one_compute(results: dict[str, dict[str, PerplexityResult]]) -> None:
 def gather(
     condition_tsvs: dict[str, str | os.PathLike],
     conditions: list[Condition],
-    regions_zarr: str | os.PathLike,
+    regions_zarr: str | os.PathLike | StoredRegions,
     out_ppl_tsv: str | os.PathLike,
     out_increase_tsv: str | os.PathLike,
 ) -> IncreaseTable:
@@ -201,7 +201,7 @@ def gather(
     rows = [{"lang": lang, **{c: _cell(v) for c, v in zip(columns, row)}} for lang, row in zip(langs, ppl)]
     write_tsv(out_ppl_tsv, rows, ["lang", *columns])
 
-    stored = read_regions(regions_zarr)
+    stored = regions_zarr if isinstance(regions_zarr, StoredRegions) else read_regions(regions_zarr)
     regions = columns[1:]
     size = np.array([int(condition_mask(stored, region).sum()) for region in regions], dtype=np.int64)
     total = stored.random_mask.size

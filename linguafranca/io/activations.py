@@ -36,6 +36,7 @@ from linguafranca.io.checksummed import (
     recorded_checksums,
     write_array,
 )
+from linguafranca.io.provenance import check_provenance
 
 DIMENSIONS = ("sample", "layer", "neuron")
 
@@ -151,8 +152,20 @@ def read_layer(path: str | os.PathLike, layer: int) -> np.ndarray:
     return _read_mean_layer(path, group["mean"], group["mean"].attrs[CHUNK_CHECKSUMS], layer)
 
 
-#: Store attributes that say where the activations came from; they must agree across languages.
-PROVENANCE = ("model", "revision", "dataset", "compute")
+#: Store attributes that say where the activations came from and how they were made: they must agree across the
+#: languages a reader combines, and with the job's model manifest (``weights``).
+PROVENANCE = (
+    "model",
+    "model_name",
+    "weights",
+    "revision",
+    "dataset",
+    "compute",
+    "mean_over",
+    "bos",
+    "max_length",
+    "capture_code",
+)
 
 
 @dataclass(frozen=True)
@@ -246,14 +259,20 @@ def _check_same_samples(lang: str, ids: list[str], reference: list[str], first_l
     )
 
 
-def open_stores(stores: Mapping[str, str | os.PathLike]) -> LanguageStores:
+def open_stores(
+    stores: Mapping[str, str | os.PathLike],
+    expected: Mapping[str, Any] | None = None,
+    expected_from: str = "the job",
+) -> LanguageStores:
     """Open ``{language: store path}`` (in the given language order) and check they can be compared.
 
     Every store must be complete (:func:`open_activations`); values are verified layer by layer as they are read.
 
     Every store must hold the same sample ids in the same order (the meaning labels), the same layers and
-    neurons, and come from the same model, revision and dataset. At least two languages and two samples are
-    needed: the scores compare languages and pairs of samples.
+    neurons, and agree on every :data:`PROVENANCE` attribute (model and its weights, revision, dataset, compute,
+    the capture settings and the code that captured them); and each must have the ``expected`` attributes (the
+    job's model, revision, dataset and the weights of its manifest, named ``expected_from`` in a message). At
+    least two languages and two samples are needed: the scores compare languages and pairs of samples.
     """
     if len(stores) < 2:
         raise LinguaFrancaError(
@@ -263,20 +282,18 @@ def open_stores(stores: Mapping[str, str | os.PathLike]) -> LanguageStores:
     groups = [_open_one(lang, stores[lang]) for lang in languages]
     first, reference = languages[0], [str(i) for i in groups[0].attrs["sample_ids"]]
     shape = groups[0]["mean"].shape
-    provenance = {key: groups[0].attrs[key] for key in PROVENANCE if key in groups[0].attrs}
+    provenance = {key: groups[0].attrs.get(key) for key in PROVENANCE}
+    against = f"{stores[first]} (language {first!r})"
     for lang, group in zip(languages, groups):
+        check_provenance(f"{stores[lang]} (language {lang!r})", group.attrs, provenance, against)
+        if expected:
+            check_provenance(f"{stores[lang]} (language {lang!r})", group.attrs, expected, expected_from)
         _check_same_samples(lang, [str(i) for i in group.attrs["sample_ids"]], reference, first)
         if group["mean"].shape != shape:
             raise LinguaFrancaError(
                 f"language {lang!r} has means of shape {group['mean'].shape} but language {first!r} has {shape} "
                 "[samples, layers, neurons]: all languages must come from the same model and samples"
             )
-        for key, value in provenance.items():
-            if group.attrs.get(key, value) != value:
-                raise LinguaFrancaError(
-                    f"language {lang!r} has {key} {group.attrs[key]!r} but language {first!r} has {value!r}: "
-                    "compare activations of one model, revision and dataset"
-                )
     if shape[0] != len(reference):
         raise LinguaFrancaError(f"language {first!r} has {shape[0]} rows of means but {len(reference)} sample ids")
     if len(set(reference)) != len(reference):

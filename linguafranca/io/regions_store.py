@@ -14,6 +14,7 @@ import zarr
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.atomic import atomic_path
 from linguafranca.io.checksummed import open_group, read_array, recorded_checksums, write_array
+from linguafranca.io.provenance import check_provenance
 
 REGIONS_STORE = "regions store"
 
@@ -78,8 +79,14 @@ REGION_ARRAYS = ("contribution", "zscore", "mask", "random_mask", "random_mask_p
 SIGNIFICANCE_ARRAYS = ("pvalue", "significant", "random_mask_significant")
 
 
-def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
+def read_regions(
+    zarr_path: str | os.PathLike, expected: Mapping[str, Any] | None = None, expected_from: str = "this job"
+) -> StoredRegions:
     """Load the masks and attributes written by :func:`linguafranca.analysis.regions.write_regions`.
+
+    With ``expected`` (the job's model, revision, regions dataset, threshold, and where it loads a model the
+    weights and compute), the store's attributes must agree (:func:`linguafranca.io.provenance.check_provenance`),
+    so that a store made from other weights or settings stops the job that would switch it off or draw it.
 
     Every chunk of every array must exist with its checksum; the masks read are verified chunk by chunk. A store
     with significance (attribute ``significance_permutations``) must also hold its arrays, and gives its
@@ -90,6 +97,8 @@ def read_regions(zarr_path: str | os.PathLike) -> StoredRegions:
         raise LinguaFrancaError(f"regions store {zarr_path} does not exist: run the regions stage first")
     group = open_group(REGIONS_STORE, zarr_path)
     attrs = dict(group.attrs)
+    if expected:
+        check_provenance(f"regions store {zarr_path}", attrs, expected, expected_from)
     names = REGION_ARRAYS + (SIGNIFICANCE_ARRAYS if "significance_permutations" in attrs else ())
     names += ("null_count",) if "null_permutations" in attrs else ()
     for name in names:

@@ -10,8 +10,8 @@ from typing import Any
 import torch
 
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.manifest import read_manifest
 from linguafranca.model.compute import dtype_name, pick_device, resolve_compute
-from linguafranca.model.resolve import read_manifest
 
 
 def load_job_model(manifest_path: str | os.PathLike, loading: dict[str, Any], spec: dict[str, Any]):

@@ -11,7 +11,6 @@ import copy
 import hashlib
 import importlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -160,22 +159,3 @@ def resolve_model(spec: dict[str, Any], revision: str, out_dir: Path) -> dict[st
     check_weights(Path(manifest["path"]), label, bool(spec.get("allow_pickle", False)))
     check_tokenizer(Path(manifest["path"]), label, bool(spec.get("trust_remote_code", False)))
     return manifest
-
-
-def write_manifest(manifest: dict[str, Any], path: Path) -> None:
-    write_text(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-
-
-def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def provenance(manifest: dict[str, Any]) -> str:
-    """One string that pins the weights: the hub commit, or the sha256 of the weight files."""
-    if "commit" in manifest:
-        return f"commit:{manifest['commit']}"
-    sums = manifest["weights_sha256"]
-    if len(sums) == 1:
-        return f"sha256:{next(iter(sums.values()))}"
-    combined = hashlib.sha256("".join(f"{n}:{h};" for n, h in sorted(sums.items())).encode()).hexdigest()
-    return f"sha256-of-files:{combined}"

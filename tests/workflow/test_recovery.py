@@ -79,6 +79,27 @@ def test_damaged_store_fails_the_job_and_the_message_rebuilds_it(finished_run, t
     np.testing.assert_array_equal(zarr.open_group(str(base / "regions/z1.zarr"), mode="r")["mask"][...], before)
 
 
+def test_another_models_store_copied_in_stops_similarity_naming_it(finished_run, tmp_path):
+    """Another model's en.zarr under the same short name (other weights): the similarity job stops with one line
+    naming the store and the differing key, instead of comparing it with the other languages."""
+    import shutil
+
+    source, config, code = finished_run
+    workdir = tmp_path / "copy"
+    shutil.copytree(source, workdir, symlinks=True)
+    store = "results/tiny/main/toy/activations/en.zarr"
+    group = zarr.open_group(str(workdir / store), mode="r+")
+    weights = group.attrs["weights"]
+    group.attrs["weights"] = "sha256:" + "0" * 64
+    run = snakemake(workdir, code, "--configfile", str(config), "--cores", "2", "--forcerun", "similarity",
+                    "results/tiny/main/toy/metrics.tsv")
+    assert run.returncode != 0
+    log = (workdir / "results/logs/tiny/main/similarity/toy.log").read_text()
+    assert (f"{store} (language 'en') has weights 'sha256:{'0' * 64}' but this job (its wildcards and "
+            f"resources/models/tiny/main/manifest.json) has {weights!r}: it was made from other weights or settings") \
+        in log, log[-2000:]
+
+
 @pytest.mark.filterwarnings("ignore:Object at .snakemake_timestamp is not recognized")  # Snakemake's, in directory()
 def test_a_run_killed_during_capture_recovers_as_the_readme_says(finished_run, tmp_path):
     reference, config, code = finished_run  # the same config: the same model and texts, by absolute path

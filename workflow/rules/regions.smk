@@ -4,6 +4,7 @@
 
 rule regions:
     input:
+        manifest=MANIFEST,
         stores=stores_of,
         similarity=SIMILARITY,
     output:

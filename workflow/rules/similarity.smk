@@ -3,6 +3,7 @@
 
 rule similarity:
     input:
+        manifest=MANIFEST,
         stores=stores_of,
     output:
         h5=SIMILARITY,

@@ -5,6 +5,9 @@ ablation_baseline: no condition, nothing switched off, so no regions are read)."
 from linguafranca.ablation.conditions import BASELINE, condition_mask
 from linguafranca.ablation.deactivation import evaluate_condition, text_windows, write_condition
 from linguafranca.ablation.perplexity import load_joined_text
+from linguafranca.io.manifest import regions_provenance
+from linguafranca.io.regions_store import read_regions
+from linguafranca.model.compute import compute_of
 from linguafranca.model.loading import check_context, load_job_model
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.pipeline.threads import set_threads
@@ -14,14 +17,19 @@ with job_log(snakemake.log[0]):
     wildcards, params = snakemake.wildcards, snakemake.params
     # ablation.batch_size, like the device, changes floating-point rounding only, so it comes from the config.
     spec = snakemake.config["models"][wildcards.model]
-    model, tokenizer, _ = load_job_model(snakemake.input.manifest, params.loading, spec)
+    model, tokenizer, manifest = load_job_model(snakemake.input.manifest, params.loading, spec)
+    regions = None
+    if snakemake.input.get("regions"):
+        expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.regions_dataset,
+                                      wildcards.threshold, manifest, compute_of(model))
+        regions = read_regions(snakemake.input.regions[0], *expected)
     check_context(model, "ablation.seqlen", params.settings["seqlen"])
     texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.text_langs, snakemake.input.texts)}
     settings = params.settings
     wins = text_windows(tokenizer, texts, settings["seqlen"], settings["max_tokens"], params.bos,
                         settings["bos_per_window"])
     for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
-        mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
+        mask = condition_mask(regions, condition) if condition != BASELINE else None
         results = evaluate_condition(model, {lang: wins[lang] for lang in langs}, mask,
                                      batch_size=snakemake.config["ablation"]["batch_size"])
         write_condition(output, condition, results)

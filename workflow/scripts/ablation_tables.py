@@ -2,6 +2,8 @@
 from linguafranca.ablation.conditions import BASELINE, condition_list
 from linguafranca.ablation.deactivation import gather, write_dominance
 from linguafranca.figures.ablation import plot_increase
+from linguafranca.io.manifest import regions_provenance
+from linguafranca.io.regions_store import read_regions
 from linguafranca.pipeline.joblog import job_log
 
 with job_log(snakemake.log[0]):
@@ -13,6 +15,9 @@ with job_log(snakemake.log[0]):
     )
     switched_off = [c.name for c in conditions if c.name != BASELINE]
     tsvs = {BASELINE: snakemake.input.baseline, **dict(zip(switched_off, snakemake.input.conditions))}
-    table = gather(tsvs, conditions, snakemake.input.regions[0], out.perplexity, out.increase)
+    wildcards = snakemake.wildcards
+    expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.regions_dataset, wildcards.threshold)
+    regions = read_regions(snakemake.input.regions[0], *expected)
+    table = gather(tsvs, conditions, regions, out.perplexity, out.increase)
     write_dominance(out.dominance, table)
     plot_increase(table, out.png, out.pdf, title=f"{snakemake.wildcards.model}: perplexity increase (%)")

@@ -2,8 +2,8 @@
 for a model with jobs: combined) into Zarr stores (see linguafranca.analysis.capture): the model is loaded once per job."""
 from linguafranca.analysis.capture import capture_store
 from linguafranca.data.samples import read_jsonl
+from linguafranca.io.manifest import provenance
 from linguafranca.model.loading import check_context, load_job_model
-from linguafranca.model.resolve import provenance
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.pipeline.threads import set_threads
 
@@ -28,5 +28,6 @@ with job_log(snakemake.log[0]):
                 "dataset": wildcards.dataset,
                 "lang": lang,
                 "weights": provenance(manifest),
+                "capture_code": params.code,
             },
         )

@@ -2,6 +2,8 @@
 job, or every analysis figure of a point of a model with jobs: combined (rule figures_combined), where starting a job
 costs more than drawing."""
 from linguafranca.figures import analysis, sandbox
+from linguafranca.io.manifest import regions_provenance
+from linguafranca.io.regions_store import read_regions
 from linguafranca.pipeline.joblog import job_log
 
 DRAW = {
@@ -15,6 +17,13 @@ DRAW = {
     )
 }
 
+#: The figures drawn from a regions store, which is checked first to come from the job's model and settings.
+FROM_REGIONS = {analysis.plot_region_layers.__name__, analysis.plot_region_sizes.__name__}
+
 with job_log(snakemake.log[0]):
+    wildcards = snakemake.wildcards
     for plot, source, png, pdf in snakemake.params.figures:
+        if plot in FROM_REGIONS:
+            threshold = getattr(wildcards, "threshold", snakemake.config["regions"]["threshold"])
+            read_regions(source, *regions_provenance(wildcards.model, wildcards.revision, wildcards.dataset, threshold))
         DRAW[plot](source, png, pdf)

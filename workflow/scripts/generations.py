@@ -3,7 +3,9 @@
 The conditions are the paper's (none, random, each region; linguafranca.ablation.conditions.paper_conditions)."""
 from linguafranca.ablation.conditions import condition_mask
 from linguafranca.ablation.generation import generate_samples, load_prompts, write_generations
+from linguafranca.io.manifest import regions_provenance
 from linguafranca.io.regions_store import read_regions
+from linguafranca.model.compute import compute_of
 from linguafranca.model.loading import load_job_model
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.pipeline.threads import set_threads
@@ -13,13 +15,16 @@ with job_log(snakemake.log[0]):
     params = snakemake.params
     settings = params.generation
     spec = snakemake.config["models"][snakemake.wildcards.model]
-    model, tokenizer, _ = load_job_model(snakemake.input.manifest, params.loading, spec)
+    model, tokenizer, manifest = load_job_model(snakemake.input.manifest, params.loading, spec)
     prompts = [
         prompt
         for lang, path in zip(settings["languages"], snakemake.input.texts)
         for prompt in load_prompts(path, lang, settings["prompts"])
     ]
-    regions = read_regions(snakemake.input.regions)
+    wildcards = snakemake.wildcards
+    expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.dataset, wildcards.threshold,
+                                  manifest, compute_of(model))
+    regions = read_regions(snakemake.input.regions, *expected)
     masks = {condition: condition_mask(regions, condition) for condition in params.conditions}
     records = generate_samples(
         model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"], bos=params.bos

@@ -1,8 +1,8 @@
 """Capture the token sample (probes) and the per-verse neuron responses (concepts) of every language in one job,
 so a point pays one model start-up for both (see linguafranca.probes.capture)."""
 from linguafranca.data.samples import read_jsonl
+from linguafranca.io.manifest import provenance
 from linguafranca.model.loading import check_context, load_job_model
-from linguafranca.model.resolve import provenance
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.pipeline.threads import set_threads
 from linguafranca.probes.capture import capture_probe_stores

@@ -3,9 +3,11 @@ one task family, on the languages each condition is evaluated on: one condition 
 baseline, none, reads no regions) or every condition of a model with jobs: combined (rule reasoning_combined, the
 model loaded once)."""
 from linguafranca.ablation.conditions import BASELINE, condition_mask
+from linguafranca.io.manifest import provenance, regions_provenance
+from linguafranca.io.regions_store import read_regions
 from linguafranca.model.compute import compute_of
 from linguafranca.model.loading import load_job_model
-from linguafranca.model.resolve import provenance
+from linguafranca.pipeline.config import regions_dataset
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.pipeline.threads import set_threads
 from linguafranca.reasoning.evaluation import evaluate, write_results
@@ -17,8 +19,14 @@ with job_log(snakemake.log[0]):
     # batch_size, like the device, changes floating-point rounding only, so it comes from the config, not params.
     spec = snakemake.config["models"][wildcards.model]
     model, tokenizer, manifest = load_job_model(snakemake.input.manifest, params.loading, spec)
+    regions = None
+    if snakemake.input.get("regions"):
+        config = snakemake.config
+        expected = regions_provenance(wildcards.model, wildcards.revision, regions_dataset(config),
+                                      config["regions"]["threshold"], manifest, compute_of(model))
+        regions = read_regions(snakemake.input.regions[0], *expected)
     for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
-        mask = condition_mask(snakemake.input.regions[0], condition) if condition != BASELINE else None
+        mask = condition_mask(regions, condition) if condition != BASELINE else None
         lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"],
                     batch_size=spec["batch_size"])
         results = evaluate(lm, wildcards.task, langs, params.settings)

@@ -3,14 +3,20 @@
 The whole-model norms come from similarity.h5, which already has them, so the stores are read once here.
 """
 from linguafranca.analysis.regions import NullSettings, compute_regions, warn_empty_regions, write_regions, write_sklr
+from linguafranca.io.activations import open_stores
+from linguafranca.io.manifest import job_provenance
 from linguafranca.io.similarity_file import read_norms
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
+    wildcards = snakemake.wildcards
+    expected = job_provenance(
+        snakemake.input.manifest, model=wildcards.model, revision=wildcards.revision, dataset=wildcards.dataset
+    )
     result = compute_regions(
-        dict(zip(snakemake.params.langs, snakemake.input.stores)),
+        open_stores(dict(zip(snakemake.params.langs, snakemake.input.stores)), *expected),
         threshold=float(snakemake.wildcards.threshold),
         random_fraction=snakemake.params.random_fraction,
         seed=snakemake.params.seed,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import re
 
 import h5py
 import numpy as np
@@ -23,6 +24,7 @@ from linguafranca.analysis.similarity import (
     write_similarity,
 )
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.activations import open_stores
 from tests.helpers.stores import write_stores
 
 LANGS = ["en", "de", "zh"]
@@ -276,12 +278,50 @@ def test_different_sample_ids_name_language_and_first_differing_id(tmp_path):
         compute_similarity(stores)
 
 
-def test_stores_of_different_models_are_refused(tmp_path):
+@pytest.mark.parametrize(
+    ("key", "ours", "theirs"),
+    [
+        ("model", "tiny", "other"),
+        ("weights", "sha256:aaaa", "sha256:bbbb"),  # another model's en.zarr under the same short name
+        ("model_name", "org/tiny", "org/other"),
+        ("compute", "float32", "bfloat16"),
+        ("mean_over", "text_tokens", "all_tokens"),
+        ("bos", None, "<s>"),
+        ("max_length", 512, 256),
+        ("capture_code", "c0de", "c0df"),
+    ],
+)
+def test_stores_that_differ_in_any_provenance_are_refused_naming_both(tmp_path, key, ours, theirs):
+    means = random_means((1, 3, 2, 4))
+    stores = write_stores(tmp_path, means, ["en"], attrs={key: ours})
+    stores |= write_stores(tmp_path, means, ["de"], attrs={key: theirs})
+    message = (
+        rf"^{re.escape(str(stores['de']))} \(language 'de'\) has {key} {re.escape(repr(theirs))} but "
+        rf"{re.escape(str(stores['en']))} \(language 'en'\) has {re.escape(repr(ours))}: it was made from other "
+        r"weights or settings, so the two cannot be combined; remove it and run the workflow again to remake it$"
+    )
+    with pytest.raises(LinguaFrancaError, match=message):
+        compute_similarity(stores)
+
+
+def test_a_key_that_only_one_store_records_is_a_difference(tmp_path):
     means = random_means((1, 3, 2, 4))
     stores = write_stores(tmp_path, means, ["en"])
-    stores |= write_stores(tmp_path, means, ["de"], attrs={"model": "other"})
-    with pytest.raises(LinguaFrancaError, match="model 'other'"):
+    stores |= write_stores(tmp_path, means, ["de"], attrs={"weights": "sha256:bbbb"})
+    with pytest.raises(LinguaFrancaError, match=r"\(language 'de'\) has weights 'sha256:bbbb' but .* has None"):
         compute_similarity(stores)
+
+
+def test_stores_must_agree_with_the_jobs_manifest(tmp_path):
+    means = random_means((2, 3, 2, 4))
+    stores = write_stores(tmp_path, means, ["en", "de"], attrs={"weights": "sha256:aaaa"})
+    expected = {"model": "tiny", "revision": "r0", "dataset": "toy"}
+    assert open_stores(stores, {**expected, "weights": "sha256:aaaa"}).languages == ("en", "de")
+    with pytest.raises(LinguaFrancaError, match=rf"^{re.escape(str(stores['en']))} \(language 'en'\) has weights "
+                                                r"'sha256:aaaa' but the manifest has 'sha256:bbbb'"):
+        open_stores(stores, {**expected, "weights": "sha256:bbbb"}, "the manifest")
+    with pytest.raises(LinguaFrancaError, match=r"has dataset 'toy' but the job has 'ntrex'"):
+        open_stores(stores, {**expected, "dataset": "ntrex"}, "the job")
 
 
 def test_single_language_is_refused(small):

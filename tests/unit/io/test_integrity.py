@@ -318,3 +318,20 @@ def test_dataset_written_in_pieces_verifies(tmp_path):
         record_checksum(dataset, crc)
         write_dataset(h5, "other", np.arange(3.0))
     np.testing.assert_array_equal(read_norms(path, ["en"]), layers)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("model", "other"), ("revision", "r1"), ("dataset", "ntrex"), ("threshold", 1.5), ("weights", "sha256:bbbb"),
+     ("compute", "bfloat16")],
+)
+def test_a_regions_store_from_other_weights_or_settings_stops_its_reader(regions_store, key, value):
+    attrs = dict(read_regions(regions_store).attrs)
+    matching = {name: attrs.get(name) for name in ("model", "revision", "dataset", "threshold", "weights", "compute")}
+    assert matching["threshold"] == 1.0 and matching["model"] == "tiny"
+    assert read_regions(regions_store, matching).langs == LANGS
+    assert read_regions(regions_store, {**matching, "threshold": 1}).langs == LANGS  # 1 in a path, 1.0 in the store
+    with pytest.raises(LinguaFrancaError, match=rf"^regions store {re.escape(str(regions_store))} has {key} "
+                                                rf"{re.escape(repr(attrs.get(key)))} but this job has "
+                                                rf"{re.escape(repr(value))}: it was made from other weights"):
+        read_regions(regions_store, {**matching, key: value}, "this job")

@@ -15,8 +15,9 @@ from linguafranca.analysis.capture import capture_store
 from linguafranca.data.samples import Sample
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.activations import open_activations
+from linguafranca.io.manifest import provenance
 from linguafranca.model.loading import check_context, load_model
-from linguafranca.model.resolve import provenance, resolve_model, sha256_file
+from linguafranca.model.resolve import resolve_model, sha256_file
 from tests.helpers.paths import REPO
 from tests.helpers.tiny import CORPUS, save_tiny
 
@@ -86,8 +87,8 @@ def test_a_truncated_safetensors_file_stops_at_resolve(tmp_path):
     weights = folder / "model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes(data[:-1000])
-    with pytest.raises(LinguaFrancaError, match=rf"m/model.safetensors is truncated: its header promises [0-9,]+ bytes "
-                                                rf"of tensors and the file holds [0-9,]+; copy or download it again$"):
+    with pytest.raises(LinguaFrancaError, match=r"m/model.safetensors is truncated: its header promises [0-9,]+ bytes "
+                                                r"of tensors and the file holds [0-9,]+; copy or download it again$"):
         resolve_model(_local(folder), "main", tmp_path / "r")
     weights.write_bytes(data[:5])
     with pytest.raises(LinguaFrancaError, match=r"is not a whole safetensors file \(the header is cut off\)"):
