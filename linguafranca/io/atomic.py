@@ -11,6 +11,7 @@ are named ``.{name}.tmp-XXXXXXXX`` after their final path, and the next write of
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -118,9 +119,36 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
         if directory and final.exists():
             _remove(final)
         os.replace(temporary, final)
+    except OSError as error:
+        _remove(temporary)
+        if not _while_writing(error, temporary):
+            raise
+        raise LinguaFrancaError(f"cannot write {final}: {_os_reason(error, final)}") from None
     except BaseException:
         _remove(temporary)
         raise
+
+
+#: OS errors that only writing causes: the disk or quota is full, the file too large, the file system read-only.
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+def _while_writing(error: OSError, temporary: Path) -> bool:
+    """Whether ``error`` came from writing the output (a full disk, or any OS error on the temporary's files), not
+    from reading an input inside the ``with`` block. HDF5 reports the errno only in its message."""
+    if error.errno in _WRITE_ERRORS or "No space left on device" in str(error):
+        return True
+    return bool(error.filename) and str(error.filename).startswith(str(temporary))
+
+
+def _os_reason(error: OSError, final: Path) -> str:
+    """The cause in words, and the fix where there is one."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(error):
+        return (
+            f"no space left on the device (or quota) of {final.parent}; free some (df -h {final.parent}) and run "
+            "the same snakemake command again"
+        )
+    return error.strerror or str(error)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,9 @@
 """Atomic writes: temporaries of a killed job are removed when the output is written again; unwritable folders
 are named in one message."""
 
+import errno
 import os
+import re
 
 import pytest
 
@@ -81,3 +83,57 @@ def test_a_read_only_folder_is_named(tmp_path):
             write_text(target, "x")
     finally:
         results.chmod(0o755)
+
+
+@pytest.mark.parametrize("directory", [False, True])
+def test_a_full_disk_names_the_output_and_leaves_no_temporary(tmp_path, directory):
+    final = tmp_path / "out" / ("en.zarr" if directory else "metrics.tsv")
+    with pytest.raises(LinguaFrancaError, match=rf"^cannot write {re.escape(str(final))}: no space left on the device "
+                                                rf"\(or quota\) of {re.escape(str(final.parent))}; free some"):
+        with atomic_path(final, directory=directory) as temporary:
+            chunk = temporary / "c" if directory else temporary
+            raise OSError(errno.ENOSPC, "No space left on device", str(chunk))
+    assert list(final.parent.iterdir()) == []
+
+
+def test_an_os_error_reading_an_input_is_not_taken_for_a_write_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        with atomic_path(tmp_path / "out.tsv"):
+            (tmp_path / "missing-input.jsonl").read_text()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_any_os_error_on_the_temporary_names_the_output(tmp_path):
+    final = tmp_path / "similarity.h5"
+    with pytest.raises(LinguaFrancaError, match=rf"^cannot write {re.escape(str(final))}: Input/output error$"):
+        with atomic_path(final) as temporary:
+            raise OSError(errno.EIO, "Input/output error", str(temporary))
+
+
+def test_a_store_that_outgrows_the_file_size_limit_stops_with_one_line(tmp_path):
+    """A real write error inside zarr (its chunk writes run in zarr's own thread): a 1 MB file size limit makes a
+    4 MB chunk fail with EFBIG, as a full disk fails with ENOSPC."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import resource, signal, sys
+        import numpy as np
+        from linguafranca.errors import LinguaFrancaError
+        from linguafranca.io.activations import activation_writer
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
+        try:
+            with activation_writer(sys.argv[1], 4, 1, 2**18, 4) as writer:
+                writer.write(0, np.random.default_rng(0).random((4, 1, 2**18)), np.ones(4, dtype=np.int32))
+        except LinguaFrancaError as error:
+            print(error)
+        """
+    )
+    store = tmp_path / "en.zarr"
+    run = subprocess.run([sys.executable, "-c", script, str(store)], capture_output=True, text=True)
+    assert run.stdout.startswith(f"cannot write {store}: File too large"), run.stdout + run.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == []

@@ -6,13 +6,11 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.pipeline.config_files import check_unique_keys
 from linguafranca.pipeline.config import (
     PLACEHOLDER,
     THRESHOLD_TAG,
@@ -21,6 +19,7 @@ from linguafranca.pipeline.config import (
     threshold_tag,
     validate,
 )
+from linguafranca.pipeline.config_files import check_unique_keys
 from tests.helpers.paths import REPO
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
