@@ -46,6 +46,18 @@ def plot_increase(
     save_figure(figure, png_path, pdf_path)
 
 
+def cell_text(increase: float) -> str:
+    """A cell's % increase, readable at every size: whole percent from 10 up (``1,215,564``), two significant
+    digits below (``3.4``, ``0.052``, ``-0.0071``), so a small effect never reads as ``0`` or ``-0``."""
+    if not np.isfinite(increase):
+        return ""
+    if increase == 0:
+        return "0"
+    if abs(increase) >= 10:
+        return f"{increase:,.0f}"
+    return f"{increase:.2g}"
+
+
 def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> None:
     """The annotated matrix, its labels and colour bar."""
     n_langs, n_regions = table.increase.shape
@@ -54,12 +66,13 @@ def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> No
     image = axes.imshow(values, aspect="auto", **scale)
     for row, column in zip(*np.nonzero(table.evaluated)):
         dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35
-        axes.text(column, row, f"{table.increase[row, column]:,.0f}", ha="center", va="center", fontsize=8,
+        axes.text(column, row, cell_text(table.increase[row, column]), ha="center", va="center", fontsize=8,
                   color="white" if dark else "black")
     for column in np.flatnonzero(table.empty):
         for row in range(n_langs):
             axes.text(column, row, "empty", ha="center", va="center", fontsize=7, color="grey")
-    axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)])
+    axes.set_xticks(range(n_regions), [f"{r}\n({p:.2f}%)" for r, p in zip(table.regions, table.region_percent)],
+                    rotation=45, ha="right", rotation_mode="anchor", fontsize=8)
     axes.set_yticks(range(n_langs), table.langs)
     axes.set_xlabel("deactivated region or control (size, % of neurons); blank: not evaluated; empty: no neurons")
     axes.set_ylabel("evaluated language")

@@ -6,21 +6,30 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from linguafranca.figures.style import language_blocks, provenance_line, save_figure
 from linguafranca.io.regions_store import read_regions
 from linguafranca.io.similarity_file import read_h5
 from linguafranca.io.tsv import read_tsv
 
-if TYPE_CHECKING:
-    pass
+
+def _titled(title: str, labels: Mapping[str, object]) -> str:
+    """``title`` with a second line naming the model, revision and dataset, where known."""
+    subtitle = provenance_line(dict(labels))
+    return f"{title}\n{subtitle}" if subtitle else title
 
 
-def plot_similarity_heatmap(h5_path: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+def plot_similarity_heatmap(
+    h5_path: str | os.PathLike,
+    png: str | os.PathLike,
+    pdf: str | os.PathLike,
+    labels: Mapping[str, str] | None = None,
+) -> None:
     """Fig. 2: the whole-model similarity map, rows and columns grouped by language.
 
     The colour range spans the off-diagonal values (the diagonal is 1 by definition and would wash out the
@@ -42,13 +51,18 @@ def plot_similarity_heatmap(h5_path: str | os.PathLike, png: str | os.PathLike, 
     ax.set_yticks(centres, names)
     ax.tick_params(length=0)
     fig.colorbar(image, ax=ax, label="cosine similarity (diagonal clipped)", shrink=0.85)
-    subtitle = provenance_line(attrs)
-    ax.set_title("Similarity of mean neuron activations, whole model" + (f"\n{subtitle}" if subtitle else ""))
+    ax.set_title(_titled("Similarity of mean neuron activations, whole model", labels or attrs))
     save_figure(fig, png, pdf)
 
 
-def plot_lrds_sads(metrics_tsv: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    """Fig. 3: LRDS and SADS of each layer, with the whole-model values as dashed horizontal lines."""
+def plot_lrds_sads(
+    metrics_tsv: str | os.PathLike,
+    png: str | os.PathLike,
+    pdf: str | os.PathLike,
+    labels: Mapping[str, str] | None = None,
+) -> None:
+    """Fig. 3: LRDS and SADS of each layer, with the whole-model values as dashed horizontal lines; ``labels``
+    (model, revision, dataset) name the run in the title, as the TSV records none of them."""
     rows = read_tsv(metrics_tsv)
     whole = next(row for row in rows if row["layer"] == "all")
     layers = [row for row in rows if row["layer"] != "all"]
@@ -61,15 +75,24 @@ def plot_lrds_sads(metrics_tsv: str | os.PathLike, png: str | os.PathLike, pdf: 
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.set_xlabel("layer")
     ax.set_ylabel("difference of mean cosine similarity")
-    ax.set_title("Language relevance (LRDS) and semantic alignment (SADS) by layer")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(_titled("Language relevance (LRDS) and semantic alignment (SADS) by layer", labels or {}))
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     save_figure(fig, png, pdf)
 
 
-def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+def plot_region_layers(
+    regions_zarr: str | os.PathLike,
+    png: str | os.PathLike,
+    pdf: str | os.PathLike,
+    labels: Mapping[str, str] | None = None,
+) -> None:
     """Fig. 5: key neurons per layer, one small panel per language on shared axes; with a null, its 5-95% band and
-    mean (dashed) under shuffled labels, and with significance, the significant neurons per layer."""
+    mean (dashed) under shuffled labels, and with significance, the significant neurons per layer.
+
+    Each layer is a step of width one centred on its index, the first and last included: the edge layers are
+    what Observation V is about, and a step drawn through the centres would make them half as wide."""
     regions = read_regions(regions_zarr)
     per_layer = regions.mask.sum(axis=2)  # [n_langs, n_layers]
     n_langs = len(regions.langs)
@@ -77,43 +100,50 @@ def plot_region_layers(regions_zarr: str | os.PathLike, png: str | os.PathLike, 
     n_rows = math.ceil(n_langs / n_cols)
     fig = Figure(figsize=(3.0 * n_cols, 2.2 * n_rows), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False).ravel()
-    layers = np.arange(per_layer.shape[1])
+    edges = np.arange(per_layer.shape[1] + 1) - 0.5
     for index, (ax, lang, counts) in enumerate(zip(axes, regions.langs, per_layer)):
-        ax.fill_between(layers, counts, step="mid", alpha=0.35)
-        ax.step(layers, counts, where="mid", linewidth=1, label="key (z)")
+        ax.stairs(counts, edges, fill=True, alpha=0.35)
+        ax.stairs(counts, edges, linewidth=1, label="key (z)")
         if regions.null_count is not None:
             null = regions.null_count[:, index]  # [B, n_layers]
             low, high = np.percentile(null, [5, 95], axis=0)
-            ax.fill_between(layers, low, high, step="mid", color="grey", alpha=0.3, label="shuffled labels, 5-95%")
-            ax.step(layers, null.mean(axis=0), where="mid", color="grey", linestyle="--", linewidth=1)
+            ax.stairs(high, edges, baseline=low, fill=True, color="grey", alpha=0.3, label="shuffled labels, 5-95%")
+            ax.stairs(null.mean(axis=0), edges, color="grey", linestyle="--", linewidth=1)
         if regions.significant is not None:
-            ax.step(layers, regions.significant[index].sum(axis=1), where="mid", color="tab:red", linewidth=1,
-                    label="significant (BH)")
+            ax.stairs(regions.significant[index].sum(axis=1), edges, color="tab:red", linewidth=1,
+                      label="significant (BH)")
         ax.set_title(f"{lang} ({int(counts.sum()):,} neurons)", fontsize="medium")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(edges[0], edges[-1])
         ax.grid(alpha=0.3)
     if regions.null_count is not None or regions.significant is not None:
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside right upper", fontsize="small")
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside right upper", fontsize="small")
     for ax in axes[n_langs:]:
         ax.set_visible(False)
     fig.supxlabel("layer")
     fig.supylabel("key neurons")
-    fig.suptitle(f"Key linguistic regions by layer (z > {regions.attrs['threshold']})")
+    title = f"Key linguistic regions by layer (z > {regions.attrs['threshold']})"
+    fig.suptitle(_titled(title, labels or regions.attrs))
     save_figure(fig, png, pdf)
 
 
-def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+def plot_region_sizes(
+    regions_zarr: str | os.PathLike,
+    png: str | os.PathLike,
+    pdf: str | os.PathLike,
+    labels: Mapping[str, str] | None = None,
+) -> None:
     """Fig. 6: size of each language's key region, labelled with its share of all neurons; with a null, a marker at
     the shuffled-label mean with a bar up to its 95th percentile, and with significance, a narrow bar of the
-    significant neurons."""
+    significant neurons. Each label sits above both its bar and its null marker, so the two never overlap."""
     regions = read_regions(regions_zarr)
     sizes = regions.mask.sum(axis=(1, 2))
     total_neurons = regions.mask.shape[1] * regions.mask.shape[2]
     fig = Figure(figsize=(max(5.0, 0.8 * len(sizes) + 2), 4.2))
     ax = fig.add_subplot()
-    bars = ax.bar(regions.langs, sizes, color="tab:blue")
-    ax.bar_label(bars, labels=[f"{s:,}\n{100 * s / total_neurons:.2f}%" for s in sizes], fontsize="small")
-    top = sizes.max()
+    ax.bar(regions.langs, sizes, color="tab:blue")
+    above = sizes.astype(np.float64)
     if regions.significant is not None:
         significant = regions.significant.sum(axis=(1, 2))
         ax.bar(regions.langs, significant, width=0.4, color="tab:red", label="significant (BH)")
@@ -122,14 +152,19 @@ def plot_region_sizes(regions_zarr: str | os.PathLike, png: str | os.PathLike, p
         high = np.percentile(null, 95, axis=0)
         ax.errorbar(regions.langs, null.mean(axis=0), yerr=[np.zeros_like(high), high - null.mean(axis=0)],
                     fmt="o", color="black", capsize=3, label="shuffled labels: mean, 95th percentile")
-        top = max(top, high.max())
+        above = np.maximum(above, high)
+    top = max(1.0, float(above.max()))
+    for x, (size, y) in enumerate(zip(sizes, above)):
+        ax.text(x, y + 0.03 * top, f"{size:,}\n{100 * size / total_neurons:.2f}%", ha="center", va="bottom",
+                fontsize="small")
     if regions.null_count is not None or regions.significant is not None:
         ax.legend(fontsize="small", loc="upper right")
-    ax.set_ylim(0, max(1, top) * 1.35)
+    ax.set_ylim(0, top * 1.35)
     ax.set_ylabel("key neurons")
     ax.tick_params(axis="x", labelrotation=45)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
         label.set_rotation_mode("anchor")
-    ax.set_title(f"Key linguistic region size per language (SKLR = {int(sizes.sum()):,} of {total_neurons:,})")
+    title = f"Key linguistic region size per language (SKLR = {int(sizes.sum()):,} of {total_neurons:,})"
+    ax.set_title(_titled(title, labels or regions.attrs))
     save_figure(fig, png, pdf)

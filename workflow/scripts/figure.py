@@ -26,4 +26,8 @@ with job_log(snakemake.log[0]):
         if plot in FROM_REGIONS:
             threshold = getattr(wildcards, "threshold", snakemake.config["regions"]["threshold"])
             read_regions(source, *regions_provenance(wildcards.model, wildcards.revision, wildcards.dataset, threshold))
-        DRAW[plot](source, png, pdf)
+        if plot == sandbox.plot_loss.__name__:
+            DRAW[plot](source, png, pdf)
+        else:
+            labels = {key: wildcards[key] for key in ("model", "revision", "dataset")}
+            DRAW[plot](source, png, pdf, labels)

@@ -94,3 +94,61 @@ def test_figures_5_and_6_draw_the_null_and_the_significant_neurons(outputs, plot
         plot(outputs / source, tmp_path / f"{source}.png", tmp_path / f"{source}.pdf")
         pictures.append((tmp_path / f"{source}.png").read_bytes())
     assert pictures[0] != pictures[1]
+
+
+def _drawn(monkeypatch, plot, *args, **kwargs):
+    """The Figure a plot function would save."""
+    import linguafranca.figures.analysis as analysis
+
+    captured = []
+    monkeypatch.setattr(analysis, "save_figure", lambda fig, png, pdf: captured.append(fig))
+    plot(*args, "unused.png", "unused.pdf", **kwargs)
+    (fig,) = captured
+    return fig
+
+
+LABELS = {"model": "tiny-model", "revision": "step64", "dataset": "toy"}
+
+
+def test_every_layer_of_figure_5_is_one_wide_the_edge_layers_too(outputs, monkeypatch):
+    fig = _drawn(monkeypatch, plot_region_layers, outputs / "regions_null.zarr", labels=LABELS)
+    ax = fig.axes[0]
+    stairs = [artist for artist in ax.patches if type(artist).__name__ == "StepPatch"]
+    edges = stairs[0].get_data().edges
+    np.testing.assert_array_equal(edges, np.arange(N_LAYERS + 1) - 0.5)
+    assert ax.get_xlim() == (-0.5, N_LAYERS - 0.5)
+    assert all(float(tick).is_integer() for tick in ax.get_xticks())
+    assert fig._suptitle.get_text().endswith("\ntiny-model @ step64, toy")
+
+
+def test_figure_3_has_integer_layer_ticks_and_names_the_run(outputs, monkeypatch):
+    fig = _drawn(monkeypatch, plot_lrds_sads, outputs / "metrics.tsv", labels=LABELS)
+    ax = fig.axes[0]
+    assert all(float(tick).is_integer() for tick in ax.get_xticks())
+    assert ax.get_title() == "Language relevance (LRDS) and semantic alignment (SADS) by layer\ntiny-model @ step64, toy"
+
+
+def test_figure_6_labels_sit_above_the_null_marker(outputs, monkeypatch):
+    from linguafranca.io.regions_store import read_regions
+
+    fig = _drawn(monkeypatch, plot_region_sizes, outputs / "regions_null.zarr")
+    ax = fig.axes[0]
+    regions = read_regions(outputs / "regions_null.zarr")
+    high = np.percentile(regions.null_count.sum(axis=2), 95, axis=0)
+    sizes = regions.mask.sum(axis=(1, 2))
+    texts = [text for text in ax.texts if "%" in text.get_text()]
+    assert len(texts) == len(LANGS)
+    for text, size, top in zip(texts, sizes, high):
+        assert text.get_position()[1] > max(size, top) and text.get_text().startswith(f"{size:,}\n")
+    assert "\n" not in ax.get_title()  # this store records no model and no labels were given: no second line
+
+
+@pytest.mark.parametrize(
+    ("increase", "text"),
+    [(1215564.4, "1,215,564"), (74.6, "75"), (10.0, "10"), (3.44, "3.4"), (0.052, "0.052"), (-0.0071, "-0.0071"),
+     (-0.4, "-0.4"), (0.0, "0"), (float("nan"), "")],
+)
+def test_heatmap_cells_show_small_effects(increase, text):
+    from linguafranca.figures.ablation import cell_text
+
+    assert cell_text(increase) == text
