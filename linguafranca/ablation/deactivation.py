@@ -298,14 +298,34 @@ def matched_random_ratio(table: IncreaseTable) -> dict[str, float]:
 
 
 DOMINANCE_COLUMNS = (
-    "lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase", "ratio_to_matched_random"
+    "lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase", "ratio_to_matched_random",
+    "unstable",
 )
+
+NEAR_ZERO = 1.0
+"""An increase below one percentage point: a ratio over it, or over a fall, says nothing about specificity (10 / 0.01
+reads as a dominance of 1,000), so the dominance table flags it."""
+
+
+def ratio_flags(own: float, others: float, control: float) -> str:
+    """Why the row's ratios cannot be read as dominance, ``; ``-separated, or empty: a region that does not raise
+    its own language's perplexity, or a denominator at or below zero or under :data:`NEAR_ZERO` points."""
+    flags = ["own_increase <= 0"] if own <= 0 else []
+    for name, value in (("mean_other_increase", others), ("matched_random_increase", control)):
+        if np.isnan(value):
+            continue
+        if value <= 0:
+            flags.append(f"{name} <= 0")
+        elif value < NEAR_ZERO:
+            flags.append(f"{name} < {NEAR_ZERO:g}")
+    return "; ".join(flags)
 
 
 def write_dominance(path: str | os.PathLike, table: IncreaseTable) -> None:
     """``diagonal_dominance.tsv``: per language, own-region increase, mean increase elsewhere, their ratio, the
     size-matched random control's increase on the language, and own increase / that (``n/a`` where the control
-    was not evaluated on the language). With significant regions gathered, rows ``sig_{lang}`` follow the
+    was not evaluated on the language), and ``unstable``: why those ratios cannot be read as dominance
+    (:func:`ratio_flags`), empty when they can. With significant regions gathered, rows ``sig_{lang}`` follow the
     languages' rows: the same columns for the significant region and its own control ``random_sig_{lang}``."""
     ratios, matched = diagonal_dominance(table), matched_random_ratio(table)
     rows = []
@@ -314,7 +334,8 @@ def write_dominance(path: str | os.PathLike, table: IncreaseTable) -> None:
         control = _matched_control(table, lang, region)
         row = {"lang": region, "own_increase": own, "mean_other_increase": others, "ratio": ratios[region],
                "matched_random_increase": _cell(control),
-               "ratio_to_matched_random": NOT_EVALUATED if np.isnan(control) else matched[region]}
+               "ratio_to_matched_random": NOT_EVALUATED if np.isnan(control) else matched[region],
+               "unstable": ratio_flags(own, others, control)}
         if table.empty[table.regions.index(region)]:
             row = {"lang": region, **{column: EMPTY for column in DOMINANCE_COLUMNS[1:]}}
         rows.append(row)

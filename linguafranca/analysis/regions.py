@@ -540,4 +540,13 @@ def warn_empty_regions(result: RegionsResult) -> list[str]:
             "no neuron has a z-score above threshold %s for %s: %s empty; the ablation tables show 'empty' there",
             result.threshold, ", ".join(empty), "its region is" if len(empty) == 1 else "their regions are",
         )
+    if result.significant is not None:
+        insignificant = [lang for lang, mask in zip(result.langs, result.significant) if not mask.any()]
+        if insignificant:
+            logging.warning(
+                "no key neuron of %s is significant at FDR q = %s after %d permutations: %s empty; more "
+                "regions.significance_permutations give smaller p-values",
+                ", ".join(insignificant), result.fdr_q, result.significance_permutations,
+                "its significant region is" if len(insignificant) == 1 else "their significant regions are",
+            )
     return empty

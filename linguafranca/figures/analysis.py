@@ -24,6 +24,12 @@ def _titled(title: str, labels: Mapping[str, object]) -> str:
     return f"{title}\n{subtitle}" if subtitle else title
 
 
+def _any_significant(regions) -> bool:
+    """Whether the store has significance and any neuron passed it: an empty significant region draws no line and
+    no legend entry (the regions job warns of it)."""
+    return regions.significant is not None and bool(regions.significant.any())
+
+
 def plot_similarity_heatmap(
     h5_path: str | os.PathLike,
     png: str | os.PathLike,
@@ -109,14 +115,14 @@ def plot_region_layers(
             low, high = np.percentile(null, [5, 95], axis=0)
             ax.stairs(high, edges, baseline=low, fill=True, color="grey", alpha=0.3, label="shuffled labels, 5-95%")
             ax.stairs(null.mean(axis=0), edges, color="grey", linestyle="--", linewidth=1)
-        if regions.significant is not None:
+        if _any_significant(regions):
             ax.stairs(regions.significant[index].sum(axis=1), edges, color="tab:red", linewidth=1,
                       label="significant (BH)")
         ax.set_title(f"{lang} ({int(counts.sum()):,} neurons)", fontsize="medium")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(edges[0], edges[-1])
         ax.grid(alpha=0.3)
-    if regions.null_count is not None or regions.significant is not None:
+    if regions.null_count is not None or _any_significant(regions):
         handles, names = axes[0].get_legend_handles_labels()
         fig.legend(handles, names, loc="outside right upper", fontsize="small")
     for ax in axes[n_langs:]:
@@ -144,7 +150,7 @@ def plot_region_sizes(
     ax = fig.add_subplot()
     ax.bar(regions.langs, sizes, color="tab:blue")
     above = sizes.astype(np.float64)
-    if regions.significant is not None:
+    if _any_significant(regions):
         significant = regions.significant.sum(axis=(1, 2))
         ax.bar(regions.langs, significant, width=0.4, color="tab:red", label="significant (BH)")
     if regions.null_count is not None:
@@ -157,7 +163,7 @@ def plot_region_sizes(
     for x, (size, y) in enumerate(zip(sizes, above)):
         ax.text(x, y + 0.03 * top, f"{size:,}\n{100 * size / total_neurons:.2f}%", ha="center", va="bottom",
                 fontsize="small")
-    if regions.null_count is not None or regions.significant is not None:
+    if regions.null_count is not None or _any_significant(regions):
         ax.legend(fontsize="small", loc="upper right")
     ax.set_ylim(0, top * 1.35)
     ax.set_ylabel("key neurons")

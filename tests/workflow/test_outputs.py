@@ -90,7 +90,7 @@ def test_ablation_tables_have_the_right_labels(finished_run):
     assert [[v == "n/a" for v in r[5:]] for r in increase[1:4]] == [[a != b for b in LANGS] for a in LANGS]
     dominance = [line.split("\t") for line in (folder / "diagonal_dominance.tsv").read_text().splitlines()]
     assert dominance[0] == ["lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase",
-                            "ratio_to_matched_random"]
+                            "ratio_to_matched_random", "unstable"]
     for i, row in enumerate(dominance[1:]):
         own, control = float(increase[1 + i][2 + i]), float(increase[1 + i][5 + i])
         assert float(row[1]) == own and float(row[4]) == control

@@ -15,6 +15,7 @@ from linguafranca.ablation.deactivation import (
     evaluate_condition,
     gather,
     matched_random_ratio,
+    ratio_flags,
     read_increase,
     text_windows,
     write_condition,
@@ -225,7 +226,7 @@ def test_an_empty_region_reads_empty_in_both_tables(tmp_path):
     write_dominance(tmp_path / "dominance.tsv", table)
     _, en, zh_row, _ = cells(tmp_path / "dominance.tsv")
     assert en[0] == "en" and [float(v) for v in en[1:4]] == pytest.approx([300.0, 17.5, 300.0 / 17.5], rel=1e-12)
-    assert zh_row == ["zh"] + ["empty"] * 5
+    assert zh_row == ["zh"] + ["empty"] * 6
     plot_increase(table, tmp_path / "h.png", tmp_path / "h.pdf")  # a NaN column does not break the colour scale
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -255,12 +256,13 @@ def test_dominance_table_with_the_matched_random_ratio(tmp_path):
     write_dominance(tmp_path / "dominance.tsv", table)
     rows = cells(tmp_path / "dominance.tsv")
     assert rows[0] == ["lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase",
-                       "ratio_to_matched_random"]
+                       "ratio_to_matched_random", "unstable"]
     # en: 300 / mean(10, 25), and 300 / 50; zh: 400 / mean(20, 10), 400 / 25; fr: 100 / mean(5, 0), 100 / 25.
     expected = [[300.0, 17.5, 300 / 17.5, 50.0, 6.0], [400.0, 15.0, 400 / 15, 25.0, 16.0],
                 [100.0, 2.5, 40.0, 25.0, 4.0]]
     assert [row[0] for row in rows[1:]] == LANGS
-    np.testing.assert_allclose([[float(c) for c in row[1:]] for row in rows[1:]], expected, rtol=1e-12)
+    np.testing.assert_allclose([[float(c) for c in row[1:6]] for row in rows[1:]], expected, rtol=1e-12)
+    assert [row[6] for row in rows[1:]] == ["", "", ""]
     assert matched_random_ratio(table) == pytest.approx({"en": 6.0, "zh": 16.0, "fr": 4.0}, rel=1e-12)
 
     # Without the controls gathered, their two columns are n/a and the paper's columns are unchanged.
@@ -268,8 +270,23 @@ def test_dominance_table_with_the_matched_random_ratio(tmp_path):
     write_dominance(tmp_path / "paper.tsv", gather(paper, condition_list(LANGS), regions, tmp_path / "p.tsv",
                                                    tmp_path / "i.tsv"))
     paper_rows = cells(tmp_path / "paper.tsv")
-    assert [row[4:] for row in paper_rows[1:]] == [["n/a", "n/a"]] * 3
+    assert [row[4:6] for row in paper_rows[1:]] == [["n/a", "n/a"]] * 3
     assert [row[:4] for row in paper_rows] == [row[:4] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("own", "others", "control", "flags"),
+    [
+        (300.0, 17.5, 50.0, ""),
+        (-2.0, 3.0, 4.0, "own_increase <= 0"),
+        (10.0, 0.01, float("nan"), "mean_other_increase < 1"),
+        (10.0, -0.5, 0.0, "mean_other_increase <= 0; matched_random_increase <= 0"),
+        (0.0, 0.5, 0.99, "own_increase <= 0; mean_other_increase < 1; matched_random_increase < 1"),
+        (5.0, 1.0, 1.0, ""),
+    ],
+)
+def test_dominance_ratios_over_falls_or_near_zero_increases_are_flagged(own, others, control, flags):
+    assert ratio_flags(own, others, control) == flags
 
 
 def test_gather_rejects_inconsistent_inputs(tmp_path):

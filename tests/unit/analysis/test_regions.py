@@ -326,6 +326,21 @@ def test_empty_regions_are_named_in_a_warning(small, caplog):
         "'empty' there"]
 
 
+def test_empty_significant_regions_are_named_in_a_warning(small, caplog):
+    import dataclasses
+
+    stores, _ = small
+    result = compute_regions(stores, threshold=1.0)
+    significant = result.mask.copy()
+    significant[1] = False  # the second language: no key neuron survives the FDR
+    result = dataclasses.replace(result, significance_permutations=50, fdr_q=0.1, significant=significant)
+    with caplog.at_level("WARNING"):
+        assert warn_empty_regions(result) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"no key neuron of {result.langs[1]} is significant at FDR q = 0.1 after 50 permutations: its significant "
+        "region is empty; more regions.significance_permutations give smaller p-values"]
+
+
 def test_contributions_need_a_pair():
     np.testing.assert_allclose(contributions(np.array([[0.6, 0.8], [1.0, 0.0]])), [0.6, 0.0])  # the one pair: v_1k v_2k
     with pytest.raises(LinguaFrancaError, match="at least two samples"):

@@ -152,3 +152,22 @@ def test_heatmap_cells_show_small_effects(increase, text):
     from linguafranca.figures.ablation import cell_text
 
     assert cell_text(increase) == text
+
+
+@pytest.mark.parametrize("plot", [plot_region_layers, plot_region_sizes])
+def test_an_empty_significant_region_draws_no_significant_legend_entry(outputs, monkeypatch, plot):
+    import dataclasses
+
+    import linguafranca.figures.analysis as analysis
+    from linguafranca.io.regions_store import read_regions
+
+    def legend(fig):
+        legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+        return [text.get_text() for found in legends for text in found.get_texts()]
+
+    assert "significant (BH)" in legend(_drawn(monkeypatch, plot, outputs / "regions_null.zarr"))
+    stored = read_regions(outputs / "regions_null.zarr")
+    nothing = dataclasses.replace(stored, significant=np.zeros_like(stored.significant))
+    monkeypatch.setattr(analysis, "read_regions", lambda path: nothing)
+    names = legend(_drawn(monkeypatch, plot, outputs / "regions_null.zarr"))
+    assert "significant (BH)" not in names and any(name.startswith("shuffled labels") for name in names)
