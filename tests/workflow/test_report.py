@@ -45,10 +45,12 @@ def test_html_report_holds_every_figure_and_table(finished_run):
             assert entry["mime_type"] == "image/png", path
     placed = {path: (category, sub) for category, subs in categories.items() for sub, paths in subs.items()
               for path in paths}
-    assert placed[f"{toy}/figures/similarity.png"] == ("Similarity (paper 3.1-3.2)", "Fig. 2: similarity map")
-    assert placed[f"{toy}/figures/regions_z1_sizes.png"] == ("Key linguistic regions (paper 3.3)",
+    assert placed[f"{toy}/figures/similarity.png"] == ("1. Similarity (paper 3.1-3.2)", "Fig. 2: similarity map")
+    assert placed[f"{toy}/figures/regions_z1_sizes.png"] == ("2. Key linguistic regions (paper 3.3)",
                                                             "Fig. 6: region sizes")
-    assert placed[f"{held_out}/perplexity_increase.tsv"] == ("Deactivation (paper 4.3, Table 1)",
+    assert placed[f"{held_out}/perplexity_increase.tsv"] == ("3. Deactivation (paper 4.3, Table 1)",
                                                             "Table 1: perplexity increase")
     assert "languages: en, fr, zh" in html  # the workflow description, rendered with the run's config
+    assert list(categories) == sorted(categories) and all(name[0].isdigit() for name in categories)  # paper order
+    assert "&quot;random_fraction&quot;: 0.25" in html or '"random_fraction": 0.25' in html  # the whole config
     assert not list((workdir / "results").rglob(".*.tmp-*"))

@@ -119,11 +119,7 @@ rule figures_combined:
         metrics=METRICS,
         regions=expand(REGIONS, threshold=THRESHOLD, allow_missing=True)[0],
     output:
-        [
-            with_ext(FIGURE, ext, figure=name)
-            for name, _, _ in ANALYSIS_FIGURES
-            for ext in ("png", "pdf")
-        ],
+        combined_figure_outputs(),
     log:
         "results/logs/{model}/{revision}/figures/{dataset}_all.log",
     benchmark:

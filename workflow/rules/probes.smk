@@ -42,7 +42,13 @@ rule probes:
         tokens=expand(TOKENS, lang=LANGS, allow_missing=True),
     output:
         table=LANGUAGE_ID,
-        png=with_ext(LANGUAGE_ID_FIGURE, "png"),
+        png=report(
+            with_ext(LANGUAGE_ID_FIGURE, "png"),
+            caption="../report/language_id.rst",
+            category=REPORT_PROBES,
+            subcategory="Language-ID probe accuracy by depth",
+            labels=REPORT_LABELS,
+        ),
         pdf=with_ext(LANGUAGE_ID_FIGURE, "pdf"),
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_language_id.log",

@@ -69,7 +69,13 @@ rule sandbox_loss_figure:
     input:
         SANDBOX_LOSS,
     output:
-        png=with_ext(SANDBOX_LOSS_FIGURE, "png"),
+        png=report(
+            with_ext(SANDBOX_LOSS_FIGURE, "png"),
+            caption="../report/sandbox_loss.rst",
+            category=REPORT_SANDBOX,
+            subcategory="Training loss",
+            labels={"size": "{size}"},
+        ),
         pdf=with_ext(SANDBOX_LOSS_FIGURE, "pdf"),
     log:
         "results/logs/sandbox/{size}/loss_figure.log",

@@ -9,6 +9,53 @@ ANALYSIS_FIGURES = [
 ]
 """Each analysis figure of a point: its name in FIGURE, its linguafranca.figures.analysis function, and the input it draws."""
 
+# Where each analysis figure sits in the report (caption, category, subcategory), for split and combined jobs alike.
+FIGURE_REPORT = {
+    "plot_similarity_heatmap": (
+        "similarity.rst",
+        REPORT_SIMILARITY,
+        "Fig. 2: similarity map",
+    ),
+    "plot_lrds_sads": (
+        "lrds_sads.rst",
+        REPORT_SIMILARITY,
+        "Fig. 3: LRDS and SADS per layer",
+    ),
+    "plot_region_layers": (
+        "region_layers.rst",
+        REPORT_REGIONS,
+        "Fig. 5: key neurons per layer",
+    ),
+    "plot_region_sizes": ("region_sizes.rst", REPORT_REGIONS, "Fig. 6: region sizes"),
+}
+
+
+def combined_figure_outputs():
+    """figures_combined's outputs: each figure's png (in the report, as the split rules put it) and pdf."""
+    outputs = []
+    for name, plot, _ in ANALYSIS_FIGURES:
+        caption, category, subcategory = FIGURE_REPORT[plot]
+        labels = (
+            REPORT_LABELS
+            if plot in ("plot_similarity_heatmap", "plot_lrds_sads")
+            else {
+                **REPORT_LABELS,
+                "threshold": THRESHOLD,
+            }
+        )
+        png = with_ext(FIGURE, "png", figure=name)
+        outputs.append(
+            in_report(
+                png,
+                caption=f"../report/{caption}",
+                category=category,
+                subcategory=subcategory,
+                labels=labels,
+            )
+        )
+        outputs.append(with_ext(FIGURE, "pdf", figure=name))
+    return outputs
+
 
 def analysis_targets():
     figures = [name for name, _, _ in ANALYSIS_FIGURES]

@@ -9,7 +9,8 @@ def model_source(wildcards):
     whether the tokenizer's own code may run to load it."""
     spec = model_spec(wildcards)
     source = {
-        key: spec[key] for key in ("source", "name", "allow_pickle", "trust_remote_code")
+        key: spec[key]
+        for key in ("source", "name", "allow_pickle", "trust_remote_code")
     }
     source["ref"] = revision_ref(spec, wildcards.revision)
     if spec["source"] == "sandbox":

@@ -73,9 +73,21 @@ def series_figure_names(vary):
 
 
 def figure_outputs(vary, ext):
-    return expand(
-        SERIES_FIGURE, figure=series_figure_names(vary), ext=ext, allow_missing=True
-    )
+    """The series' figures in one format; the png ones are in the report."""
+    names = series_figure_names(vary)
+    paths = expand(SERIES_FIGURE, figure=names, ext=ext, allow_missing=True)
+    if ext != "png":
+        return paths
+    return [
+        in_report(
+            path,
+            caption="../report/series.rst",
+            category=REPORT_SERIES,
+            subcategory="{series}",
+            labels={"series": "{series}", "figure": name},
+        )
+        for path, name in zip(paths, names)
+    ]
 
 
 def series_targets():
