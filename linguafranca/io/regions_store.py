@@ -79,6 +79,18 @@ REGION_ARRAYS = ("contribution", "zscore", "mask", "random_mask", "random_mask_p
 SIGNIFICANCE_ARRAYS = ("pvalue", "significant", "random_mask_significant")
 
 
+def _open_regions(zarr_path: str | os.PathLike) -> zarr.Group:
+    if not Path(zarr_path).exists():
+        raise LinguaFrancaError(f"regions store {zarr_path} does not exist: run the regions stage first")
+    return open_group(REGIONS_STORE, zarr_path)
+
+
+def check_regions(zarr_path: str | os.PathLike, expected: Mapping[str, Any], expected_from: str = "this job") -> None:
+    """The provenance check of :func:`read_regions` alone, from the store's attributes: for a job that hands the
+    store to a reader of its own (a figure), so the masks are read and verified once, by that reader."""
+    check_provenance(f"regions store {zarr_path}", _open_regions(zarr_path).attrs, expected, expected_from)
+
+
 def read_regions(
     zarr_path: str | os.PathLike, expected: Mapping[str, Any] | None = None, expected_from: str = "this job"
 ) -> StoredRegions:
@@ -93,9 +105,7 @@ def read_regions(
     ``significant`` masks and their size-matched controls; one with a null (attribute ``null_permutations``) its
     ``null_count`` ``[B, n_langs, n_layers]``; otherwise those are None.
     """
-    if not Path(zarr_path).exists():
-        raise LinguaFrancaError(f"regions store {zarr_path} does not exist: run the regions stage first")
-    group = open_group(REGIONS_STORE, zarr_path)
+    group = _open_regions(zarr_path)
     attrs = dict(group.attrs)
     if expected:
         check_provenance(f"regions store {zarr_path}", attrs, expected, expected_from)

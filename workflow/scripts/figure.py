@@ -3,7 +3,7 @@ job, or every analysis figure of a point of a model with jobs: combined (rule fi
 costs more than drawing."""
 from linguafranca.figures import analysis, sandbox
 from linguafranca.io.manifest import regions_provenance
-from linguafranca.io.regions_store import read_regions
+from linguafranca.io.regions_store import check_regions
 from linguafranca.pipeline.joblog import job_log
 
 DRAW = {
@@ -25,7 +25,7 @@ with job_log(snakemake.log[0]):
     for plot, source, png, pdf in snakemake.params.figures:
         if plot in FROM_REGIONS:
             threshold = getattr(wildcards, "threshold", snakemake.config["regions"]["threshold"])
-            read_regions(source, *regions_provenance(wildcards.model, wildcards.revision, wildcards.dataset, threshold))
+            check_regions(source, *regions_provenance(wildcards.model, wildcards.revision, wildcards.dataset, threshold))
         if plot == sandbox.plot_loss.__name__:
             DRAW[plot](source, png, pdf)
         else:

@@ -335,3 +335,13 @@ def test_a_regions_store_from_other_weights_or_settings_stops_its_reader(regions
                                                 rf"{re.escape(repr(attrs.get(key)))} but this job has "
                                                 rf"{re.escape(repr(value))}: it was made from other weights"):
         read_regions(regions_store, {**matching, key: value}, "this job")
+
+
+def test_check_regions_is_read_regions_provenance_check_alone(regions_store):
+    from linguafranca.io.regions_store import check_regions
+
+    attrs = read_regions(regions_store).attrs
+    check_regions(regions_store, {"model": attrs["model"], "threshold": 1})
+    with pytest.raises(LinguaFrancaError, match=rf"^regions store {re.escape(str(regions_store))} has threshold 1.0 "
+                                                r"but the figure has 2.0"):
+        check_regions(regions_store, {"threshold": 2.0}, "the figure")
