@@ -1,0 +1,31 @@
+"""docs/make_results.py: the docs' run blocks are rewritten from a run's files, and --check sees stale pages."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("make_results", REPO / "docs/make_results.py")
+make_results = importlib.util.module_from_spec(spec)
+sys.modules["make_results"] = make_results  # dataclasses look their module up
+spec.loader.exec_module(make_results)
+
+
+def test_run_time_is_the_newest_logs_elapsed_time(tmp_path):
+    logs = tmp_path / ".snakemake/log"
+    logs.mkdir(parents=True)
+    (logs / "2026-01-01T000000.snakemake.log").write_text("5 of 9 steps (56%) done\n")
+    (logs / "2026-01-02T000000.snakemake.log").write_text("172 of 172 steps (100%) done\nElapsed time: 1:04:09.5\n")
+    assert make_results.run_time(tmp_path) == ("64 min 9 s", 172)
+
+
+def test_blocks_between_markers_are_replaced_and_nothing_else(monkeypatch):
+    monkeypatch.setitem(make_results.BLOCKS, "runtime", lambda run: "NEW\n")
+    page = "before\n<!-- run:runtime -->\nOLD\n<!-- /run:runtime -->\nafter <!-- run:x --> untouched\n"
+    assert make_results.rewrite(page, None) == "before\n<!-- run:runtime -->\nNEW\n<!-- /run:runtime -->\nafter <!-- run:x --> untouched\n"
+
+
+def test_numbers_read_as_the_docs_print_them():
+    assert [make_results.increase(t) for t in ("75326.4", "6.25", "-0.04", "n/a", "empty")] == [
+        "75,326", "6.2", "−0.0", "n/a", "empty"]
+    assert make_results.ratio("12119.2") == "12,119" and make_results.ratio("4.56") == "4.6"
