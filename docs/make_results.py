@@ -16,6 +16,7 @@ nothing (``rm -rf results resources .snakemake && snakemake --cores 8 all``) rig
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shutil
 import subprocess
@@ -52,7 +53,7 @@ class Run:
     def path(self, pattern: str, **fields: str) -> Path:
         """A path pattern of linguafranca.pipeline.paths, filled with this run's names (``fields`` override)."""
         names = dict(model=self.model, revision=self.revision, dataset=self.dataset, threshold=self.threshold,
-                     regions_dataset=regions_dataset(self.config), language_set="")
+                     regions_dataset=regions_dataset(self.config))
         return self.folder / pattern.format(**{**names, **fields})
 
 
@@ -240,6 +241,7 @@ def figure_source(run: Run, pattern: str, fields: dict) -> Path:
     return run.path(pattern, **fields)
 
 
+@functools.cache  # the run line and the run-time blocks quote the same log
 def run_time(folder: Path) -> tuple[str, int]:
     """The newest Snakemake log's elapsed time, as "24 min 56 s", and how many jobs it ran."""
     logs = sorted((folder / ".snakemake/log").glob("*.snakemake.log"))
