@@ -30,7 +30,7 @@ STAGES = (
     ("perplexity: tables", r"/ablation/[^/]*_tables\.tsv$"),
     ("perplexity: conditions", r"/ablation/"),
     ("generations", r"/generations/"),
-    ("reasoning: table", r"/reasoning/table\.tsv$"),
+    ("reasoning: table", r"/reasoning/[^/]*_table\.tsv$"),
     ("reasoning: conditions", r"/reasoning/"),
     ("probes: token capture", r"/probes/[^/]*_capture\.tsv$"),
     ("probes: language ID", r"/probes/[^/]*_language_id\.tsv$"),

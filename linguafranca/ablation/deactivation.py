@@ -20,12 +20,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from linguafranca.ablation.conditions import BASELINE, Condition, condition_mask, matched_random_name, region_families
+from linguafranca.ablation.conditions import (
+    BASELINE,
+    RANDOM,
+    Condition,
+    condition_mask,
+    matched_random_name,
+    region_families,
+)
 from linguafranca.ablation.perplexity import PerplexityResult, perplexity, windows
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.regions_store import StoredRegions, read_regions
 from linguafranca.io.tsv import read_tsv, write_tsv
+from linguafranca.model.architectures import down_projections, n_neurons
 from linguafranca.model.hooks import deactivate
+from linguafranca.model.random_masks import random_mask
 from linguafranca.model.tokens import text_tensor
 
 NOT_EVALUATED = "n/a"
@@ -96,6 +105,29 @@ def text_windows(
         lang: windows(text_tensor(tokenizer, text, False if bos_per_window else bos), seqlen, max_tokens, bos_id)
         for lang, text in texts.items()
     }
+
+
+def model_random_mask(model: torch.nn.Module, fraction: float, seed: int) -> np.ndarray:
+    """The ``random`` condition's mask, drawn over ``model``'s neurons ``[n_layers, n_neurons]`` as the regions stage
+    draws its ``random_mask`` (the same fraction and seed give the same mask), without a regions store: so the
+    random control's perplexity and reasoning jobs depend on no threshold."""
+    return random_mask((len(down_projections(model)), n_neurons(model)), fraction, seed)
+
+
+def job_mask(
+    model: torch.nn.Module, condition: str, regions: StoredRegions | None, random: dict[str, float] | None
+) -> np.ndarray | None:
+    """What a deactivation job switches off for ``condition``: nothing (None) for the baseline, the model's own
+    draw for ``random`` (``random``: its ``fraction`` and ``seed``), else the condition's mask from ``regions``."""
+    if condition == BASELINE:
+        return None
+    if condition == RANDOM:
+        if random is None:
+            raise LinguaFrancaError("the random condition needs its fraction and seed (regions.random_fraction, seed)")
+        return model_random_mask(model, **random)
+    if regions is None:
+        raise LinguaFrancaError(f"condition {condition!r} switches off a region, but the job read no regions store")
+    return condition_mask(regions, condition)
 
 
 def evaluate_condition(

@@ -43,6 +43,7 @@ from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.activations import LanguageStores, as_source
 from linguafranca.io.regions_store import write_regions_store
 from linguafranca.io.tsv import write_tsv
+from linguafranca.model.random_masks import check_fraction, matched_random_masks, random_mask
 
 #: Second entropy word of the significant regions' size-matched controls, apart from the paper regions' controls.
 SIGNIFICANT_CONTROL_STREAM = 2
@@ -85,40 +86,6 @@ def zscores(C: np.ndarray) -> np.ndarray:
 def key_masks(Z: np.ndarray, threshold: float) -> np.ndarray:
     """Key-region masks, bool like ``Z``: ``z > threshold``, strictly."""
     return np.asarray(Z) > threshold
-
-
-def _check_fraction(fraction: float) -> None:
-    if not 0 <= fraction <= 1:
-        raise LinguaFrancaError(f"random_fraction must be between 0 and 1 (a share of all neurons), got {fraction}")
-
-
-def _mask_of(shape: tuple[int, ...], count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` distinct positions of ``shape`` drawn uniformly, as a bool mask."""
-    mask = np.zeros(math.prod(shape), dtype=bool)
-    mask[rng.choice(mask.size, size=count, replace=False)] = True
-    return mask.reshape(shape)
-
-
-def random_mask(shape: tuple[int, ...], fraction: float, seed: int) -> np.ndarray:
-    """Bool mask of ``shape`` (``[n_layers, n_neurons]``) with exactly ``round(fraction * size)`` neurons set.
-
-    Drawn without replacement by ``numpy.random.default_rng(seed)``, so a seed gives the same mask everywhere.
-    """
-    _check_fraction(fraction)
-    return _mask_of(tuple(shape), int(round(fraction * math.prod(shape))), np.random.default_rng(seed))
-
-
-def matched_random_masks(mask: np.ndarray, seed: int | list[int]) -> np.ndarray:
-    """One random mask per language with as many neurons as its key region, bool like ``mask`` (``[n_langs, ...]``).
-
-    Language ``a`` draws from the ``a``-th child of ``default_rng(seed)`` (``Generator.spawn``), so its mask does
-    not depend on other languages' region sizes nor repeat the draw of :func:`random_mask` with the same seed.
-    ``seed`` may be a list of ints (entropy words), which keeps other masks' controls on separate streams.
-    Positions are drawn from all neurons, including the language's own key neurons.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    rngs = np.random.default_rng(seed).spawn(len(mask))
-    return np.stack([_mask_of(m.shape, int(m.sum()), rng) for m, rng in zip(mask, rngs)])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -325,7 +292,7 @@ def compute_regions(
     """
     if not math.isfinite(threshold):
         raise LinguaFrancaError(f"threshold must be a finite z-score, got {threshold}")
-    _check_fraction(random_fraction)
+    check_fraction(random_fraction)
     null.check()
     source = as_source(stores)
     streamed = _stream_contributions(source, norms, threshold, null, seed)

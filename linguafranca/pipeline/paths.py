@@ -20,8 +20,10 @@ REGIONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr"
 SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
 FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
 # The baseline perplexity (condition none) per (model, revision, perplexity dataset): it switches nothing off, so it
-# depends on no regions or threshold and is computed once for every table that needs it.
+# depends on no regions or threshold and is computed once for every table that needs it. So is the random control:
+# its mask depends only on the model's shape, regions.random_fraction and regions.seed.
 BASELINE_PPL = "results/{model}/{revision}/{dataset}/ablation/none.tsv"
+RANDOM_PPL = "results/{model}/{revision}/{dataset}/ablation/random.tsv"
 # Deactivation, per (model, revision, perplexity dataset, regions dataset, threshold): the regions dataset is in
 # the path, so results for another ablation.regions_from sit beside these instead of replacing them.
 ABLATION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/z{threshold}"
@@ -32,10 +34,15 @@ DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
 INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
 GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
 # Reasoning through lm-eval, per (model, revision): one results JSON per (task family, condition), then the table.
+# none and random read no regions, so they sit outside the threshold folders, computed once for every table; the
+# regions and their controls, and the table, per (regions dataset, threshold), as perplexity's.
 REASONING = "results/{model}/{revision}/reasoning"
-REASONING_RESULT = f"{REASONING}/{{task}}/{{condition}}.json"
-ACCURACY = f"{REASONING}/accuracy.tsv"
-ACCURACY_FIGURE = f"{REASONING}/accuracy.{{ext}}"
+REASONING_BASELINE = f"{REASONING}/{{task}}/none.json"
+REASONING_RANDOM = f"{REASONING}/{{task}}/random.json"
+REASONING_REGIONS = f"{REASONING}/regions-{{regions_dataset}}/z{{threshold}}"
+REASONING_RESULT = f"{REASONING_REGIONS}/{{task}}/{{condition}}.json"
+ACCURACY = f"{REASONING_REGIONS}/accuracy.tsv"
+ACCURACY_FIGURE = f"{REASONING_REGIONS}/accuracy.{{ext}}"
 # Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
 # jobs for the probes and the concepts, and one model job for the intervention.
 TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
@@ -65,6 +72,7 @@ __all__ = [
     "SKLR",
     "FIGURE",
     "BASELINE_PPL",
+    "RANDOM_PPL",
     "ABLATION",
     "CONDITION",
     "PERPLEXITY",
@@ -73,6 +81,9 @@ __all__ = [
     "INCREASE_FIGURE",
     "GENERATIONS",
     "REASONING",
+    "REASONING_BASELINE",
+    "REASONING_RANDOM",
+    "REASONING_REGIONS",
     "REASONING_RESULT",
     "ACCURACY",
     "ACCURACY_FIGURE",

@@ -23,7 +23,12 @@ LANGS = ["en", "fr", "zh"]
 CONDITIONS = ["none", "random", *LANGS, *(f"random_{lang}" for lang in LANGS)]
 
 
-SWITCHED_OFF = CONDITIONS[1:]  # one job per threshold each; the baseline none runs once per (model, text)
+# One job per (regions dataset, threshold) each; none and random read no regions store and run once per (model, text).
+REGION_CONDITIONS = CONDITIONS[2:]
+
+
+#: The jobs of the threshold-free conditions: perplexity and reasoning, none and random.
+THRESHOLD_FREE_RULES = {"ablation_baseline", "ablation_random", "reasoning_baseline", "reasoning_random"}
 
 
 TEXTS = {
@@ -95,20 +100,35 @@ def regions_figure_jobs(threshold: str = "1") -> set[tuple]:
     return {job(f"figure_region_{kind}", dataset="toy", threshold=threshold) for kind in ("layers", "sizes")}
 
 
-def reasoning_jobs(conditions=SWITCHED_OFF) -> set[tuple]:
+def reasoning_job(condition: str, threshold: str = "1") -> tuple:
+    """The Bible task's reasoning job of ``condition``: none and random have their own threshold-free rules."""
+    if condition in ("none", "random"):
+        return job("reasoning_baseline" if condition == "none" else "reasoning_random", task="bible")
+    return job("reasoning_condition", task="bible", condition=condition, regions_dataset="toy", threshold=threshold)
+
+
+def reasoning_jobs(conditions=REGION_CONDITIONS, threshold: str = "1") -> set[tuple]:
     """The reasoning jobs of the Bible task for ``conditions`` (by default those that read a regions store), and the
-    accuracy table that gathers them."""
-    return {*(job("reasoning_condition", task="bible", condition=c) for c in conditions), job("reasoning_table")}
+    accuracy table of ``threshold`` that gathers them."""
+    return {*(reasoning_job(c, threshold) for c in conditions),
+            job("reasoning_table", regions_dataset="toy", threshold=threshold)}
+
+
+def random_jobs() -> set[tuple]:
+    """The random control's perplexity and reasoning jobs: what regions.random_fraction and seed rerun beside the
+    regions stage."""
+    return {job("ablation_random", dataset="held_out"), job("reasoning_random", task="bible")}
 
 
 def after_regions(threshold: str = "1") -> set[tuple]:
-    """The jobs that read the regions store of the toy dataset at ``threshold``, and what follows them."""
+    """The jobs that read the regions store of the toy dataset at ``threshold``, and what follows them (never none's
+    or random's)."""
     return {
         job("regions", dataset="toy", threshold=threshold),
-        *reasoning_jobs(),
+        *reasoning_jobs(threshold=threshold),
         *regions_figure_jobs(threshold),
         *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold=threshold, condition=c)
-          for c in SWITCHED_OFF),
+          for c in REGION_CONDITIONS),
         job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold=threshold),
         job("generations", dataset="toy", threshold=threshold),
     }

@@ -14,8 +14,9 @@ from tests.helpers.workflow import (
 
 
 def test_combined_jobs_capture_and_deactivate_in_one_job_each(tmp_path):
-    """jobs: combined plans one capture job for every language and one deactivation job for every condition (the
-    baseline keeps its own, shared with every table); split, the default, one per language and per condition."""
+    """jobs: combined plans one capture job for every language and one deactivation job for every region condition
+    (none and random keep their own, threshold-free, shared with every table); split, the default, one per language
+    and per condition."""
     code = copy_code(REPO, tmp_path / "code")
     model_dir = save_tiny("llama", tmp_path / "tiny-llama")
     config = write_config(tmp_path, model_dir)
@@ -24,7 +25,9 @@ def test_combined_jobs_capture_and_deactivate_in_one_job_each(tmp_path):
     assert job("capture_combined", dataset="toy") in planned
     assert job("ablation_combined", dataset="held_out", regions_dataset="toy", threshold="1") in planned
     assert job("ablation_baseline", dataset="held_out") in planned
-    assert job("reasoning_combined", task="bible") in planned
+    assert job("ablation_random", dataset="held_out") in planned
+    assert job("reasoning_combined", task="bible", regions_dataset="toy", threshold="1") in planned
+    assert {job("reasoning_baseline", task="bible"), job("reasoning_random", task="bible")} <= planned
     assert job("figures_combined", dataset="toy") in planned
     one_figure = {"figure_similarity", "figure_lrds_sads", "figure_region_layers", "figure_region_sizes"}
     assert not {rule for rule, _ in planned} & {"capture", "ablation_condition", "reasoning_condition", *one_figure}
@@ -39,7 +42,7 @@ def test_combined_jobs_give_the_split_jobs_numbers(finished_run, tmp_path):
     combined = changed_config(config, "combined.yaml", lambda c: c["models"]["tiny"].update(jobs="combined"))
     workdir = tmp_path / "combined"
     workdir.mkdir()
-    tables = ["reasoning/accuracy.tsv", "held_out/ablation/regions-toy/z1/perplexity.tsv"]
+    tables = ["reasoning/regions-toy/z1/accuracy.tsv", "held_out/ablation/regions-toy/z1/perplexity.tsv"]
     figures = [f"toy/figures/{name}.{ext}" for name in ("similarity", "lrds_sads", "regions_z1_layers", "regions_z1_sizes")
                for ext in ("png", "pdf")]
     run = snakemake(workdir, code, "--configfile", str(combined), "--cores", "2",

@@ -17,7 +17,7 @@ def test_html_report_holds_every_figure_and_table(finished_run):
     html = report.read_text(encoding="utf-8")
     results, categories = report_results(html)
     toy, held_out = "results/tiny/main/toy", "results/tiny/main/held_out/ablation/regions-toy/z1"
-    reasoning = "results/tiny/main/reasoning"
+    reasoning = "results/tiny/main/reasoning/regions-toy/z1"
     expected = {
         **{f"{toy}/figures/{figure}.png": "figure" for figure in FIGURES},
         f"{held_out}/perplexity_increase.png": "figure",
@@ -28,8 +28,8 @@ def test_html_report_holds_every_figure_and_table(finished_run):
     }
     assert set(results) == set(expected)
     for path, entry in results.items():
-        if path.startswith(reasoning):  # per (model, revision): no dataset, no threshold
-            assert entry["labels"] == {"model": "tiny", "revision": "main"}, path
+        if path.startswith(reasoning):  # per (model, revision, regions source, threshold): no text dataset
+            assert entry["labels"] == {"model": "tiny", "revision": "main", "regions": "toy", "threshold": "1"}, path
             assert "tiny &#64; main" in " ".join(entry["caption"].split()), path
             continue
         dataset = "held_out" if "held_out" in path else "toy"

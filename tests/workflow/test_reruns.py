@@ -11,13 +11,16 @@ from linguafranca.pipeline.codehash import code_hash
 from tests.helpers.workflow import (
     CONDITIONS,
     LANGS,
-    SWITCHED_OFF,
+    REGION_CONDITIONS,
+    THRESHOLD_FREE_RULES,
     after_capture,
     after_regions,
     changed_config,
+    copy_of_run,
     figure_jobs,
     job,
     planned_jobs,
+    random_jobs,
     reasoning_jobs,
     snakemake,
 )
@@ -58,21 +61,23 @@ def test_matched_random_switch_reruns_only_the_controls(finished_run):
 def test_reasoning_runs_one_job_per_task_and_condition_and_the_baseline_once(finished_run):
     workdir, *_ = finished_run
     reasoning = workdir / "results/tiny/main/reasoning"
-    assert sorted(p.stem for p in (reasoning / "bible").glob("*.json")) == sorted(CONDITIONS)
+    z1 = reasoning / "regions-toy/z1"
+    assert sorted(p.stem for p in (reasoning / "bible").glob("*.json")) == ["none", "random"]
+    assert sorted(p.stem for p in (z1 / "bible").glob("*.json")) == sorted(REGION_CONDITIONS)
     none = json.loads((reasoning / "bible/none.json").read_text())
     assert sorted(none["results"]) == [f"bible_xling_next_{lang}" for lang in sorted(LANGS)]
-    assert list(json.loads((reasoning / "bible/random_zh.json").read_text())["results"]) == ["bible_xling_next_zh"]
-    rows = read_tsv(reasoning / "accuracy.tsv")
+    assert list(json.loads((z1 / "bible/random_zh.json").read_text())["results"]) == ["bible_xling_next_zh"]
+    rows = read_tsv(z1 / "accuracy.tsv")
     assert [(r["task"], r["language"], r["available"], r["n"]) for r in rows] == [
         ("bible", lang, "yes", "2") for lang in LANGS]
     assert rows[0]["acc_fr"] == "" and rows[1]["acc_fr"] != "" and rows[0]["compute"] == "float32"
-    assert (reasoning / "accuracy.png").stat().st_size > 0
+    assert (z1 / "accuracy.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("change, conditions", [
     ({"limit": 3}, CONDITIONS),
     ({"bible": {"books": [42]}}, CONDITIONS),
-    ({"full_matrix": True}, SWITCHED_OFF[1:]),  # the regions and controls now run on every language
+    ({"full_matrix": True}, REGION_CONDITIONS),  # the regions and controls now run on every language
 ])
 def test_a_reasoning_setting_reruns_its_jobs_only(finished_run, change, conditions):
     workdir, config, code = finished_run
@@ -95,8 +100,11 @@ def test_xstorycloze_gets_no_job_for_a_condition_whose_language_it_lacks(finishe
     other = changed_config(config, "stories.yaml", lambda c: c["reasoning"].update(
         tasks=["bible", "xstorycloze"], xstorycloze={"path": str(tmp_path)}))
     stories = ["none", "random", "en", "zh", "random_en", "random_zh"]
+    region = {"regions_dataset": "toy", "threshold": "1"}
     assert planned_jobs(workdir, code, other) == {
-        *(job("reasoning_condition", task="xstorycloze", condition=c) for c in stories), job("reasoning_table")}
+        job("reasoning_baseline", task="xstorycloze"), job("reasoning_random", task="xstorycloze"),
+        *(job("reasoning_condition", task="xstorycloze", condition=c, **region) for c in stories[2:]),
+        job("reasoning_table", **region)}
 
 
 def test_threshold_change_reruns_regions_and_after_but_never_capture(finished_run):
@@ -105,10 +113,50 @@ def test_threshold_change_reruns_regions_and_after_but_never_capture(finished_ru
     assert planned_jobs(workdir, code, other) == after_regions("0.69559666")
 
 
-def test_a_param_change_reruns_regions_and_after(finished_run):
+def test_a_threshold_change_reruns_neither_none_nor_random(finished_run):
+    """none switches nothing off and random's mask depends on the model's shape, fraction and seed only: another
+    threshold reruns neither, in perplexity or reasoning, and its tables read the results that exist."""
+    workdir, config, code = finished_run
+    other = changed_config(config, "threshold.yaml", lambda c: c["regions"].update(threshold=0.69559666))
+    planned = planned_jobs(workdir, code, other)
+    assert not {rule for rule, _ in planned} & THRESHOLD_FREE_RULES
+    assert not [wildcards for _, wildcards in planned if dict(wildcards).get("condition") in ("none", "random")]
+
+
+def test_another_threshold_writes_its_tables_beside_the_first(finished_run, tmp_path):
+    """A second threshold's accuracy table and Table 1 go to their own folders; the first threshold's stay, and
+    none's and random's results are read, not rewritten."""
+    workdir = copy_of_run(finished_run, tmp_path)
+    _, config, code = finished_run
+    other = changed_config(config, "threshold.yaml", lambda c: c["regions"].update(threshold=0.69559666))
+    results = workdir / "results/tiny/main"
+    first = {path: path.read_bytes() for path in [
+        results / "reasoning/regions-toy/z1/accuracy.tsv", results / "held_out/ablation/regions-toy/z1/perplexity.tsv",
+        results / "reasoning/bible/none.json", results / "reasoning/bible/random.json",
+        results / "held_out/ablation/none.tsv", results / "held_out/ablation/random.tsv"]}
+    times = {path: path.stat().st_mtime_ns for path in first}
+    second = [results / "reasoning/regions-toy/z0.69559666/accuracy.tsv",
+              results / "held_out/ablation/regions-toy/z0.69559666/perplexity.tsv"]
+    run = snakemake(workdir, code, "--configfile", str(other), "--cores", "2",
+                    *(str(path.relative_to(workdir)) for path in second))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert all(path.is_file() for path in second)
+    assert {path: path.read_bytes() for path in first} == first
+    assert {path: path.stat().st_mtime_ns for path in first} == times
+    both = [read_tsv(results / f"reasoning/regions-toy/{z}/accuracy.tsv") for z in ("z1", "z0.69559666")]
+    assert [[row["acc_none"] for row in rows] for rows in both] == [[row["acc_none"] for row in both[0]]] * 2
+
+
+def test_a_seed_change_reruns_regions_after_and_random_but_not_none(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "seed.yaml", lambda c: c["regions"].update(seed=7))
-    assert planned_jobs(workdir, code, other) == after_regions()
+    assert planned_jobs(workdir, code, other) == {*after_regions(), *random_jobs()}
+
+
+def test_a_random_fraction_change_reruns_regions_after_and_random_but_not_none(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "fraction.yaml", lambda c: c["regions"].update(random_fraction=0.5))
+    assert planned_jobs(workdir, code, other) == {*after_regions(), *random_jobs()}
 
 
 @pytest.mark.parametrize("change", [{"null_permutations": 5}, {"significance_permutations": 50}, {"fdr_q": 0.1},
@@ -134,7 +182,7 @@ def test_a_compute_change_reruns_every_job_that_runs_the_model(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "compute.yaml", lambda c: c["models"]["tiny"].update(compute="bfloat16"))
     assert planned_jobs(workdir, code, other) == {
-        job("ablation_baseline", dataset="held_out"), *reasoning_jobs(["none"]), *after_capture()}
+        job("ablation_baseline", dataset="held_out"), *reasoning_jobs(["none"]), *random_jobs(), *after_capture()}
 
 
 def test_batch_size_changes_rounding_only_and_reruns_nothing(finished_run):
@@ -157,7 +205,7 @@ def test_editing_the_figure_style_reruns_the_figures_only(finished_run, edited_c
     # ablation_tables draws the perplexity heatmap in the same style, reasoning_table the accuracy figure
     assert planned_jobs(workdir, edited_code, config) == {
         *figure_jobs(), job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
-        job("reasoning_table")}
+        job("reasoning_table", regions_dataset="toy", threshold="1")}
 
 
 def test_editing_a_task_yaml_reruns_the_reasoning_jobs_only(finished_run, edited_code):
@@ -183,8 +231,9 @@ def test_editing_an_input_text_reruns_its_dataset_and_after(finished_run):
         assert planned_jobs(workdir, code, config) == {
             job("prepare_dataset", dataset="held_out"),
             job("ablation_baseline", dataset="held_out"),
+            job("ablation_random", dataset="held_out"),
             *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold="1", condition=c)
-              for c in SWITCHED_OFF),
+              for c in REGION_CONDITIONS),
             job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
         }
     finally:
@@ -200,7 +249,7 @@ def test_editing_a_model_file_reruns_resolve_model_and_after(finished_run):
         model_config.write_text(original + "\n", encoding="utf-8")
         assert planned_jobs(workdir, code, config) == {
             job("resolve_model"), job("ablation_baseline", dataset="held_out"), *reasoning_jobs(["none"]),
-            *after_capture()}
+            *random_jobs(), *after_capture()}
     finally:
         model_config.write_text(original, encoding="utf-8")
 

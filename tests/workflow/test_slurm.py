@@ -26,7 +26,7 @@ import yaml
 from linguafranca.model.parameters import parameter_count
 from linguafranca.pipeline.job_resources import model_job_resources
 from tests.helpers.paths import REPO
-from tests.helpers.workflow import LANGS, SWITCHED_OFF, arrays, copy_code
+from tests.helpers.workflow import LANGS, REGION_CONDITIONS, arrays, copy_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
@@ -34,14 +34,15 @@ START, STOP = REPO / "tests/slurm/start.sh", REPO / "tests/slurm/stop.sh"
 #: A hard limit on the whole SLURM run: a hang (a job that never ends, a status query that never answers) fails the
 #: test instead of blocking CI. The SLURM run took about 7 minutes on 2 busy cores, the whole test 12.
 RUN_TIMEOUT_S = 1800
-MODEL_RULES = ["capture", "ablation_baseline", "ablation_condition", "generations", "reasoning_condition"]
+MODEL_RULES = ["capture", "ablation_baseline", "ablation_random", "ablation_condition", "generations",
+               "reasoning_baseline", "reasoning_random", "reasoning_condition"]
 #: Every job the tiny workflow submits; resolve_model and prepare_dataset are local rules and stay off SLURM.
 SUBMITTED = {
     "capture": len(LANGS), "similarity": 1, "regions": 1, "figure_similarity": 1, "figure_lrds_sads": 1,
-    "figure_region_layers": 1, "figure_region_sizes": 1, "ablation_baseline": 1,
-    "ablation_condition": len(SWITCHED_OFF), "ablation_tables": 1, "generations": 1,
+    "figure_region_layers": 1, "figure_region_sizes": 1, "ablation_baseline": 1, "ablation_random": 1,
+    "ablation_condition": len(REGION_CONDITIONS), "ablation_tables": 1, "generations": 1,
     # the reasoning baseline, the 10% random control, and each language's region and its size-matched control
-    "reasoning_condition": 2 + 2 * len(LANGS), "reasoning_table": 1,
+    "reasoning_baseline": 1, "reasoning_random": 1, "reasoning_condition": 2 * len(LANGS), "reasoning_table": 1,
 }
 
 

@@ -1,7 +1,8 @@
 # Deactivation (paper section 4.3, Table 1): perplexity with a key region or a control switched off, one job per
-# condition (linguafranca.ablation.conditions) on the languages that condition is evaluated on (one job for every condition
-# of a model with jobs: combined), then the tables and the
-# heatmap; and greedy generation samples with each region switched off (Appendix A).
+# condition (linguafranca.ablation.conditions) on the languages that condition is evaluated on (one job for every
+# region condition of a model with jobs: combined), then the tables and the heatmap; and greedy generation samples
+# with each region switched off (Appendix A). The baseline none and the random control read no regions store: one
+# job each per (model, revision, dataset), split or combined alike, outside the threshold folders.
 
 
 include: "helpers/ablation.smk"
@@ -35,6 +36,20 @@ rule ablation_baseline:
         "../scripts/ablation_condition.py"
 
 
+# The random control: the baseline's job with random_fraction of the model's neurons off, drawn from its shape and
+# regions.seed as the regions stage draws its random_mask; no regions store, so no threshold reruns it.
+use rule ablation_baseline as ablation_random with:
+    output:
+        RANDOM_PPL,
+    log:
+        "results/logs/{model}/{revision}/ablation/{dataset}_random.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_random.tsv"
+    params:
+        conditions=[RANDOM],
+        random=random_settings(),
+
+
 # A condition's job: the baseline's, with the regions store it switches off.
 use rule ablation_baseline as ablation_condition with:
     input:
@@ -51,14 +66,15 @@ use rule ablation_baseline as ablation_condition with:
         model=SPLIT_MODELS,
 
 
-# Every condition of a model with jobs: combined in one job that loads the model once (the other params as above).
+# Every region condition of a model with jobs: combined in one job that loads the model once (the other params as
+# above); none and random keep their own jobs, so that neither reruns with the threshold, nor none with the seed.
 use rule ablation_condition as ablation_combined with:
     input:
         manifest=MANIFEST,
         regions=regions_of,
         texts=expand(DATA, lang=LANGS, allow_missing=True),
     output:
-        expand(CONDITION, condition=SWITCHED_OFF, allow_missing=True),
+        expand(CONDITION, condition=REGION_CONDITIONS, allow_missing=True),
     log:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_conditions.log",
     benchmark:
@@ -66,15 +82,16 @@ use rule ablation_condition as ablation_combined with:
     wildcard_constraints:
         model=COMBINED_MODELS,
     params:
-        conditions=SWITCHED_OFF,
-        langs=[list(by_name(CONDITIONS, name).evaluated) for name in SWITCHED_OFF],
+        conditions=REGION_CONDITIONS,
+        langs=[list(by_name(CONDITIONS, name).evaluated) for name in REGION_CONDITIONS],
         text_langs=LANGS,
 
 
 rule ablation_tables:
     input:
         baseline=BASELINE_PPL,
-        conditions=expand(CONDITION, condition=SWITCHED_OFF, allow_missing=True),
+        random=RANDOM_PPL,
+        conditions=expand(CONDITION, condition=REGION_CONDITIONS, allow_missing=True),
         regions=regions_of,
     output:
         perplexity=report(

@@ -5,7 +5,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from linguafranca.ablation.conditions import BASELINE, condition_list
+from linguafranca.ablation.conditions import BASELINE, RANDOM, condition_list
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.pipeline.codehash import code_hash
 from linguafranca.pipeline.config_files import check_unique_keys
@@ -48,9 +48,12 @@ CONDITIONS = condition_list(
     significant_regions=config["ablation"]["significant_regions"],
 )
 
-# Every condition but the baseline: those that switch neurons off, one perplexity job each per threshold.
-SWITCHED_OFF = [
-    condition.name for condition in CONDITIONS if condition.name != BASELINE
+# The conditions that read a regions store, one perplexity job each per (regions dataset, threshold). none and random
+# read none (random's mask depends only on the model's shape, random_fraction and seed): one job each per model and
+# text, read by every table.
+THRESHOLD_FREE = (BASELINE, RANDOM)
+REGION_CONDITIONS = [
+    condition.name for condition in CONDITIONS if condition.name not in THRESHOLD_FREE
 ]
 EXTS = ["png", "pdf"]
 
@@ -86,7 +89,7 @@ wildcard_constraints:
     regions_dataset=NAME_PATTERN,
     lang=language_pattern(),
     threshold=THRESHOLD_TAG,
-    condition="|".join(re.escape(name) for name in SWITCHED_OFF),
+    condition="|".join(re.escape(name) for name in REGION_CONDITIONS),
     size="[A-Za-z0-9][A-Za-z0-9_-]*",
     ext="png|pdf|jsonl|md",
 
@@ -107,6 +110,14 @@ def model_spec(wildcards):
 
 def dataset_spec(wildcards):
     return config["datasets"][wildcards.dataset]
+
+
+def random_settings():
+    """What the random condition's mask depends on beyond the model's shape (a job's params: no threshold)."""
+    return {
+        "fraction": config["regions"]["random_fraction"],
+        "seed": config["regions"]["seed"],
+    }
 
 
 def loading(wildcards):

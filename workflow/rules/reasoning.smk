@@ -1,34 +1,33 @@
 # Cross-lingual understanding through lm-eval (linguafranca.reasoning): a text in one language, two English
 # continuations; one job per (model, revision, task family, condition) on the languages the condition is evaluated
-# on (for models with jobs: combined, one job per task family for every condition, the model loaded once), then the
-# accuracy table and its figure.
+# on, then the accuracy table and its figure per (regions dataset, threshold). none and random read no regions
+# store: one job each per task family, outside the threshold folders, read by every table. The regions and their
+# controls: one job each per (regions dataset, threshold), or, for models with jobs: combined, one job for all of
+# them, the model loaded once.
 
 
 include: "helpers/reasoning.smk"
 
 
-rule reasoning_condition:
+rule reasoning_baseline:
     input:
         manifest=MANIFEST,
-        regions=reasoning_regions,
     output:
-        REASONING_RESULT,
+        REASONING_BASELINE,
     log:
-        "results/logs/{model}/{revision}/reasoning/{task}_{condition}.log",
+        "results/logs/{model}/{revision}/reasoning/{task}_none.log",
     benchmark:
-        "results/benchmarks/{model}/{revision}/reasoning/{task}_{condition}.tsv"
+        "results/benchmarks/{model}/{revision}/reasoning/{task}_none.tsv"
     wildcard_constraints:
-        model=SPLIT_MODELS,
-        task="bible|xstorycloze",
-        condition="|".join(re.escape(c.name) for c in REASONING_CONDITIONS),
+        task=REASONING_TASKS,
     conda:
         ENV
     threads: model_threads
     resources:
         **MODEL_RESOURCES,
     params:
-        conditions=lambda wc: [wc.condition],
-        langs=lambda wc: [reasoning_langs(wc)],
+        conditions=[BASELINE],
+        langs=[reasoning_langs(BASELINE)],
         settings=reasoning_settings,
         bos=lambda wc: model_spec(wc)["bos"],
         loading=loading,
@@ -38,42 +37,66 @@ rule reasoning_condition:
         "../scripts/reasoning_condition.py"
 
 
+# The random control: random_fraction of the model's neurons, drawn from its shape and regions.seed as the regions
+# stage draws its random_mask; no regions store, so no threshold reruns it.
+use rule reasoning_baseline as reasoning_random with:
+    output:
+        REASONING_RANDOM,
+    log:
+        "results/logs/{model}/{revision}/reasoning/{task}_random.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/reasoning/{task}_random.tsv"
+    params:
+        conditions=[RANDOM],
+        langs=[reasoning_langs(RANDOM)],
+        random=random_settings(),
+
+
+use rule reasoning_baseline as reasoning_condition with:
+    input:
+        manifest=MANIFEST,
+        regions=reasoning_regions,
+    output:
+        REASONING_RESULT,
+    log:
+        "results/logs/{model}/{revision}/reasoning/regions-{regions_dataset}_z{threshold}_{task}_{condition}.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/reasoning/regions-{regions_dataset}_z{threshold}_{task}_{condition}.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
+        task=REASONING_TASKS,
+        condition="|".join(re.escape(name) for name in REASONING_REGION_CONDITIONS),
+    params:
+        conditions=lambda wc: [wc.condition],
+        langs=lambda wc: [reasoning_langs(wc.condition)],
+
+
 use rule reasoning_condition as reasoning_combined with:
     input:
         manifest=MANIFEST,
-        regions=expand(
-            REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True
-        ),
+        regions=reasoning_regions,
     output:
         expand(
             REASONING_RESULT,
-            condition=[c.name for c in REASONING_CONDITIONS],
+            condition=REASONING_REGION_CONDITIONS,
             allow_missing=True,
         ),
     log:
-        "results/logs/{model}/{revision}/reasoning/{task}.log",
+        "results/logs/{model}/{revision}/reasoning/regions-{regions_dataset}_z{threshold}_{task}.log",
     benchmark:
-        "results/benchmarks/{model}/{revision}/reasoning/{task}.tsv"
+        "results/benchmarks/{model}/{revision}/reasoning/regions-{regions_dataset}_z{threshold}_{task}.tsv"
     wildcard_constraints:
         model=COMBINED_MODELS,
-        task="bible|xstorycloze",
+        task=REASONING_TASKS,
     params:
-        conditions=[c.name for c in REASONING_CONDITIONS],
-        langs=[list(c.evaluated) for c in REASONING_CONDITIONS],
-        settings=reasoning_settings,
-        bos=lambda wc: model_spec(wc)["bos"],
-        loading=loading,
-        code=code_of("reasoning_condition.py"),
-        tasks=task_files_hash(),
+        conditions=REASONING_REGION_CONDITIONS,
+        langs=[reasoning_langs(name) for name in REASONING_REGION_CONDITIONS],
 
 
 rule reasoning_table:
     input:
         results=[
-            expand(
-                REASONING_RESULT, task=task, condition=condition, allow_missing=True
-            )[0]
-            for task, condition in reasoning_jobs()
+            reasoning_result(task, condition) for task, condition in reasoning_jobs()
         ],
     output:
         tsv=report(
@@ -81,20 +104,20 @@ rule reasoning_table:
             caption="../report/accuracy.rst",
             category=REPORT_REASONING,
             subcategory="accuracy.tsv",
-            labels=REPORT_LABELS_MODEL,
+            labels=REPORT_LABELS_REASONING,
         ),
         png=report(
             with_ext(ACCURACY_FIGURE, "png"),
             caption="../report/accuracy_figure.rst",
             category=REPORT_REASONING,
             subcategory="Accuracy per language",
-            labels=REPORT_LABELS_MODEL,
+            labels=REPORT_LABELS_REASONING,
         ),
         pdf=with_ext(ACCURACY_FIGURE, "pdf"),
     log:
-        "results/logs/{model}/{revision}/reasoning/table.log",
+        "results/logs/{model}/{revision}/reasoning/regions-{regions_dataset}_z{threshold}_table.log",
     benchmark:
-        "results/benchmarks/{model}/{revision}/reasoning/table.tsv"
+        "results/benchmarks/{model}/{revision}/reasoning/regions-{regions_dataset}_z{threshold}_table.tsv"
     conda:
         ENV
     params:

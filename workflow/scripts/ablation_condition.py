@@ -1,9 +1,9 @@
 """Perplexity with a condition's neurons switched off, on the languages that condition is evaluated on (see
-linguafranca.ablation and linguafranca.ablation.conditions): one condition (rule ablation_condition), every condition of a
-model with jobs: combined (rule ablation_combined, the model loaded once), or the baseline (rule
-ablation_baseline: no condition, nothing switched off, so no regions are read)."""
-from linguafranca.ablation.conditions import BASELINE, condition_mask
-from linguafranca.ablation.deactivation import evaluate_condition, text_windows, write_condition
+linguafranca.ablation and linguafranca.ablation.conditions): one condition (rule ablation_condition), every region
+condition of a model with jobs: combined (rule ablation_combined, the model loaded once), the baseline (rule
+ablation_baseline: nothing switched off) or the random control (rule ablation_random: its mask drawn from the
+model's shape, fraction and seed); the last two read no regions."""
+from linguafranca.ablation.deactivation import evaluate_condition, job_mask, text_windows, write_condition
 from linguafranca.ablation.perplexity import load_joined_text
 from linguafranca.io.manifest import regions_provenance
 from linguafranca.io.regions_store import read_regions
@@ -29,7 +29,7 @@ with job_log(snakemake.log[0]):
     wins = text_windows(tokenizer, texts, settings["seqlen"], settings["max_tokens"], params.bos,
                         settings["bos_per_window"])
     for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
-        mask = condition_mask(regions, condition) if condition != BASELINE else None
+        mask = job_mask(model, condition, regions, params.get("random"))
         results = evaluate_condition(model, {lang: wins[lang] for lang in langs}, mask,
                                      batch_size=snakemake.config["ablation"]["batch_size"])
         write_condition(output, condition, results)

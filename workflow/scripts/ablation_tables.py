@@ -1,5 +1,5 @@
 """Table 1: perplexity per condition, % increase over none, diagonal dominance, heatmap (see linguafranca.ablation)."""
-from linguafranca.ablation.conditions import BASELINE, condition_list
+from linguafranca.ablation.conditions import BASELINE, RANDOM, condition_list
 from linguafranca.ablation.deactivation import gather, write_dominance
 from linguafranca.figures.ablation import plot_increase
 from linguafranca.io.manifest import regions_provenance
@@ -13,8 +13,10 @@ with job_log(snakemake.log[0]):
         matched_random_on_all_languages=params.matched_random_on_all_languages,
         significant_regions=params.significant_regions,
     )
-    switched_off = [c.name for c in conditions if c.name != BASELINE]
-    tsvs = {BASELINE: snakemake.input.baseline, **dict(zip(switched_off, snakemake.input.conditions))}
+    # none and random come from their threshold-free jobs, the regions and their controls from this folder's.
+    regional = [c.name for c in conditions if c.name not in (BASELINE, RANDOM)]
+    tsvs = {BASELINE: snakemake.input.baseline, RANDOM: snakemake.input.random,
+            **dict(zip(regional, snakemake.input.conditions, strict=True))}
     wildcards = snakemake.wildcards
     expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.regions_dataset, wildcards.threshold)
     regions = read_regions(snakemake.input.regions[0], *expected)

@@ -12,9 +12,10 @@ from linguafranca.ablation.conditions import (
     matched_random_name,
     paper_conditions,
 )
-from linguafranca.analysis.regions import RegionsResult, matched_random_masks, random_mask, write_regions
+from linguafranca.analysis.regions import RegionsResult, write_regions
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.regions_store import read_regions
+from linguafranca.model.random_masks import matched_random_masks, random_mask
 
 LANGS = ["en", "zh", "fr"]
 ORDER = ["none", "random", "en", "zh", "fr", "random_en", "random_zh", "random_fr"]

@@ -14,6 +14,7 @@ from linguafranca.ablation.deactivation import (
     diagonal_dominance,
     evaluate_condition,
     gather,
+    job_mask,
     matched_random_ratio,
     ratio_flags,
     read_increase,
@@ -22,13 +23,14 @@ from linguafranca.ablation.deactivation import (
     write_dominance,
 )
 from linguafranca.ablation.perplexity import PerplexityResult, perplexity
-from linguafranca.analysis.regions import RegionsResult
+from linguafranca.analysis.regions import RegionsResult, compute_regions
 from linguafranca.analysis.regions import write_regions as write_regions_store
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.figures.ablation import plot_increase
 from linguafranca.io.tsv import read_tsv
 from linguafranca.model.architectures import down_projections
 from linguafranca.model.hooks import deactivate
+from tests.helpers.stores import write_stores
 from tests.helpers.tiny import WORD_VOCAB as VOCAB
 from tests.helpers.tiny import word_model, word_tokenizer
 
@@ -81,6 +83,22 @@ def test_hooks_equal_removing_the_neurons_from_the_weights(kind):
         expected = without_neurons(model, mask)(batch).logits
     torch.testing.assert_close(hooked, expected, rtol=1e-5, atol=1e-6)
     assert (hooked - baseline).abs().max() > 1e-3  # the mask does change the model
+
+
+def test_the_random_condition_is_drawn_from_the_model_as_the_regions_stage_draws_it(tmp_path):
+    """The random control's jobs read no regions store: they draw round(fraction * size) of the model's neurons with
+    default_rng(seed), the very mask the regions stage stores for the same fraction and seed."""
+    model = tiny_model("llama")  # 3 layers of 64 neurons
+    drawn = job_mask(model, "random", None, {"fraction": 0.25, "seed": 7})
+    reference = np.zeros(3 * 64, dtype=bool)
+    reference[np.random.default_rng(7).choice(3 * 64, size=48, replace=False)] = True
+    np.testing.assert_array_equal(drawn, reference.reshape(3, 64))
+    means = np.random.default_rng(0).normal(size=(2, 4, 3, 64))
+    stores = write_stores(tmp_path, means, ["en", "zh"])
+    stored = compute_regions(stores, threshold=1.0, random_fraction=0.25, seed=7)
+    np.testing.assert_array_equal(drawn, stored.random_mask)
+    assert job_mask(model, "none", None, None) is None
+    assert not np.array_equal(drawn, job_mask(model, "random", None, {"fraction": 0.25, "seed": 8}))
 
 
 def test_fractional_mask_scales_neurons():

@@ -15,8 +15,6 @@ from linguafranca.analysis.regions import (
     compute_regions,
     contributions,
     key_masks,
-    matched_random_masks,
-    random_mask,
     sklr_table,
     warn_empty_regions,
     write_regions,
@@ -27,6 +25,7 @@ from linguafranca.analysis.similarity import write_similarity
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.regions_store import read_regions
 from linguafranca.io.similarity_file import read_norms
+from linguafranca.model.random_masks import matched_random_masks, random_mask
 from tests.helpers.stores import write_stores
 
 LANGS = ["en", "de", "zh"]

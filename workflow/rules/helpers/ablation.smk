@@ -11,8 +11,8 @@ def perplexity_settings(wildcards):
 
 
 def condition_langs(wildcards):
-    """The languages a condition's perplexity job evaluates, in config order (the baseline job has no condition
-    wildcard: it is evaluated on every language)."""
+    """The languages a condition's perplexity job evaluates, in config order (the baseline's and the random
+    control's jobs have no condition wildcard: both are evaluated on every language)."""
     return list(
         by_name(CONDITIONS, getattr(wildcards, "condition", BASELINE)).evaluated
     )

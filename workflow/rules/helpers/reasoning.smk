@@ -5,12 +5,23 @@ from linguafranca.reasoning.items import unavailable_languages
 from linguafranca.reasoning.tasks import files_hash as task_files_hash
 
 # The reasoning stage's conditions: none, random, each region and its size-matched control, each on its own language
-# (every language with reasoning.full_matrix); one lm-eval job per (model, revision, task family, condition).
+# (every language with reasoning.full_matrix); one lm-eval job per (model, revision, task family, condition), those
+# that read a regions store per (regions dataset, threshold) too.
 REASONING_CONDITIONS = condition_list(
     LANGS,
     regions_on_all_languages=config["reasoning"]["full_matrix"],
     matched_random_on_all_languages=config["reasoning"]["full_matrix"],
 )
+REASONING_REGION_CONDITIONS = [
+    c.name for c in REASONING_CONDITIONS if c.name not in THRESHOLD_FREE
+]
+REASONING_TASKS = "bible|xstorycloze"
+# The accuracy table, like Table 1, belongs to one regions source and threshold.
+REPORT_LABELS_REASONING = {
+    **REPORT_LABELS_MODEL,
+    "regions": "{regions_dataset}",
+    "threshold": "{threshold}",
+}
 
 
 # A language a task family has no items in is said at parse time, before any job; accuracy.tsv marks it.
@@ -24,9 +35,9 @@ for family, missing in unavailable_languages(
     )
 
 
-def reasoning_langs(wildcards):
+def reasoning_langs(condition):
     """The languages a reasoning job's condition is evaluated on, in config order."""
-    return list(by_name(REASONING_CONDITIONS, wildcards.condition).evaluated)
+    return list(by_name(REASONING_CONDITIONS, condition).evaluated)
 
 
 def reasoning_jobs():
@@ -41,12 +52,26 @@ def reasoning_jobs():
     ]
 
 
+def reasoning_result(task, condition):
+    """The results JSON of one (task family, condition): none and random outside the threshold folders, the
+    regions and their controls in that of the table's regions dataset and threshold (left as wildcards).
+    """
+    if condition == BASELINE:
+        return expand(REASONING_BASELINE, task=task, allow_missing=True)[0]
+    if condition == RANDOM:
+        return expand(REASONING_RANDOM, task=task, allow_missing=True)[0]
+    return expand(REASONING_RESULT, task=task, condition=condition, allow_missing=True)[
+        0
+    ]
+
+
 def reasoning_regions(wildcards):
-    """The regions store a reasoning job switches off (none for the baseline, which reads no regions)."""
-    if wildcards.condition == BASELINE:
-        return []
+    """The regions store a reasoning job switches off: that of the regions dataset and threshold in its path."""
     return expand(
-        REGIONS, dataset=REGIONS_FROM, threshold=THRESHOLD, allow_missing=True
+        REGIONS,
+        dataset=wildcards.regions_dataset,
+        threshold=wildcards.threshold,
+        allow_missing=True,
     )
 
 
@@ -69,6 +94,8 @@ def reasoning_targets():
             [ACCURACY, ACCURACY_FIGURE],
             model=model,
             revision=revision,
+            regions_dataset=REGIONS_FROM,
+            threshold=THRESHOLD,
             ext=["png", "pdf"],
         )
     ]

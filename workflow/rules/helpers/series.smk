@@ -23,7 +23,16 @@ def series_patterns():
             if ablation
             else None
         ),
-        "accuracy": ACCURACY if "bible" in config["reasoning"]["tasks"] else None,
+        "accuracy": (
+            expand(
+                ACCURACY,
+                regions_dataset=REGIONS_FROM,
+                threshold=THRESHOLD,
+                allow_missing=True,
+            )[0]
+            if "bible" in config["reasoning"]["tasks"]
+            else None
+        ),
         "probes": (
             expand(
                 PROBE_SUMMARY, dataset=config["probes"]["dataset"], allow_missing=True
