@@ -21,7 +21,8 @@ from linguafranca.io.tsv import read_tsv
 #: (stage, pattern on the benchmark path relative to results/benchmarks), first match wins; pipeline order.
 STAGES = (
     ("resolve_model", r"/resolve_model\.tsv$"),
-    ("prepare_dataset", r"^prepare_dataset/"),
+    ("prepare_language", r"^prepare_language/"),
+    ("check_languages", r"^check_languages/"),
     ("capture", r"/capture/"),
     ("similarity", r"/similarity/"),
     ("regions", r"/regions/"),

@@ -6,19 +6,21 @@ take sample i of every language to mean the same thing without looking again.
 
 from __future__ import annotations
 
+import json
 import logging
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from linguafranca.data.bible import database, load_bible
 from linguafranca.data.hub import load_hf, local_data_files
-from linguafranca.data.samples import Sample, write_jsonl
+from linguafranca.data.samples import Sample, read_jsonl, write_jsonl
 from linguafranca.data.table import load_table, table_paths
 from linguafranca.data.textfiles import load_textfiles, textfiles_paths
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.atomic import write_text
 
 Loader = Callable[[dict[str, Any], list[str]], dict[str, list[Sample]]]
 
@@ -34,6 +36,30 @@ INPUT_FILES: dict[str, Callable[[dict[str, Any], list[str]], list[Path]]] = {
     "hf": local_data_files,
 }
 """The local files each loader reads, by loader name; each takes (options, languages)."""
+
+
+PER_LANGUAGE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "bible": ("translations",),
+    "textfiles": ("files",),
+    "table": ("files",),
+    "hf": ("data_files", "configs"),
+}
+"""The options of each loader that map languages to values (a file, a translation code, a hub configuration)."""
+
+
+def language_spec(spec: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The dataset entry as one language's preparation sees it: each per-language option narrowed to ``lang``.
+
+    The workflow gives this to ``prepare_language`` as a param, so that adding, dropping or changing another
+    language's file leaves this language's job as it was. A mapping without ``lang`` stays whole, so that the
+    loader's message can list the languages it does know.
+    """
+    options = dict(spec.get("options") or {})
+    for name in PER_LANGUAGE_OPTIONS.get(spec.get("loader"), ()):
+        value = options.get(name)
+        if isinstance(value, dict) and lang in value:
+            options[name] = {lang: value[lang]}
+    return {**spec, "options": options}
 
 
 def dataset_files(spec: dict[str, Any], languages: list[str]) -> list[str]:
@@ -115,21 +141,21 @@ def check_count(dataset: str, lang: str, loaded: list[Sample], samples: int | No
         )
 
 
-def check_alignment(dataset: str, kept: dict[str, list[Sample]], loaded: dict[str, list[Sample]]) -> None:
+def check_alignment(dataset: str, kept: dict[str, list[Sample]], loaded_ids: dict[str, list[str]]) -> None:
     """Every language must keep exactly the first language's ids, in the same order.
 
-    ``kept`` holds the samples to be written and ``loaded`` everything the loader returned, so that the message
-    names ids truly absent from a language (missing) or absent from the first language (extra), not ids that a
-    gap merely pushed out of the first ``samples``.
+    ``kept`` holds the samples to be written and ``loaded_ids`` the ids of everything the loader returned, so that
+    the message names ids truly absent from a language (missing) or absent from the first language (extra), not
+    ids that a gap merely pushed out of the first ``samples``.
     """
     reference, *others = kept
     expected = [sample.id for sample in kept[reference]]
-    everywhere = {sample.id for sample in loaded[reference]}
+    everywhere = set(loaded_ids[reference])
     for lang in others:
         ids = [sample.id for sample in kept[lang]]
         if ids == expected:
             continue
-        present = {sample.id for sample in loaded[lang]}
+        present = set(loaded_ids[lang])
         missing = [sample_id for sample_id in expected if sample_id not in present]
         extra = [sample_id for sample_id in ids if sample_id not in everywhere]
         problems = [f"missing ids {_some(missing)}"] if missing else []
@@ -146,34 +172,95 @@ def check_alignment(dataset: str, kept: dict[str, list[Sample]], loaded: dict[st
         )
 
 
-def prepare_dataset(
-    name: str, spec: dict[str, Any], languages: list[str], samples: int | None, out_dir: str | Path
-) -> None:
-    """Load dataset ``name`` as ``spec`` says and write ``out_dir/{lang}.jsonl`` for every language, atomically.
+class Prepared(NamedTuple):
+    """One language of a dataset, checked on its own: the samples to write and the ids of all the loader gave."""
 
-    ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the
-    caller resolves the entry's own ``samples`` against the top-level one) keeps the first N samples of each
-    language, None keeps all; a language with fewer than N is an error. When ``aligned`` (the default) every
-    language must have the same ids in the same order; a non-parallel dataset (for perplexity) sets it false.
-    """
+    kept: list[Sample]
+    loaded_ids: list[str]
+
+
+def _loader(name: str, spec: dict[str, Any]) -> Loader:
     loader = LOADERS.get(spec.get("loader"))
     if loader is None:
         raise LinguaFrancaError(
             f"dataset {name!r}: unknown loader {spec.get('loader')!r}; the loaders are {', '.join(LOADERS)}"
         )
-    if not languages:
-        raise LinguaFrancaError(f"dataset {name!r}: no languages requested")
+    return loader
+
+
+def load_language(name: str, spec: dict[str, Any], lang: str, samples: int | None) -> Prepared:
+    """Load one language of dataset ``name`` and check what needs no other language: samples, ids, count.
+
+    ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the caller
+    resolves the entry's own ``samples`` against the top-level one) keeps the first N samples, None keeps all; a
+    language with fewer than N is an error. The loader is asked for this language alone, so that the workflow
+    prepares each language in its own job and an edit to one language's file reruns that language only.
+    """
+    loader = _loader(name, spec)
     if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
         raise LinguaFrancaError(f"dataset {name!r}: samples must be a positive integer or null, not {samples!r}")
-    loaded = loader(spec.get("options") or {}, list(languages))
-    kept = {lang: normalised(loaded.get(lang, [])[:samples]) for lang in languages}
-    for lang, rows in kept.items():
-        check_samples(name, lang, rows)
-        check_unique(name, lang, loaded.get(lang, []))
+    loaded = loader(spec.get("options") or {}, [lang]).get(lang, [])
+    kept = normalised(loaded[:samples])
+    check_samples(name, lang, kept)
+    check_unique(name, lang, loaded)
+    check_count(name, lang, loaded, samples)
+    return Prepared(kept, [sample.id for sample in loaded])
+
+
+def check_language_set(name: str, spec: dict[str, Any], prepared: dict[str, Prepared]) -> None:
+    """What needs every language at once: the same ids in the same order when ``aligned`` (the default; a
+    non-parallel dataset for perplexity sets it false), and a warning for languages with the very same texts."""
+    if not prepared:
+        raise LinguaFrancaError(f"dataset {name!r}: no languages requested")
+    kept = {lang: language.kept for lang, language in prepared.items()}
     if spec.get("aligned", True):
-        check_alignment(name, kept, loaded)
-    for lang in languages:
-        check_count(name, lang, loaded.get(lang, []), samples)
+        check_alignment(name, kept, {lang: language.loaded_ids for lang, language in prepared.items()})
     warn_same_text(name, kept)
-    for lang, rows in kept.items():
-        write_jsonl(Path(out_dir) / f"{lang}.jsonl", rows)
+
+
+def prepare_dataset(
+    name: str, spec: dict[str, Any], languages: list[str], samples: int | None, out_dir: str | Path
+) -> None:
+    """Load dataset ``name`` for ``languages``, check them one by one and as a set, then write
+    ``out_dir/{lang}.jsonl`` for every language, atomically; nothing is written unless every check passes.
+
+    The workflow runs the two halves as separate jobs (:func:`prepare_language` per language, then
+    :func:`check_prepared_set`); this is both in one call, for scripts and tests.
+    """
+    if not languages:
+        raise LinguaFrancaError(f"dataset {name!r}: no languages requested")
+    prepared = {lang: load_language(name, spec, lang, samples) for lang in languages}
+    check_language_set(name, spec, prepared)
+    for lang, language in prepared.items():
+        write_jsonl(Path(out_dir) / f"{lang}.jsonl", language.kept)
+
+
+def prepare_language(
+    name: str, spec: dict[str, Any], lang: str, samples: int | None, text: str | Path, ids: str | Path
+) -> None:
+    """The workflow's job for one language: ``text`` (its JSON Lines) and ``ids`` (a JSON list of every id the
+    loader gave, in its order, which the set's check needs to tell a missing id from one pushed out of the first
+    ``samples``), both atomically."""
+    language = load_language(name, spec, lang, samples)
+    write_jsonl(text, language.kept)
+    write_text(ids, json.dumps(language.loaded_ids, ensure_ascii=False) + "\n")
+
+
+def check_prepared_set(
+    name: str, spec: dict[str, Any], texts: dict[str, str | Path], ids: dict[str, str | Path], out: str | Path
+) -> None:
+    """The workflow's job for the language set: check the prepared languages together and write ``out``, a JSON
+    record of the set (dataset, languages in config order, aligned, samples per language) that every job combining
+    languages takes as an input, so that a new, dropped or reordered language reruns those jobs and no capture."""
+    prepared = {
+        lang: Prepared(read_jsonl(texts[lang]), json.loads(Path(ids[lang]).read_text(encoding="utf-8")))
+        for lang in texts
+    }
+    check_language_set(name, spec, prepared)
+    record = {
+        "dataset": name,
+        "languages": list(prepared),
+        "aligned": bool(spec.get("aligned", True)),
+        "samples": {lang: len(language.kept) for lang, language in prepared.items()},
+    }
+    write_text(out, json.dumps(record, ensure_ascii=False, indent=1) + "\n")

@@ -11,7 +11,12 @@ SANDBOX_LOSS_FIGURE = "resources/sandbox/{size}/loss.{ext}"
 
 # Resources.
 MANIFEST = "resources/models/{model}/{revision}/manifest.json"
+# Text, prepared one job per (dataset, language), then checked as a set (languages.json): capture reads one
+# language's text only, so a new or edited language recaptures that language alone; jobs that combine languages
+# take the set's record, so a change of language set reruns them.
 DATA = "resources/data/{dataset}/{lang}.jsonl"
+DATA_IDS = "resources/data/{dataset}/{lang}.ids.json"
+LANGUAGE_SET = "resources/data/{dataset}/languages.json"
 # Capture and analysis, per (model, revision, dataset).
 ACTIVATIONS = "results/{model}/{revision}/{dataset}/activations/{lang}.zarr"
 SIMILARITY = "results/{model}/{revision}/{dataset}/similarity.h5"
@@ -59,12 +64,42 @@ INTERVENTION_JSONL = "results/{model}/{revision}/{dataset}/concepts/intervention
 EVOLUTION = "results/series/{series}/evolution.tsv"
 SERIES_FIGURE = "results/series/{series}/figures/{figure}.{ext}"
 
+#: What does not depend on the set of languages: one language's text and capture, a model, the sandbox. Everything
+#: else combines languages (or, as the baseline perplexity, one job runs them all) and moves with language_set.
+SET_FREE = (
+    "SANDBOX_TOKENIZER",
+    "SANDBOX_CHECKPOINT",
+    "SANDBOX_LOSS",
+    "SANDBOX_LOSS_FIGURE",
+    "MANIFEST",
+    "DATA",
+    "DATA_IDS",
+    "ACTIVATIONS",
+)
+
+
+def language_set_paths(name: str | None) -> dict[str, str]:
+    """Every set-dependent pattern for the language set ``name`` (config ``language_set``): under
+    ``results/sets/{name}/``, the set's record under ``resources/data/{dataset}/sets/{name}/``; unchanged for None.
+
+    The captures stay where they are, so two sets share every language they have in common.
+    """
+    patterns = {key: value for key, value in globals().items() if key in __all__ and key not in SET_FREE}
+    if name is None:
+        return patterns
+    moved = {key: value.replace("results/", f"results/sets/{name}/", 1) for key, value in patterns.items()}
+    moved["LANGUAGE_SET"] = LANGUAGE_SET.replace("/languages.json", f"/sets/{name}/languages.json")
+    return moved
+
+
 __all__ = [
     "SANDBOX_TOKENIZER",
     "SANDBOX_CHECKPOINT",
     "SANDBOX_LOSS",
     "MANIFEST",
     "DATA",
+    "DATA_IDS",
+    "LANGUAGE_SET",
     "ACTIVATIONS",
     "SIMILARITY",
     "METRICS",

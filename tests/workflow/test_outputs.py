@@ -38,6 +38,10 @@ def test_prepared_text_is_parallel(finished_run):
         rows = [json.loads(line) for line in (workdir / f"resources/data/toy/{lang}.jsonl").read_text().splitlines()]
         assert [r["id"] for r in rows] == ["v0", "v1", "v2", "v3"]
         assert [r["text"] for r in rows] == TEXTS[lang][:4]
+        # every id the loader gave, the fifth too, which samples: 4 left out
+        assert json.loads((workdir / f"resources/data/toy/{lang}.ids.json").read_text()) == [f"v{i}" for i in range(5)]
+    assert json.loads((workdir / "resources/data/toy/languages.json").read_text()) == {
+        "dataset": "toy", "languages": LANGS, "aligned": True, "samples": dict.fromkeys(LANGS, 4)}
 
 
 def test_similarity_metrics_and_regions(finished_run):

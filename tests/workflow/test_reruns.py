@@ -222,23 +222,79 @@ def test_editing_capture_reruns_capture_and_everything_after_it(finished_run, ed
     assert planned_jobs(workdir, edited_code, config) == after_capture()
 
 
-def test_editing_an_input_text_reruns_its_dataset_and_after(finished_run):
+def test_editing_one_languages_perplexity_text_reruns_what_reads_it(finished_run):
+    """The held-out English text: its preparation, the set's check, and the perplexity jobs that evaluate English
+    (the baseline, random, the regions and en's control); not fr's and zh's controls, which read only their own."""
     workdir, config, code = finished_run
     text = workdir / "held_en.jsonl"
     original = text.read_text(encoding="utf-8")
     try:
         text.write_text(original.replace("God", "Dieu", 1), encoding="utf-8")
         assert planned_jobs(workdir, code, config) == {
-            job("prepare_dataset", dataset="held_out"),
+            job("prepare_language", dataset="held_out", lang="en"),
+            job("check_languages", dataset="held_out"),
             job("ablation_baseline", dataset="held_out"),
             job("ablation_random", dataset="held_out"),
             *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold="1", condition=c)
-              for c in REGION_CONDITIONS),
+              for c in REGION_CONDITIONS if c not in ("random_fr", "random_zh")),
             job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
         }
     finally:
         text.write_text(original, encoding="utf-8")
     assert planned_jobs(workdir, code, config) == set()  # newer, but the same checksum: nothing to do
+
+
+def test_editing_one_languages_text_recaptures_that_language_only(finished_run):
+    workdir, config, code = finished_run
+    text = workdir / "fr.jsonl"
+    original = text.read_text(encoding="utf-8")
+    try:
+        text.write_text(original.replace("Dieu", "Le Seigneur", 1), encoding="utf-8")
+        assert planned_jobs(workdir, code, config) == {
+            job("prepare_language", dataset="toy", lang="fr"),
+            job("check_languages", dataset="toy"),
+            job("capture", dataset="toy", lang="fr"),
+            job("similarity", dataset="toy"),
+            *figure_jobs(),
+            *after_regions(),
+        }
+    finally:
+        text.write_text(original, encoding="utf-8")
+
+
+def _with_german(workdir, config):
+    """The run's config with de added to both datasets, its texts a copy of the English ones with one word changed."""
+    def add(values):
+        for dataset, prefix in (("toy", ""), ("held_out", "held_")):
+            path = workdir / f"{prefix}de.jsonl"
+            path.write_text((workdir / f"{prefix}en.jsonl").read_text(encoding="utf-8").replace("God", "Gott"),
+                            encoding="utf-8")
+            values["datasets"][dataset]["options"]["files"]["de"] = str(path)
+        values["languages"] = [*LANGS, "de"]
+    return changed_config(config, "german.yaml", add)
+
+
+def _by_rule(planned):
+    rules = {}
+    for rule, wildcards in planned:
+        rules.setdefault(rule, set()).add(dict(wildcards).get("lang"))
+    return rules
+
+
+def test_a_new_language_captures_that_language_only(finished_run):
+    """A fourth language: its own preparation and capture, then every job that combines languages; no old capture."""
+    workdir, config, code = finished_run
+    planned = _by_rule(planned_jobs(workdir, code, _with_german(workdir, config)))
+    assert planned["prepare_language"] == planned["capture"] == {"de"}
+    assert planned.keys() >= {"check_languages", "similarity", "regions", "ablation_baseline", "reasoning_table"}
+
+
+def test_a_reordered_language_list_reruns_no_capture(finished_run):
+    workdir, config, code = finished_run
+    other = changed_config(config, "reordered.yaml", lambda c: c.update(languages=LANGS[::-1]))
+    planned = _by_rule(planned_jobs(workdir, code, other))
+    assert "capture" not in planned and "prepare_language" not in planned
+    assert planned.keys() >= {"check_languages", "similarity", "regions"}
 
 
 def test_editing_a_model_file_reruns_resolve_model_and_after(finished_run):
@@ -269,3 +325,18 @@ def test_nothing_left_to_do_after_a_run(finished_run):
 def test_no_temporary_outputs_survive(finished_run):
     workdir, *_ = finished_run
     assert not [p for p in (workdir / "results").rglob(".*.tmp-*")]
+
+
+def test_a_named_language_set_sits_beside_the_default_one(finished_run):
+    """language_set: the four-language results go under results/sets/four/, beside the three-language ones, and
+    share their captures: only de is captured."""
+    workdir, config, code = finished_run
+    named = changed_config(_with_german(workdir, config), "four.yaml", lambda c: c.update(language_set="four"))
+    assert _by_rule(planned_jobs(workdir, code, named))["capture"] == {"de"}
+    dry = snakemake(workdir, code, "--configfile", str(named), "-n", "all")
+    outputs = {path for line in dry.stdout.splitlines() if line.strip().startswith("output: ")
+               for path in line.split("output: ")[1].split(", ")}
+    assert "results/sets/four/tiny/main/toy/similarity.h5" in outputs
+    assert "resources/data/toy/sets/four/languages.json" in outputs
+    assert not any(path.startswith("results/tiny/main/") and "/activations/" not in path for path in outputs), outputs
+    assert planned_jobs(workdir, code, config) == set()  # the default set's results are still there, complete

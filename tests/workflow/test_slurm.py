@@ -36,7 +36,8 @@ START, STOP = REPO / "tests/slurm/start.sh", REPO / "tests/slurm/stop.sh"
 RUN_TIMEOUT_S = 1800
 MODEL_RULES = ["capture", "ablation_baseline", "ablation_random", "ablation_condition", "generations",
                "reasoning_baseline", "reasoning_random", "reasoning_condition"]
-#: Every job the tiny workflow submits; resolve_model and prepare_dataset are local rules and stay off SLURM.
+#: Every job the tiny workflow submits; resolve_model, prepare_language and check_languages
+#: are local rules and stay off SLURM.
 SUBMITTED = {
     "capture": len(LANGS), "similarity": 1, "regions": 1, "figure_similarity": 1, "figure_lrds_sads": 1,
     "figure_region_layers": 1, "figure_region_sizes": 1, "ablation_baseline": 1, "ablation_random": 1,
@@ -128,7 +129,7 @@ def test_the_workflow_through_slurm_equals_the_local_run(slurm, finished_run, tm
     logs = workdir / ".snakemake/slurm_logs"
     per_rule = {rule: len(list((logs / f"rule_{rule}").rglob("*.log"))) for rule in SUBMITTED}
     assert per_rule == SUBMITTED
-    assert not (logs / "rule_resolve_model").exists() and not (logs / "rule_prepare_dataset").exists()
+    assert not any((logs / f"rule_{rule}").exists() for rule in ("resolve_model", "prepare_language", "check_languages"))
     # The model jobs asked SLURM for the memory the model's size gives, one CPU each (as set), and no GPU (overridden).
     manifest = json.loads((workdir / "resources/models/tiny/main/manifest.json").read_text())
     expected = model_job_resources(parameter_count(manifest["path"]), values["models"]["tiny"],

@@ -12,6 +12,7 @@ rule ablation_baseline:
     input:
         manifest=MANIFEST,
         texts=condition_texts,
+        languages=LANGUAGE_SET,
     output:
         BASELINE_PPL,
     log:

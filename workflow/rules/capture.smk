@@ -36,6 +36,7 @@ use rule capture as capture_combined with:
     input:
         manifest=MANIFEST,
         data=expand(DATA, lang=LANGS, allow_missing=True),
+        languages=LANGUAGE_SET,
     output:
         [directory(path) for path in stores_of(None)],
     log:

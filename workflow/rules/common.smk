@@ -19,6 +19,7 @@ from linguafranca.pipeline.config import (
     validate,
 )
 from linguafranca.pipeline.paths import *  # every path pattern (linguafranca/pipeline/paths.py)
+from linguafranca.pipeline.paths import language_set_paths
 from linguafranca.pipeline.job_resources import (
     machine_memory_mb,
     model_resource_functions,
@@ -35,6 +36,8 @@ try:
 except LinguaFrancaError as error:
     sys.exit(f"linguafranca: {error}")
 
+# A named language set moves every set-dependent path (linguafranca.pipeline.paths.language_set_paths).
+globals().update(language_set_paths(config["language_set"]))
 LANGS = config["languages"]
 ENV = "../../envs/linguafranca.yaml"
 THRESHOLD = threshold_tag(config["regions"]["threshold"])

@@ -10,6 +10,7 @@ rule probe_capture:
     input:
         manifest=MANIFEST,
         texts=expand(DATA, lang=LANGS, allow_missing=True),
+        languages=LANGUAGE_SET,
     output:
         tokens=[
             directory(path) for path in expand(TOKENS, lang=LANGS, allow_missing=True)

@@ -5,6 +5,7 @@ rule similarity:
     input:
         manifest=MANIFEST,
         stores=stores_of,
+        languages=LANGUAGE_SET,
     output:
         h5=SIMILARITY,
         metrics=report(

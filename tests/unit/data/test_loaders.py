@@ -6,7 +6,7 @@ import unicodedata
 import pytest
 
 from linguafranca.data.hub import XLSUM, load_hf
-from linguafranca.data.prepare import LOADERS, prepare_dataset
+from linguafranca.data.prepare import LOADERS, check_prepared_set, language_spec, prepare_dataset, prepare_language
 from linguafranca.data.samples import Sample, read_jsonl
 from linguafranca.data.table import load_table
 from linguafranca.data.textfiles import NTREX_FILES, load_textfiles
@@ -382,3 +382,34 @@ def test_a_file_that_is_not_utf8_is_named_with_the_byte(tmp_path, name, content,
     path.write_bytes(content)
     with pytest.raises(LinguaFrancaError, match=message):
         read(path)
+
+
+# --- the workflow's halves: one job per language, then one for the set -----------------------------------------
+
+
+def test_a_language_spec_holds_that_languages_files_only():
+    spec = {"loader": "table", "options": {"files": {"en": "/e.jsonl", "fr": "/f.jsonl"}, "text": "t"}, "samples": 3}
+    assert language_spec(spec, "fr") == {"loader": "table", "options": {"files": {"fr": "/f.jsonl"}, "text": "t"},
+                                         "samples": 3}
+    assert language_spec(spec, "de") == spec  # unknown: whole, so the loader's message lists en and fr
+    hf = {"loader": "hf", "options": {"path": "p", "data_files": "all.parquet", "configs": {"en": "a", "hi": "b"}}}
+    assert language_spec(hf, "hi")["options"] == {"path": "p", "data_files": "all.parquet", "configs": {"hi": "b"}}
+    bible = {"loader": "bible", "options": {"translations": {"pt-BR": "a"}}}
+    assert language_spec(bible, "en") == bible
+
+
+def test_languages_prepared_apart_are_checked_as_a_set(monkeypatch, tmp_path):
+    rows = {"en": [Sample(str(i), f"e{i}") for i in range(5)], "fr": [Sample(str(i), f"f{i}") for i in (0, 2, 3, 4)]}
+    spec = _fake(monkeypatch, rows)
+    paths = {lang: (tmp_path / f"{lang}.jsonl", tmp_path / f"{lang}.ids.json") for lang in rows}
+    for lang, (text, ids) in paths.items():
+        prepare_language("d", spec, lang, 3, text, ids)
+    assert read_jsonl(paths["fr"][0]) == [("0", "f0"), ("2", "f2"), ("3", "f3")]
+    assert json.loads(paths["fr"][1].read_text()) == ["0", "2", "3", "4"]
+    texts, ids = ({lang: pair[i] for lang, pair in paths.items()} for i in (0, 1))
+    with pytest.raises(LinguaFrancaError, match=r"'fr' against 'en' has missing ids '1' \(1 in all\)$"):
+        check_prepared_set("d", spec, texts, ids, tmp_path / "languages.json")
+    assert not (tmp_path / "languages.json").exists()
+    check_prepared_set("d", {**spec, "aligned": False}, texts, ids, tmp_path / "languages.json")
+    assert json.loads((tmp_path / "languages.json").read_text()) == {
+        "dataset": "d", "languages": ["en", "fr"], "aligned": False, "samples": {"en": 3, "fr": 3}}

@@ -1,4 +1,4 @@
-"""The local files that prepare_dataset and resolve_model take as inputs, so that an edited file reruns them."""
+"""The local files that prepare_language and resolve_model take as inputs, so that an edited file reruns them."""
 
 from pathlib import Path
 

@@ -1,5 +1,5 @@
 # What workflow/rules/inputs.smk needs beyond common.smk: the functions and constants its rules take.
-from linguafranca.data.prepare import dataset_files
+from linguafranca.data.prepare import dataset_files, language_spec
 from linguafranca.pipeline.config import revision_ref
 from linguafranca.pipeline.model_inputs import model_files, sandbox_checkpoint
 
@@ -25,10 +25,11 @@ def model_inputs(wildcards):
 
 
 def dataset_inputs(wildcards):
-    """The local files a dataset is read from (text files, tables, bible.db), so an edited file reruns
-    prepare_dataset; none for hub datasets."""
+    """The local files one language of a dataset is read from (its text file, the table or bible.db), so an
+    edited file reruns that language's prepare_language (every language's, for a file they share); none for hub
+    datasets."""
     try:
-        return dataset_files(dataset_spec(wildcards), LANGS)
+        return dataset_files(dataset_spec(wildcards), [wildcards.lang])
     except LinguaFrancaError as error:
         sys.exit(
             f"linguafranca: config error at datasets.{wildcards.dataset}.options: {error}"
@@ -41,3 +42,9 @@ def dataset_samples(wildcards):
     if samples == "all":
         return None
     return config["samples"] if samples is None else samples
+
+
+def language_source(wildcards):
+    """One language's view of its dataset entry (the other languages' files and codes left out), so that a change
+    to another language does not rerun this one's preparation."""
+    return language_spec(dataset_spec(wildcards), wildcards.lang)
