@@ -47,6 +47,11 @@ PER_LANGUAGE_OPTIONS: dict[str, tuple[str, ...]] = {
 """The options of each loader that map languages to values (a file, a translation code, a hub configuration)."""
 
 
+SET_ALIGNED_LOADERS = ("bible",)
+"""Loaders that align the languages themselves (the Bible's drops a verse that any requested language lacks), so
+one language's text depends on the set: each language's job loads every language of the set, sorted."""
+
+
 def language_spec(spec: dict[str, Any], lang: str) -> dict[str, Any]:
     """The dataset entry as one language's preparation sees it: each per-language option narrowed to ``lang``.
 
@@ -54,6 +59,8 @@ def language_spec(spec: dict[str, Any], lang: str) -> dict[str, Any]:
     language's file leaves this language's job as it was. A mapping without ``lang`` stays whole, so that the
     loader's message can list the languages it does know.
     """
+    if spec.get("loader") in SET_ALIGNED_LOADERS:
+        return spec
     options = dict(spec.get("options") or {})
     for name in PER_LANGUAGE_OPTIONS.get(spec.get("loader"), ()):
         value = options.get(name)
@@ -188,7 +195,9 @@ def _loader(name: str, spec: dict[str, Any]) -> Loader:
     return loader
 
 
-def load_language(name: str, spec: dict[str, Any], lang: str, samples: int | None) -> Prepared:
+def load_language(
+    name: str, spec: dict[str, Any], lang: str, samples: int | None, together: list[str] | None = None
+) -> Prepared:
     """Load one language of dataset ``name`` and check what needs no other language: samples, ids, count.
 
     ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the caller
@@ -199,7 +208,7 @@ def load_language(name: str, spec: dict[str, Any], lang: str, samples: int | Non
     loader = _loader(name, spec)
     if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
         raise LinguaFrancaError(f"dataset {name!r}: samples must be a positive integer or null, not {samples!r}")
-    loaded = loader(spec.get("options") or {}, [lang]).get(lang, [])
+    loaded = loader(spec.get("options") or {}, together or [lang]).get(lang, [])
     kept = normalised(loaded[:samples])
     check_samples(name, lang, kept)
     check_unique(name, lang, loaded)
@@ -229,19 +238,21 @@ def prepare_dataset(
     """
     if not languages:
         raise LinguaFrancaError(f"dataset {name!r}: no languages requested")
-    prepared = {lang: load_language(name, spec, lang, samples) for lang in languages}
+    together = sorted(languages) if spec.get("loader") in SET_ALIGNED_LOADERS else None
+    prepared = {lang: load_language(name, spec, lang, samples, together) for lang in languages}
     check_language_set(name, spec, prepared)
     for lang, language in prepared.items():
         write_jsonl(Path(out_dir) / f"{lang}.jsonl", language.kept)
 
 
 def prepare_language(
-    name: str, spec: dict[str, Any], lang: str, samples: int | None, text: str | Path, ids: str | Path
+    name: str, spec: dict[str, Any], lang: str, samples: int | None, text: str | Path, ids: str | Path,
+    together: list[str] | None = None,
 ) -> None:
     """The workflow's job for one language: ``text`` (its JSON Lines) and ``ids`` (a JSON list of every id the
     loader gave, in its order, which the set's check needs to tell a missing id from one pushed out of the first
     ``samples``), both atomically."""
-    language = load_language(name, spec, lang, samples)
+    language = load_language(name, spec, lang, samples, together)
     write_jsonl(text, language.kept)
     write_text(ids, json.dumps(language.loaded_ids, ensure_ascii=False) + "\n")
 

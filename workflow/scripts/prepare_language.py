@@ -11,4 +11,5 @@ with job_log(snakemake.log[0]):
         snakemake.params.samples,
         snakemake.output.text,
         snakemake.output.ids,
+        snakemake.params.together,
     )
