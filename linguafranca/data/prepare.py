@@ -236,8 +236,6 @@ def prepare_dataset(
     The workflow runs the two halves as separate jobs (:func:`prepare_language` per language, then
     :func:`check_prepared_set`); this is both in one call, for scripts and tests.
     """
-    if not languages:
-        raise LinguaFrancaError(f"dataset {name!r}: no languages requested")
     together = sorted(languages) if spec.get("loader") in SET_ALIGNED_LOADERS else None
     prepared = {lang: load_language(name, spec, lang, samples, together) for lang in languages}
     check_language_set(name, spec, prepared)

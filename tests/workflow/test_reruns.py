@@ -2,6 +2,7 @@
 
 import base64
 import json
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -222,14 +223,22 @@ def test_editing_capture_reruns_capture_and_everything_after_it(finished_run, ed
     assert planned_jobs(workdir, edited_code, config) == after_capture()
 
 
+@contextmanager
+def edited_text(path, old, new):
+    """``path`` with its first ``old`` replaced by ``new`` inside the block, restored after it."""
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace(old, new, 1), encoding="utf-8")
+    try:
+        yield
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
 def test_editing_one_languages_perplexity_text_reruns_what_reads_it(finished_run):
     """The held-out English text: its preparation, the set's check, and the perplexity jobs that evaluate English
     (the baseline, random, the regions and en's control); not fr's and zh's controls, which read only their own."""
     workdir, config, code = finished_run
-    text = workdir / "held_en.jsonl"
-    original = text.read_text(encoding="utf-8")
-    try:
-        text.write_text(original.replace("God", "Dieu", 1), encoding="utf-8")
+    with edited_text(workdir / "held_en.jsonl", "God", "Dieu"):
         assert planned_jobs(workdir, code, config) == {
             job("prepare_language", dataset="held_out", lang="en"),
             job("check_languages", dataset="held_out"),
@@ -239,17 +248,12 @@ def test_editing_one_languages_perplexity_text_reruns_what_reads_it(finished_run
               for c in REGION_CONDITIONS if c not in ("random_fr", "random_zh")),
             job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
         }
-    finally:
-        text.write_text(original, encoding="utf-8")
     assert planned_jobs(workdir, code, config) == set()  # newer, but the same checksum: nothing to do
 
 
 def test_editing_one_languages_text_recaptures_that_language_only(finished_run):
     workdir, config, code = finished_run
-    text = workdir / "fr.jsonl"
-    original = text.read_text(encoding="utf-8")
-    try:
-        text.write_text(original.replace("Dieu", "Le Seigneur", 1), encoding="utf-8")
+    with edited_text(workdir / "fr.jsonl", "Dieu", "Le Seigneur"):
         assert planned_jobs(workdir, code, config) == {
             job("prepare_language", dataset="toy", lang="fr"),
             job("check_languages", dataset="toy"),
@@ -258,8 +262,6 @@ def test_editing_one_languages_text_recaptures_that_language_only(finished_run):
             *figure_jobs(),
             *after_regions(),
         }
-    finally:
-        text.write_text(original, encoding="utf-8")
 
 
 def _with_german(workdir, config):
