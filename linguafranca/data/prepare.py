@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import lru_cache
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from linguafranca.data.bible import database, load_bible
+from linguafranca.data.bible import database, load_bible, verse_gaps
 from linguafranca.data.hub import load_hf, local_data_files
 from linguafranca.data.samples import Sample, read_jsonl, write_jsonl
 from linguafranca.data.table import load_table, table_paths
@@ -47,22 +48,37 @@ PER_LANGUAGE_OPTIONS: dict[str, tuple[str, ...]] = {
 """The options of each loader that map languages to values (a file, a translation code, a hub configuration)."""
 
 
-SET_ALIGNED_LOADERS = ("bible",)
-"""Loaders that align the languages themselves (the Bible's drops a verse that any requested language lacks), so
-one language's text depends on the set: each language's job loads every language of the set, sorted."""
+SET_GAPS: dict[str, Callable[[dict[str, Any], list[str]], list[str]]] = {"bible": verse_gaps}
+"""Loaders that leave out of every language what one language of the set lacks (the Bible's verse gaps), by
+name: each gives the ids to leave out, which the loader's ``skip`` option takes."""
 
 
-def language_spec(spec: dict[str, Any], lang: str) -> dict[str, Any]:
-    """The dataset entry as one language's preparation sees it: each per-language option narrowed to ``lang``.
+@lru_cache(maxsize=64)
+def _gaps(loader: str, options: str, languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The set's gaps, once per workflow process: every language's job asks for the same set."""
+    return tuple(SET_GAPS[loader](json.loads(options), list(languages)))
+
+
+def language_spec(spec: dict[str, Any], lang: str, languages: list[str]) -> dict[str, Any]:
+    """The dataset entry as one language's preparation sees it: each per-language option narrowed to ``lang``,
+    and for a loader that aligns the set (the Bible's) the set's gaps in ``skip``.
 
     The workflow gives this to ``prepare_language`` as a param, so that adding, dropping or changing another
-    language's file leaves this language's job as it was. A mapping without ``lang`` stays whole, so that the
-    loader's message can list the languages it does know.
+    language's file leaves this language's job as it was, unless it changes the gaps, which change this
+    language's text too. A mapping without ``lang`` stays whole, so that the loader's message can list the
+    languages it does know. Gaps that cannot be found (an unknown language, a missing database) are left to the
+    jobs, whose own loading stops with the loader's message.
     """
-    if spec.get("loader") in SET_ALIGNED_LOADERS:
-        return spec
     options = dict(spec.get("options") or {})
-    for name in PER_LANGUAGE_OPTIONS.get(spec.get("loader"), ()):
+    loader = spec.get("loader")
+    if loader in SET_GAPS:
+        try:
+            gaps = _gaps(loader, json.dumps(options, sort_keys=True), tuple(sorted({*languages, lang})))
+        except LinguaFrancaError:
+            gaps = ()
+        skip = list(options.get("skip") or [])
+        options["skip"] = skip + [verse for verse in gaps if verse not in skip]
+    for name in PER_LANGUAGE_OPTIONS.get(loader, ()):
         value = options.get(name)
         if isinstance(value, dict) and lang in value:
             options[name] = {lang: value[lang]}
@@ -195,9 +211,7 @@ def _loader(name: str, spec: dict[str, Any]) -> Loader:
     return loader
 
 
-def load_language(
-    name: str, spec: dict[str, Any], lang: str, samples: int | None, together: list[str] | None = None
-) -> Prepared:
+def load_language(name: str, spec: dict[str, Any], lang: str, samples: int | None) -> Prepared:
     """Load one language of dataset ``name`` and check what needs no other language: samples, ids, count.
 
     ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the caller
@@ -208,7 +222,7 @@ def load_language(
     loader = _loader(name, spec)
     if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
         raise LinguaFrancaError(f"dataset {name!r}: samples must be a positive integer or null, not {samples!r}")
-    loaded = loader(spec.get("options") or {}, together or [lang]).get(lang, [])
+    loaded = loader(spec.get("options") or {}, [lang]).get(lang, [])
     kept = normalised(loaded[:samples])
     check_samples(name, lang, kept)
     check_unique(name, lang, loaded)
@@ -236,21 +250,19 @@ def prepare_dataset(
     The workflow runs the two halves as separate jobs (:func:`prepare_language` per language, then
     :func:`check_prepared_set`); this is both in one call, for scripts and tests.
     """
-    together = sorted(languages) if spec.get("loader") in SET_ALIGNED_LOADERS else None
-    prepared = {lang: load_language(name, spec, lang, samples, together) for lang in languages}
+    prepared = {lang: load_language(name, language_spec(spec, lang, languages), lang, samples) for lang in languages}
     check_language_set(name, spec, prepared)
     for lang, language in prepared.items():
         write_jsonl(Path(out_dir) / f"{lang}.jsonl", language.kept)
 
 
 def prepare_language(
-    name: str, spec: dict[str, Any], lang: str, samples: int | None, text: str | Path, ids: str | Path,
-    together: list[str] | None = None,
+    name: str, spec: dict[str, Any], lang: str, samples: int | None, text: str | Path, ids: str | Path
 ) -> None:
     """The workflow's job for one language: ``text`` (its JSON Lines) and ``ids`` (a JSON list of every id the
     loader gave, in its order, which the set's check needs to tell a missing id from one pushed out of the first
     ``samples``), both atomically."""
-    language = load_language(name, spec, lang, samples, together)
+    language = load_language(name, spec, lang, samples)
     write_jsonl(text, language.kept)
     write_text(ids, json.dumps(language.loaded_ids, ensure_ascii=False) + "\n")
 

@@ -17,6 +17,7 @@ import zarr
 
 from tests.helpers.paths import REPO
 from tests.helpers.tiny import save_tiny
+from tests.helpers.workflow import planned_jobs
 
 # 15 default translations and Brazilian Portuguese (Almeida) under a code with a region subtag.
 LANGS = ["en", "de", "it", "ru", "uk", "pl", "ro", "ja", "ko", "tr", "bn", "sw", "fa", "tl", "ar", "pt-BR"]
@@ -103,3 +104,15 @@ def test_deactivation_tables_have_every_language(many_languages):
     generations = [json.loads(line) for line in (many_languages / "results/tiny/main/genesis/generations/z1.5.jsonl")
                    .read_text(encoding="utf-8").splitlines()]
     assert {g["lang"] for g in generations} == {"ja", "pt-BR"}
+
+
+def test_a_language_with_no_verse_gap_leaves_the_other_bible_languages_alone(many_languages):
+    """Dropping de (the Schlachter has no verse that cleaning empties in Genesis or Matthew) rewrites no other
+    language's text: the set's gaps are the same, so no preparation and no capture reruns."""
+    config = yaml.safe_load((many_languages / "config.yaml").read_text(encoding="utf-8"))
+    config["languages"] = [lang for lang in LANGS if lang != "de"]
+    path = many_languages / "without-de.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    rules = {rule for rule, _ in planned_jobs(many_languages, REPO, path)}
+    assert "check_languages" in rules and "similarity" in rules
+    assert not rules & {"prepare_language", "capture"}

@@ -55,7 +55,6 @@ rule prepare_language:
     params:
         spec=language_source,
         samples=dataset_samples,
-        together=languages_together,
         code=code_of("prepare_language.py"),
     script:
         "../scripts/prepare_language.py"

@@ -11,5 +11,4 @@ with job_log(snakemake.log[0]):
         snakemake.params.samples,
         snakemake.output.text,
         snakemake.output.ids,
-        snakemake.params.together,
     )

