@@ -94,10 +94,18 @@ def langs(run: Run) -> list[str]:
 
 
 # The blocks, each from its output files.
+def run_compute(run: Run) -> str:
+    """The dtype ``compute: auto`` picked in the run, as its perplexity table records it."""
+    return read_tsv(run.path(paths.BASELINE_PPL, dataset=run.ppl_dataset))[0]["compute"]
+
+
+CPU_KINDS = {"float32": "a CPU without AVX-512, the slower kind", "bfloat16": "a CPU with AVX512-BF16, the faster kind"}
+
+
 def block_run(run: Run) -> str:
     """Which run the page's numbers come from: commit, compute, jobs and wall time."""
     elapsed, jobs = run_time(run.folder)
-    compute = read_tsv(run.path(paths.BASELINE_PPL, dataset=run.ppl_dataset))[0]["compute"]
+    compute = run_compute(run)
     return (f"Run: `snakemake --cores 8 all` from nothing at commit `{commit(run.folder)}`, {jobs} jobs in "
             f"**{elapsed}** on 2 CPU cores, `compute: auto` = {compute}; model `{run.model}` revision "
             f"`{run.revision}`, analysis text `{run.dataset}`, perplexity text `{run.ppl_dataset}`.\n")
@@ -210,8 +218,11 @@ def block_series(run: Run) -> str:
 
 
 def block_runtime(run: Run) -> str:
+    """The run time with the CPU kind it was measured on, which the compute dtype tells (float32 takes two to three
+    times as long as bfloat16)."""
     elapsed, jobs = run_time(run.folder)
-    return f"**{elapsed}** from nothing on 2 CPU cores ({jobs} jobs)\n"
+    compute = run_compute(run)
+    return f"**{elapsed}** from nothing on 2 CPU cores ({jobs} jobs), in {compute} on {CPU_KINDS.get(compute, compute)}\n"
 
 
 BLOCKS: dict[str, Callable[[Run], str]] = {
