@@ -2,6 +2,8 @@
 
 import base64
 import json
+import re
+from html import unescape
 
 from tests.helpers.html import cells
 from tests.helpers.workflow import (
@@ -54,6 +56,17 @@ def test_html_report_holds_every_figure_and_table(finished_run):
                                                             "Fig. 6: region sizes")
     assert placed[f"{held_out}/perplexity_increase.html"] == ("3. Deactivation (paper 4.3, Table 1)",
                                                             "Table 1: perplexity increase")
+    def caption(path: str) -> str:
+        """A caption's text as the page shows it: tags dropped, entities decoded, spaces collapsed."""
+        return " ".join(unescape(re.sub(r"<[^>]+>", "", results[path]["caption"])).split())
+
+    # Captions say what the figure and the tables draw now: the diverging log scale, region sizes in the column
+    # labels, blank and empty cells, the size-matched controls.
+    heatmap = caption(f"{held_out}/perplexity_increase.png")
+    assert "centred on no change (red: perplexity rises, blue: it falls)" in heatmap
+    assert "column label gives the region's size as a percentage of all neurons" in heatmap
+    assert "A blank cell was not evaluated" in heatmap
+    assert "size-matched random control random_{lang}" in caption(f"{held_out}/perplexity.html")
     assert "languages: en, fr, zh" in html  # the workflow description, rendered with the run's config
     assert list(categories) == sorted(categories) and all(name[0].isdigit() for name in categories)  # paper order
     assert "&quot;random_fraction&quot;: 0.25" in html or '"random_fraction": 0.25' in html  # the whole config
