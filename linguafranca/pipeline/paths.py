@@ -56,6 +56,8 @@ PERPLEXITY_PAGE = PERPLEXITY.replace(".tsv", ".html")
 INCREASE_PAGE = INCREASE.replace(".tsv", ".html")
 DOMINANCE_PAGE = DOMINANCE.replace(".tsv", ".html")
 ACCURACY_PAGE = ACCURACY.replace(".tsv", ".html")
+PROBE_SUMMARY_PAGE = "results/{model}/{revision}/{dataset}/probes/summary.html"
+EVOLUTION_PAGE = "results/series/{series}/evolution.html"
 # Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
 # jobs for the probes and the concepts, and one model job for the intervention.
 TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
@@ -136,6 +138,8 @@ __all__ = [
     "INCREASE_PAGE",
     "DOMINANCE_PAGE",
     "ACCURACY_PAGE",
+    "PROBE_SUMMARY_PAGE",
+    "EVOLUTION_PAGE",
     "TOKENS",
     "RESPONSES",
     "LANGUAGE_ID",
