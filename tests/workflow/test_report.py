@@ -26,7 +26,8 @@ def test_html_report_holds_every_figure_and_table(finished_run):
         **{f"{toy}/figures/{figure}.png": "figure" for figure in FIGURES},
         f"{held_out}/perplexity_increase.png": "figure",
         **{f"{toy}/{table}.html": "table" for table in ("metrics", "regions/z1_sklr", "generations/z1")},
-        **{f"{held_out}/{table}.html": "table" for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
+        **{f"{held_out}/{table}.html": "table"
+           for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
         f"{reasoning}/accuracy.html": "table",
         f"{reasoning}/accuracy.png": "figure",
     }

@@ -22,7 +22,8 @@ PAPER_ORDER = [
     "5. Cross-lingual reasoning (lm-eval, Appendix B)",
 ]
 
-MENU_CATEGORIES = """[...document.querySelectorAll("a")].map(a => a.innerText.trim()).filter(t => /^\\d+\\. /.test(t))"""
+MENU_CATEGORIES = """[...document.querySelectorAll("a")]
+    .map(a => a.innerText.trim()).filter(text => /^\\d+\\. /.test(text))"""
 
 SHOWN_IMAGE = """(() => {
     const image = [...document.images].find(i => i.src.startsWith("data:image/png"));

@@ -42,4 +42,5 @@ def test_a_table_with_no_rows_keeps_its_header_and_unicode_text(tmp_path):
     write_tsv_page(tsv, page, "SKLR")
     assert cells(page.read_text(encoding="utf-8")).rows == [["lang", "SKLR"]]
     write_table_page(page, "Continuations", ["lang", "continuation"], [["zh", "北京是中国的首都\n第二行"]])
-    assert cells(page.read_text(encoding="utf-8")).rows == [["lang", "continuation"], ["zh", "北京是中国的首都\n第二行"]]
+    continuation = "北京是中国的首都\n第二行"
+    assert cells(page.read_text(encoding="utf-8")).rows == [["lang", "continuation"], ["zh", continuation]]
