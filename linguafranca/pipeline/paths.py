@@ -48,6 +48,16 @@ REASONING_REGIONS = f"{REASONING}/regions-{{regions_dataset}}/z{{threshold}}"
 REASONING_RESULT = f"{REASONING_REGIONS}/{{task}}/{{condition}}.json"
 ACCURACY = f"{REASONING_REGIONS}/accuracy.tsv"
 ACCURACY_FIGURE = f"{REASONING_REGIONS}/accuracy.{{ext}}"
+# Each table of the report also as an HTML page beside it (linguafranca.io.html_table): the report shows HTML on
+# the page, a TSV only as a download. The job that writes the table writes its page.
+METRICS_PAGE = METRICS.replace(".tsv", ".html")
+SKLR_PAGE = SKLR.replace(".tsv", ".html")
+PERPLEXITY_PAGE = PERPLEXITY.replace(".tsv", ".html")
+INCREASE_PAGE = INCREASE.replace(".tsv", ".html")
+DOMINANCE_PAGE = DOMINANCE.replace(".tsv", ".html")
+ACCURACY_PAGE = ACCURACY.replace(".tsv", ".html")
+PROBE_SUMMARY_PAGE = "results/{model}/{revision}/{dataset}/probes/summary.html"
+EVOLUTION_PAGE = "results/series/{series}/evolution.html"
 # Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
 # jobs for the probes and the concepts, and one model job for the intervention.
 TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
@@ -122,6 +132,14 @@ __all__ = [
     "REASONING_RESULT",
     "ACCURACY",
     "ACCURACY_FIGURE",
+    "METRICS_PAGE",
+    "SKLR_PAGE",
+    "PERPLEXITY_PAGE",
+    "INCREASE_PAGE",
+    "DOMINANCE_PAGE",
+    "ACCURACY_PAGE",
+    "PROBE_SUMMARY_PAGE",
+    "EVOLUTION_PAGE",
     "TOKENS",
     "RESPONSES",
     "LANGUAGE_ID",

@@ -8,6 +8,7 @@ from tests.helpers.workflow import (
     copy_code,
     job,
     planned_jobs,
+    report_results,
     snakemake,
     write_config,
 )
@@ -54,3 +55,20 @@ def test_combined_jobs_give_the_split_jobs_numbers(finished_run, tmp_path):
     for figure in figures:  # the same drawing functions on the same numbers: PNGs of the same size
         made, expected = workdir / "results/tiny/main" / figure, reference / "results/tiny/main" / figure
         assert made.stat().st_size > 0 and (figure.endswith(".pdf") or made.read_bytes() == expected.read_bytes())
+    # The report holds figures_combined's figures where the split jobs put theirs (it had none of them before).
+    report = workdir / "report.html"
+    built = snakemake(workdir, code, "--configfile", str(combined), "--report", str(report),
+                      *[f"results/tiny/main/{path}" for path in tables + figures])
+    assert built.returncode == 0, built.stderr[-3000:]
+    results, categories = report_results(report.read_text(encoding="utf-8"))
+    placed = {path: (category, sub) for category, subs in categories.items() for sub, paths in subs.items()
+              for path in paths}
+    assert {path: placed.get(path) for path in results if "/figures/" in path} == {
+        "results/tiny/main/toy/figures/similarity.png": ("1. Similarity (paper 3.1-3.2)", "Fig. 2: similarity map"),
+        "results/tiny/main/toy/figures/lrds_sads.png": ("1. Similarity (paper 3.1-3.2)",
+                                                        "Fig. 3: LRDS and SADS per layer"),
+        "results/tiny/main/toy/figures/regions_z1_layers.png": ("2. Key linguistic regions (paper 3.3)",
+                                                                "Fig. 5: key neurons per layer"),
+        "results/tiny/main/toy/figures/regions_z1_sizes.png": ("2. Key linguistic regions (paper 3.3)",
+                                                               "Fig. 6: region sizes"),
+    }

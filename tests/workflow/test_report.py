@@ -1,7 +1,11 @@
 """The HTML report holds every figure and table."""
 
 import base64
+import json
+import re
+from html import unescape
 
+from tests.helpers.html import cells
 from tests.helpers.workflow import (
     FIGURES,
     report_results,
@@ -21,9 +25,10 @@ def test_html_report_holds_every_figure_and_table(finished_run):
     expected = {
         **{f"{toy}/figures/{figure}.png": "figure" for figure in FIGURES},
         f"{held_out}/perplexity_increase.png": "figure",
-        **{f"{toy}/{table}": "table" for table in ("metrics.tsv", "regions/z1_sklr.tsv", "generations/z1.md")},
-        **{f"{held_out}/{table}.tsv": "table" for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
-        f"{reasoning}/accuracy.tsv": "table",
+        **{f"{toy}/{table}.html": "table" for table in ("metrics", "regions/z1_sklr", "generations/z1")},
+        **{f"{held_out}/{table}.html": "table"
+           for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
+        f"{reasoning}/accuracy.html": "table",
         f"{reasoning}/accuracy.png": "figure",
     }
     assert set(results) == set(expected)
@@ -35,7 +40,7 @@ def test_html_report_holds_every_figure_and_table(finished_run):
         dataset = "held_out" if "held_out" in path else "toy"
         assert {k: entry["labels"][k] for k in ("model", "revision", "dataset")} == {
             "model": "tiny", "revision": "main", "dataset": dataset}, path
-        assert entry["labels"].get("threshold") == (None if path.endswith(("metrics.tsv", "similarity.png",
+        assert entry["labels"].get("threshold") == (None if path.endswith(("metrics.html", "similarity.png",
                                                                            "lrds_sads.png")) else "1"), path
         caption = " ".join(entry["caption"].split())
         assert f"tiny &#64; main on {dataset}" in caption, path  # the caption, rendered with the job's wildcards
@@ -43,14 +48,42 @@ def test_html_report_holds_every_figure_and_table(finished_run):
         assert embedded == (workdir / path).read_bytes(), path  # the file itself, not a stale copy
         if expected[path] == "figure":
             assert entry["mime_type"] == "image/png", path
+        else:  # shown on the page, not offered as a download
+            assert entry["mime_type"] == "text/html", path
     placed = {path: (category, sub) for category, subs in categories.items() for sub, paths in subs.items()
               for path in paths}
     assert placed[f"{toy}/figures/similarity.png"] == ("1. Similarity (paper 3.1-3.2)", "Fig. 2: similarity map")
     assert placed[f"{toy}/figures/regions_z1_sizes.png"] == ("2. Key linguistic regions (paper 3.3)",
                                                             "Fig. 6: region sizes")
-    assert placed[f"{held_out}/perplexity_increase.tsv"] == ("3. Deactivation (paper 4.3, Table 1)",
+    assert placed[f"{held_out}/perplexity_increase.html"] == ("3. Deactivation (paper 4.3, Table 1)",
                                                             "Table 1: perplexity increase")
+    def caption(path: str) -> str:
+        """A caption's text as the page shows it: tags dropped, entities decoded, spaces collapsed."""
+        return " ".join(unescape(re.sub(r"<[^>]+>", "", results[path]["caption"])).split())
+
+    # Captions say what the figure and the tables draw now: the diverging log scale, region sizes in the column
+    # labels, blank and empty cells, the size-matched controls.
+    heatmap = caption(f"{held_out}/perplexity_increase.png")
+    assert "centred on no change (red: perplexity rises, blue: it falls)" in heatmap
+    assert "column label gives the region's size as a percentage of all neurons" in heatmap
+    assert "A blank cell was not evaluated" in heatmap
+    assert "size-matched random control random_{lang}" in caption(f"{held_out}/perplexity.html")
     assert "languages: en, fr, zh" in html  # the workflow description, rendered with the run's config
     assert list(categories) == sorted(categories) and all(name[0].isdigit() for name in categories)  # paper order
     assert "&quot;random_fraction&quot;: 0.25" in html or '"random_fraction": 0.25' in html  # the whole config
     assert not list((workdir / "results").rglob(".*.tmp-*"))
+
+
+def test_every_table_page_holds_its_tsv_cell_for_cell(finished_run):
+    """The page the report shows beside each TSV has the TSV's header and every cell, as written."""
+    workdir, _, _ = finished_run
+    pages = sorted((workdir / "results").rglob("*.html"))
+    tsvs = [page.with_suffix(".tsv") for page in pages if page.with_suffix(".tsv").exists()]
+    assert len(tsvs) == 6, pages  # metrics, SKLR, perplexity, Table 1, dominance, accuracy
+    for tsv in tsvs:
+        rows = [line.split("\t") for line in tsv.read_text(encoding="utf-8").splitlines()]
+        assert cells(tsv.with_suffix(".html").read_text(encoding="utf-8")).rows == rows, tsv
+    generations = workdir / "results/tiny/main/toy/generations"
+    records = [json.loads(line) for line in (generations / "z1.jsonl").read_text(encoding="utf-8").splitlines()]
+    shown = cells((generations / "z1.html").read_text(encoding="utf-8")).rows
+    assert shown == [list(records[0]), *[list(record.values()) for record in records]]

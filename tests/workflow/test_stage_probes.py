@@ -5,11 +5,14 @@ import json
 import pytest
 import zarr
 
+from tests.helpers.html import cells
 from tests.helpers.workflow import (
     changed_config,
     job,
     planned_jobs,
     probe_jobs,
+    report_results,
+    snakemake,
 )
 
 
@@ -35,6 +38,22 @@ def test_probe_outputs_are_as_documented(probes_run):
     assert summary[0].split("\t") == ["metric", "layer", "relative_depth", "value"]
     records = [json.loads(line) for line in (point / "concepts/intervention.jsonl").read_text().splitlines()]
     assert len(records) == 2 + 2 * 2 and {r["experts_lang"] for r in records} == {"none", "en", "zh"}
+
+
+def test_the_report_holds_the_probe_figure_and_the_summary_as_a_table(probes_run, tmp_path):
+    workdir, config, code, _ = probes_run
+    point = "results/tiny/main/toy/probes"
+    shown = cells((workdir / point / "summary.html").read_text(encoding="utf-8")).rows
+    assert shown == [line.split("\t") for line in (workdir / point / "summary.tsv").read_text().splitlines()]
+    report = tmp_path / "report.html"
+    run = snakemake(workdir, code, "--configfile", str(config), "--report", str(report))
+    assert run.returncode == 0, run.stderr[-3000:]
+    results, categories = report_results(report.read_text(encoding="utf-8"))
+    assert categories["6. Language-ID probes (Riemenschneider & Frank 2025)"] == {
+        "Language-ID probe accuracy by depth": [f"{point}/language_id.png"],
+        "Probe summary per layer": [f"{point}/summary.html"],
+    }
+    assert results[f"{point}/summary.html"]["mime_type"] == "text/html"
 
 
 @pytest.mark.parametrize("section, change, rules", [

@@ -95,22 +95,25 @@ rule ablation_tables:
         conditions=expand(CONDITION, condition=REGION_CONDITIONS, allow_missing=True),
         regions=regions_of,
     output:
-        perplexity=report(
-            PERPLEXITY,
+        perplexity=PERPLEXITY,
+        increase=INCREASE,
+        dominance=DOMINANCE,
+        perplexity_page=report(
+            PERPLEXITY_PAGE,
             caption="../report/perplexity.rst",
             category=REPORT_ABLATION,
             subcategory="perplexity.tsv",
             labels=REPORT_LABELS_THRESHOLD,
         ),
-        increase=report(
-            INCREASE,
+        increase_page=report(
+            INCREASE_PAGE,
             caption="../report/increase.rst",
             category=REPORT_ABLATION,
             subcategory="Table 1: perplexity increase",
             labels=REPORT_LABELS_THRESHOLD,
         ),
-        dominance=report(
-            DOMINANCE,
+        dominance_page=report(
+            DOMINANCE_PAGE,
             caption="../report/dominance.rst",
             category=REPORT_ABLATION,
             subcategory="Diagonal dominance",
@@ -152,8 +155,9 @@ rule generations:
         ),
     output:
         jsonl=with_ext(GENERATIONS, "jsonl"),
-        md=report(
-            with_ext(GENERATIONS, "md"),
+        md=with_ext(GENERATIONS, "md"),
+        page=report(
+            with_ext(GENERATIONS, "html"),
             caption="../report/generations.rst",
             category=REPORT_GENERATION,
             subcategory="Continuations",

@@ -94,7 +94,7 @@ wildcard_constraints:
     threshold=THRESHOLD_TAG,
     condition="|".join(re.escape(name) for name in REGION_CONDITIONS),
     size="[A-Za-z0-9][A-Za-z0-9_-]*",
-    ext="png|pdf|jsonl|md",
+    ext="png|pdf|jsonl|md|html",
 
 
 # Each model's capture, ablation and figure jobs run split or combined (its jobs setting); these keep the two apart.

@@ -130,7 +130,14 @@ rule probe_summary:
         overlap=expand(CONCEPT_TABLE, table="overlap", allow_missing=True)[0],
         shared=expand(CONCEPT_TABLE, table="shared", allow_missing=True)[0],
     output:
-        PROBE_SUMMARY,
+        table=PROBE_SUMMARY,
+        page=report(
+            PROBE_SUMMARY_PAGE,
+            caption="../report/probe_summary.rst",
+            category=REPORT_PROBES,
+            subcategory="Probe summary per layer",
+            labels=REPORT_LABELS,
+        ),
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_summary.log",
     benchmark:

@@ -99,8 +99,9 @@ rule reasoning_table:
             reasoning_result(task, condition) for task, condition in reasoning_jobs()
         ],
     output:
-        tsv=report(
-            ACCURACY,
+        tsv=ACCURACY,
+        page=report(
+            ACCURACY_PAGE,
             caption="../report/accuracy.rst",
             category=REPORT_REASONING,
             subcategory="accuracy.tsv",

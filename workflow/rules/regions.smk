@@ -9,8 +9,9 @@ rule regions:
         similarity=SIMILARITY,
     output:
         regions=directory(REGIONS),
-        sklr=report(
-            SKLR,
+        sklr=SKLR,
+        page=report(
+            SKLR_PAGE,
             caption="../report/sklr.rst",
             category=REPORT_REGIONS,
             subcategory="SKLR table",

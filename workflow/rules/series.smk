@@ -12,6 +12,7 @@ rule series:
         unpack(series_input),
     output:
         evolution=EVOLUTION,
+        page=evolution_page(),
         png=figure_outputs("step", "png"),
         pdf=figure_outputs("step", "pdf"),
     log:
@@ -42,6 +43,7 @@ rule series:
 use rule series as series_sizes with:
     output:
         evolution=EVOLUTION,
+        page=evolution_page(),
         png=figure_outputs("size", "png"),
         pdf=figure_outputs("size", "pdf"),
     wildcard_constraints:

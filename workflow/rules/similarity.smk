@@ -8,8 +8,9 @@ rule similarity:
         languages=LANGUAGE_SET,
     output:
         h5=SIMILARITY,
-        metrics=report(
-            METRICS,
+        metrics=METRICS,
+        page=report(
+            METRICS_PAGE,
             caption="../report/metrics.rst",
             category=REPORT_SIMILARITY,
             subcategory="metrics.tsv: LRDS and SADS",

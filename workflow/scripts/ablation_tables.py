@@ -2,6 +2,7 @@
 from linguafranca.ablation.conditions import BASELINE, RANDOM, condition_list
 from linguafranca.ablation.deactivation import gather, write_dominance
 from linguafranca.figures.ablation import plot_increase
+from linguafranca.io.html_table import write_tsv_page
 from linguafranca.io.manifest import regions_provenance
 from linguafranca.io.regions_store import read_regions
 from linguafranca.pipeline.joblog import job_log
@@ -22,4 +23,10 @@ with job_log(snakemake.log[0]):
     regions = read_regions(snakemake.input.regions[0], *expected)
     table = gather(tsvs, conditions, regions, out.perplexity, out.increase)
     write_dominance(out.dominance, table)
+    point = (f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}, regions of {wildcards.regions_dataset}"
+             f" at z > {wildcards.threshold}")
+    for tsv, page, what in ((out.perplexity, out.perplexity_page, "Perplexity per condition"),
+                            (out.increase, out.increase_page, "Table 1: perplexity increase (%)"),
+                            (out.dominance, out.dominance_page, "Diagonal dominance")):
+        write_tsv_page(tsv, page, f"{what}: {point}")
     plot_increase(table, out.png, out.pdf, title=f"{snakemake.wildcards.model}: perplexity increase (%)")

@@ -1,8 +1,12 @@
 """Greedy continuations with each region switched off (paper Appendix A; see linguafranca.ablation.generation).
 
 The conditions are the paper's (none, random, each region; linguafranca.ablation.conditions.paper_conditions)."""
+import os
+from dataclasses import astuple, fields
+
 from linguafranca.ablation.conditions import condition_mask
-from linguafranca.ablation.generation import generate_samples, load_prompts, write_generations
+from linguafranca.ablation.generation import Generation, generate_samples, load_prompts, write_generations
+from linguafranca.io.html_table import write_table_page
 from linguafranca.io.manifest import regions_provenance
 from linguafranca.io.regions_store import read_regions
 from linguafranca.model.compute import compute_of
@@ -30,3 +34,7 @@ with job_log(snakemake.log[0]):
         model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"], bos=params.bos
     )
     write_generations(records, snakemake.output.jsonl, snakemake.output.md)
+    point = f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}, z > {wildcards.threshold}"
+    write_table_page(snakemake.output.page, f"Greedy continuations with a region off: {point}",
+                     [field.name for field in fields(Generation)], [astuple(record) for record in records],
+                     source=os.path.basename(snakemake.output.jsonl))

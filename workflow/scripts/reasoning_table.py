@@ -1,5 +1,6 @@
 """accuracy.tsv and its figure from the reasoning jobs' lm-eval results (see linguafranca.reasoning)."""
 from linguafranca.figures.reasoning import plot_reasoning
+from linguafranca.io.html_table import write_tsv_page
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.reasoning.tables import accuracy_rows, write_accuracy
 
@@ -11,4 +12,8 @@ with job_log(snakemake.log[0]):
         results[task][condition] = path
     rows, columns = accuracy_rows(results, params.conditions, params.langs)
     write_accuracy(out.tsv, rows, columns)
+    wildcards = snakemake.wildcards
+    point = (f"{wildcards.model} @ {wildcards.revision}, regions of {wildcards.regions_dataset}"
+             f" at z > {wildcards.threshold}")
+    write_tsv_page(out.tsv, out.page, f"Reasoning accuracy per condition: {point}")
     plot_reasoning(out.tsv, out.png, out.pdf)

@@ -4,6 +4,7 @@ The whole-model norms come from similarity.h5, which already has them, so the st
 """
 from linguafranca.analysis.regions import NullSettings, compute_regions, warn_empty_regions, write_regions, write_sklr
 from linguafranca.io.activations import open_stores
+from linguafranca.io.html_table import write_tsv_page
 from linguafranca.io.manifest import job_provenance
 from linguafranca.io.similarity_file import read_norms
 from linguafranca.pipeline.joblog import job_log
@@ -31,3 +32,5 @@ with job_log(snakemake.log[0]):
     warn_empty_regions(result)
     write_regions(result, snakemake.output.regions)
     write_sklr(result, snakemake.output.sklr)
+    point = f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}, z > {wildcards.threshold}"
+    write_tsv_page(snakemake.output.sklr, snakemake.output.page, f"Key linguistic regions (SKLR): {point}")

@@ -2,6 +2,7 @@
 import logging
 
 from linguafranca.figures.series import draw_series
+from linguafranca.io.html_table import write_tsv_page
 from linguafranca.pipeline.joblog import job_log
 from linguafranca.series.evolution import evolution_rows, write_evolution
 
@@ -13,6 +14,8 @@ with job_log(snakemake.log[0]):
         logging.info("the reasoning stage is not configured: the accuracy column is empty")
     rows = evolution_rows(params.points, files, params.info, params.langs)
     write_evolution(rows, params.langs, snakemake.output.evolution)
+    write_tsv_page(snakemake.output.evolution, snakemake.output.page,
+                   f"Series {snakemake.wildcards.series}: every measure at every point")
     outputs = {name: (png, pdf) for name, png, pdf in zip(params.figures, snakemake.output.png, snakemake.output.pdf)}
     draw_series(rows, [f["sklr"] for f in files], params.langs, params.vary, outputs,
                 [f["probes"] for f in files if "probes" in f])

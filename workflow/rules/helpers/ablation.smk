@@ -42,11 +42,14 @@ def ablation_targets():
         *for_each(PERPLEXITY, datasets, **tables),
         *for_each(INCREASE, datasets, **tables),
         *for_each(DOMINANCE, datasets, **tables),
+        *for_each(PERPLEXITY_PAGE, datasets, **tables),
+        *for_each(INCREASE_PAGE, datasets, **tables),
+        *for_each(DOMINANCE_PAGE, datasets, **tables),
         *for_each(INCREASE_FIGURE, datasets, **tables, ext=EXTS),
         *for_each(
             GENERATIONS,
             [REGIONS_FROM],
             threshold=THRESHOLD,
-            ext=["jsonl", "md"],
+            ext=["jsonl", "md", "html"],
         ),
     ]

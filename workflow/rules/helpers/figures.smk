@@ -64,7 +64,9 @@ def analysis_targets():
         *for_each(ACTIVATIONS, datasets, lang=LANGS),
         *for_each(SIMILARITY, datasets),
         *for_each(METRICS, datasets),
+        *for_each(METRICS_PAGE, datasets),
         *for_each(REGIONS, datasets, threshold=THRESHOLD),
         *for_each(SKLR, datasets, threshold=THRESHOLD),
+        *for_each(SKLR_PAGE, datasets, threshold=THRESHOLD),
         *for_each(FIGURE, datasets, figure=figures, ext=EXTS),
     ]

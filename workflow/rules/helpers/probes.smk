@@ -24,6 +24,7 @@ def probe_targets():
     intervention = bool(config["probes"]["intervention"]["concepts"])
     return [
         *for_each(PROBE_SUMMARY, [dataset]),
+        *for_each(PROBE_SUMMARY_PAGE, [dataset]),
         *for_each(LANGUAGE_ID_FIGURE, [dataset], ext=EXTS),
         *(for_each(INTERVENTION_JSONL, [dataset]) if intervention else []),
         *for_each(

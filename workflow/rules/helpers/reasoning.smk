@@ -91,7 +91,7 @@ def reasoning_targets():
         path
         for model, revision in model_revisions()
         for path in expand(
-            [ACCURACY, ACCURACY_FIGURE],
+            [ACCURACY, ACCURACY_PAGE, ACCURACY_FIGURE],
             model=model,
             revision=revision,
             regions_dataset=REGIONS_FROM,

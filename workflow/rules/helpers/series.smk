@@ -99,9 +99,23 @@ def figure_outputs(vary, ext):
     ]
 
 
+def evolution_page():
+    """The series table as an HTML page, in the report beside the series' figures."""
+    return in_report(
+        EVOLUTION_PAGE,
+        caption="../report/series.rst",
+        category=REPORT_SERIES,
+        subcategory="{series}",
+        labels={"series": "{series}", "figure": "evolution.tsv"},
+    )
+
+
 def series_targets():
     return [
         path
         for series in config["series"]
-        for path in [expand(EVOLUTION, series=series)[0], *series_figures(series, EXTS)]
+        for path in [
+            *expand([EVOLUTION, EVOLUTION_PAGE], series=series),
+            *series_figures(series, EXTS),
+        ]
     ]
