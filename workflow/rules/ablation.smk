@@ -102,7 +102,7 @@ rule ablation_tables:
             PERPLEXITY_PAGE,
             caption="../report/perplexity.rst",
             category=REPORT_ABLATION,
-            subcategory="perplexity.tsv",
+            subcategory="Perplexity per condition",
             labels=REPORT_LABELS_THRESHOLD,
         ),
         increase_page=report(

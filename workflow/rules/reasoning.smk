@@ -104,7 +104,7 @@ rule reasoning_table:
             ACCURACY_PAGE,
             caption="../report/accuracy.rst",
             category=REPORT_REASONING,
-            subcategory="accuracy.tsv",
+            subcategory="Accuracy table",
             labels=REPORT_LABELS_REASONING,
         ),
         png=report(

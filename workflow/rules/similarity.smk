@@ -13,7 +13,7 @@ rule similarity:
             METRICS_PAGE,
             caption="../report/metrics.rst",
             category=REPORT_SIMILARITY,
-            subcategory="metrics.tsv: LRDS and SADS",
+            subcategory="LRDS and SADS table",
             labels=REPORT_LABELS,
         ),
     log:
