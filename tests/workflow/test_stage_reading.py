@@ -1,4 +1,4 @@
-"""Reading the outputs as docs/outputs.md says: every Zarr store of a finished run opens in xarray with no warning,
+"""(Named to run after the files that read the plain finished run: probes_run adds the probe stores to it.) Reading the outputs as docs/outputs.md says: every Zarr store of a finished run opens in xarray with no warning,
 holds only Zarr's own files, and labels its dimensions; similarity.h5's labels read back as str."""
 
 import re
