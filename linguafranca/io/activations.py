@@ -6,6 +6,8 @@ Layout of ``results/{model}/{revision}/{dataset}/activations/{lang}.zarr`` (docs
 - ``mean``: float32 ``[n_samples, n_layers, n_neurons]``, chunked ``[block, 1, n_neurons]`` so that a reader can
   stream one layer at a time without touching the others;
 - ``n_tokens``: int32 ``[n_samples]``;
+- the coordinates ``sample`` (the sample ids, str), ``layer`` and ``neuron`` (indices), so that xarray labels the
+  dimensions;
 - group attributes describing where the numbers came from.
 """
 
@@ -30,11 +32,14 @@ from linguafranca.io.checksummed import (
     checksum,
     chunk_grid,
     chunk_key,
+    consolidate,
+    index_coordinates,
     open_group,
     read_array,
     read_chunks,
     recorded_checksums,
     write_array,
+    write_coordinates,
 )
 from linguafranca.io.provenance import check_provenance
 
@@ -98,6 +103,8 @@ class ActivationWriter:
             self._checksums[chunk_key(self.mean, (start // self.block, layer, 0))] = checksum(values[:, layer])
 
     def finish(self, attrs: dict[str, Any]) -> None:
+        """Write ``n_tokens``, the coordinates (``sample``: ``attrs["sample_ids"]``; ``layer``, ``neuron``) and the
+        group's ``attrs``, once every block is written."""
         expected = {chunk_key(self.mean, coords) for coords, _ in chunk_grid(self.mean)}
         if set(self._checksums) != expected:
             raise ValueError(f"activation store finished with {len(expected - set(self._checksums))} chunks unwritten")
@@ -109,6 +116,10 @@ class ActivationWriter:
             }
         )
         n_tokens.attrs["description"] = "number of tokens averaged per sample (padding excluded)"
+        _, n_layers, n_neurons = self.mean.shape
+        write_coordinates(
+            self.group, {"sample": attrs["sample_ids"], **index_coordinates(layer=n_layers, neuron=n_neurons)}
+        )
         self.group.attrs.update(attrs)
 
 
@@ -118,12 +129,13 @@ def activation_writer(
 ) -> Iterator[ActivationWriter]:
     """Create an activation store that appears at ``path`` only when the ``with`` block succeeds.
 
-    The caller must call ``writer.finish(attrs)`` before leaving the block.
+    The caller must call ``writer.finish(attrs)`` before leaving the block; the metadata is then consolidated.
     """
     with atomic_path(path, directory=True) as temporary:
         group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
         writer = ActivationWriter(group, n_samples, n_layers, n_neurons, block)
         yield writer
+        consolidate(temporary)
 
 
 def open_activations(path: str | os.PathLike) -> zarr.Group:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def checksum(values: np.ndarray, start: int = 0) -> int:
     checksum of ``a`` followed by ``b`` along the first axis.
     """
     values = np.asarray(values)
-    if values.dtype.kind in "OUS":
+    if values.dtype.kind in "OUST":
         text = (v.decode() if isinstance(v, bytes) else str(v) for v in values.ravel())
         return zlib.crc32(b"".join(item.encode() + b"\0" for item in text), start)
     return zlib.crc32(np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).data, start)
@@ -91,18 +92,62 @@ def chunk_checksums(array: zarr.Array, values: np.ndarray) -> dict[str, int]:
 def write_array(
     group: zarr.Group, name: str, data: np.ndarray, chunks: tuple[int, ...], dimension_names: Sequence[str]
 ) -> zarr.Array:
-    """Create array ``name`` holding ``data``, with every chunk written and its checksum recorded."""
+    """Create array ``name`` holding ``data``, with every chunk written and its checksum recorded.
+
+    Strings are stored as Zarr's variable-length UTF-8 ``string`` type, which reads back as str; numpy's own
+    fixed-width ``<U`` type has no Zarr v3 specification (zarr warns), so it is never stored as such.
+    """
+    dtype = str if data.dtype.kind in "OUST" else data.dtype
     array = group.create_array(
-        name, shape=data.shape, chunks=chunks, dtype=data.dtype, dimension_names=dimension_names, config=ALL_CHUNKS
+        name, shape=data.shape, chunks=chunks, dtype=dtype, dimension_names=dimension_names, config=ALL_CHUNKS
     )
     array[...] = data
     array.attrs[CHUNK_CHECKSUMS] = chunk_checksums(array, data)
     return array
 
 
+#: What each dimension's coordinate array holds (its ``description``).
+COORDINATES = {
+    "sample": "sample id of each row (the meaning it labels, the same in every language)",
+    "lang": "language code",
+    "layer": "layer index, 0 to n_layers - 1",
+    "neuron": "neuron index within its layer",
+    "concept": "concept name",
+    "permutation": "label shuffle index",
+}
+
+
+def write_coordinates(group: zarr.Group, coordinates: Mapping[str, Sequence[Any] | np.ndarray]) -> None:
+    """One 1-D array per dimension, named after it and holding its labels (sample ids, languages, layer and
+    neuron indices), so that ``xarray.open_zarr`` gives labelled dimensions. Checksummed like every array."""
+    for dimension, labels in coordinates.items():
+        values = np.asarray(labels)
+        array = write_array(group, dimension, values, (max(len(values), 1),), (dimension,))
+        array.attrs["description"] = COORDINATES[dimension]
+
+
+def index_coordinates(**sizes: int) -> dict[str, np.ndarray]:
+    """``{dimension: 0 .. size - 1}`` (int32), the coordinates of the index dimensions (layer, neuron)."""
+    return {dimension: np.arange(size, dtype=np.int32) for dimension, size in sizes.items()}
+
+
+def consolidate(path: str | os.PathLike) -> None:
+    """Gather every array's metadata into the root ``zarr.json``, the last write of a store.
+
+    Readers such as ``xarray.open_zarr`` then read one file instead of listing the store, and warn when it is
+    missing. Zarr warns that consolidated metadata is not yet part of the v3 specification: it is written and read
+    by zarr-python itself here (a reader without it lists the store as before), so that notice is silenced.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Consolidated metadata is currently not part", zarr.errors.ZarrUserWarning)
+        zarr.consolidate_metadata(str(path))
+
+
 def open_group(kind: str, path: str | os.PathLike) -> zarr.Group:
+    """The store at ``path``, read-only, from each array's own metadata: the consolidated copy in the root
+    (:func:`consolidate`) is for other readers, and a reader here must see what every array itself records."""
     try:
-        return zarr.open_group(str(Path(path)), mode="r", zarr_format=3)
+        return zarr.open_group(str(Path(path)), mode="r", zarr_format=3, use_consolidated=False)
     except Exception as error:  # a damaged zarr.json raises whatever its parser raises
         problem = f"cannot be opened as a Zarr v3 group ({type(error).__name__}: {error})"
         raise rebuild_error(kind, path, problem) from error
@@ -205,13 +250,21 @@ class Stored:
     dimensions: tuple[str, ...]
 
 
-def write_group(path: str | os.PathLike, arrays: Mapping[str, Stored], attrs: Mapping[str, Any]) -> None:
-    """Write a Zarr v3 group of whole arrays, each chunk's checksum recorded, atomically at ``path``."""
+def write_group(
+    path: str | os.PathLike,
+    arrays: Mapping[str, Stored],
+    attrs: Mapping[str, Any],
+    coordinates: Mapping[str, Sequence[Any] | np.ndarray],
+) -> None:
+    """Write a Zarr v3 group of whole arrays and their dimensions' ``coordinates``
+    (:func:`write_coordinates`), each chunk's checksum recorded, consolidated, atomically at ``path``."""
     with atomic_path(path, directory=True) as temporary:
         group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
         for name, array in arrays.items():
             write_array(group, name, array.data, array.chunks, array.dimensions)
+        write_coordinates(group, coordinates)
         group.attrs.update(dict(attrs))
+        consolidate(temporary)
 
 
 def read_group(kind: str, path: str | os.PathLike, names: Sequence[str]) -> tuple[dict[str, np.ndarray], dict]:

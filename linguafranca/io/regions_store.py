@@ -13,7 +13,15 @@ import zarr
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.atomic import atomic_path
-from linguafranca.io.checksummed import open_group, read_array, recorded_checksums, write_array
+from linguafranca.io.checksummed import (
+    consolidate,
+    index_coordinates,
+    open_group,
+    read_array,
+    recorded_checksums,
+    write_array,
+    write_coordinates,
+)
 from linguafranca.io.provenance import check_provenance
 
 REGIONS_STORE = "regions store"
@@ -46,12 +54,27 @@ def write_regions_store(
 ) -> None:
     """Write a regions store atomically: each array as ``name -> (values, description, dimensions)``, where
     dimensions None means the default ``lang, layer, neuron`` chunked a language at a time; then the group's
-    attributes. :func:`linguafranca.analysis.regions.write_regions` says which arrays and attributes a store holds."""
+    attributes. :func:`linguafranca.analysis.regions.write_regions` says which arrays and attributes a store holds.
+    The coordinates (:func:`region_coordinates`) follow the arrays, and the metadata is consolidated last."""
     with atomic_path(zarr_path, directory=True) as temporary:
         group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
         for name, (data, description, dimensions) in arrays.items():
             _write_region_array(group, name, data, description, dimensions)
+        write_coordinates(group, region_coordinates(arrays, attrs))
         group.attrs.update(dict(attrs))
+        consolidate(temporary)
+
+
+def region_coordinates(
+    arrays: Mapping[str, tuple[np.ndarray, str, tuple[str, ...] | None]], attrs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``lang`` (the ``langs`` attribute), ``layer`` and ``neuron`` indices, and ``permutation`` where the store
+    has a null (``null_count``)."""
+    _, n_layers, n_neurons = arrays["mask"][0].shape
+    sizes = {"layer": n_layers, "neuron": n_neurons}
+    if "null_count" in arrays:
+        sizes["permutation"] = len(arrays["null_count"][0])
+    return {"lang": list(attrs["langs"]), **index_coordinates(**sizes)}
 
 
 @dataclass(frozen=True)

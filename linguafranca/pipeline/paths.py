@@ -1,7 +1,31 @@
 """Where the workflow writes: every path pattern, once. ``common.smk`` imports them all for the rule files.
 
 Patterns hold Snakemake wildcards (``{model}``, ``{revision}``, ...); docs/outputs.md describes each file.
+
+A Zarr store's pattern is that of its root ``zarr.json`` (:func:`store_file`): rules declare and depend on that file,
+and scripts open the folder it names (:func:`store_of`).
 """
+
+import os
+
+#: The file a rule declares for a Zarr store. Snakemake writes a ``.snakemake_timestamp`` into every
+#: ``directory()`` output, a file foreign to Zarr that zarr and xarray warn about when they list the store; the store's
+#: root metadata is a file of its own. It is written last (the consolidated metadata of the whole store), the store
+#: appears whole by one rename, and deleting the store deletes it, so its presence and time are the store's.
+STORE_FILE = "zarr.json"
+
+
+def store_file(store: str) -> str:
+    """The pattern a rule declares for the Zarr store ``store``: its root ``zarr.json``."""
+    return f"{store}/{STORE_FILE}"
+
+
+def store_of(declared: str | os.PathLike) -> str:
+    """The Zarr store folder of a path given by :func:`store_file` (a script's input or output)."""
+    path = os.fspath(declared)
+    if os.path.basename(path) != STORE_FILE:
+        raise ValueError(f"{path!r} is not a Zarr store's {STORE_FILE}")
+    return os.path.dirname(path)
 
 # The pretraining sandbox: the tokenizer, each size's checkpoints (model folders), training log and loss curve.
 SANDBOX_TOKENIZER = "resources/sandbox/tokenizer"
@@ -18,10 +42,10 @@ DATA = "resources/data/{dataset}/{lang}.jsonl"
 DATA_IDS = "resources/data/{dataset}/{lang}.ids.json"
 LANGUAGE_SET = "resources/data/{dataset}/languages.json"
 # Capture and analysis, per (model, revision, dataset).
-ACTIVATIONS = "results/{model}/{revision}/{dataset}/activations/{lang}.zarr"
+ACTIVATIONS = store_file("results/{model}/{revision}/{dataset}/activations/{lang}.zarr")
 SIMILARITY = "results/{model}/{revision}/{dataset}/similarity.h5"
 METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
-REGIONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr"
+REGIONS = store_file("results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr")
 SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
 FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
 # The baseline perplexity (condition none) per (model, revision, perplexity dataset): it switches nothing off, so it
@@ -60,12 +84,12 @@ PROBE_SUMMARY_PAGE = "results/{model}/{revision}/{dataset}/probes/summary.html"
 EVOLUTION_PAGE = "results/series/{series}/evolution.html"
 # Probes and concept neurons, per (model, revision, probes dataset): one capture job for every language, then CPU
 # jobs for the probes and the concepts, and one model job for the intervention.
-TOKENS = "results/{model}/{revision}/{dataset}/tokens/{lang}.zarr"
-RESPONSES = "results/{model}/{revision}/{dataset}/concepts/responses/{lang}.zarr"
+TOKENS = store_file("results/{model}/{revision}/{dataset}/tokens/{lang}.zarr")
+RESPONSES = store_file("results/{model}/{revision}/{dataset}/concepts/responses/{lang}.zarr")
 LANGUAGE_ID = "results/{model}/{revision}/{dataset}/probes/language_id.tsv"
 LANGUAGE_ID_FIGURE = "results/{model}/{revision}/{dataset}/probes/language_id.{ext}"
 PROBE_SUMMARY = "results/{model}/{revision}/{dataset}/probes/summary.tsv"
-CONCEPT_AP = "results/{model}/{revision}/{dataset}/concepts/ap.zarr"
+CONCEPT_AP = store_file("results/{model}/{revision}/{dataset}/concepts/ap.zarr")
 CONCEPT_TABLE = "results/{model}/{revision}/{dataset}/concepts/{table}.tsv"
 INTERVENTION_JSONL = "results/{model}/{revision}/{dataset}/concepts/intervention.jsonl"
 

@@ -20,7 +20,7 @@ import torch
 
 from linguafranca import __version__
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.io.checksummed import Stored, write_group
+from linguafranca.io.checksummed import Stored, index_coordinates, write_group
 from linguafranca.model.architectures import down_projections
 from linguafranca.model.batching import AUTO_BATCH_START, batches, forward_inputs
 from linguafranca.model.compute import compute_of
@@ -181,10 +181,13 @@ def capture_probe_stores(
         if got.neurons is not None:
             arrays["neurons"] = Stored(got.neurons, (max(n_tokens, 1), 1, got.neurons.shape[2]),
                                        ("token", "layer", "neuron"))
+        neurons = {} if got.neurons is None else index_coordinates(neuron=got.neurons.shape[2])
         write_group(token_path, arrays, {**common, "lang": lang, "n_layers": n_layers, "d_model": width,
-                                         "tokens_per_language": settings["tokens_per_language"]})
+                                         "tokens_per_language": settings["tokens_per_language"]},
+                    {**index_coordinates(layer=n_layers), **neurons})
         response = got.response
         write_group(response_path,
                     {"response": Stored(response, (len(response), 1, response.shape[2]), ("sample", "layer", "neuron"))},
                     {**common, "lang": lang, "statistic": settings["response"], "n_layers": n_layers,
-                     "n_neurons": response.shape[2]})
+                     "n_neurons": response.shape[2]},
+                    {"sample": chosen_ids, **index_coordinates(layer=n_layers, neuron=response.shape[2])})

@@ -116,7 +116,8 @@ def test_threshold_reaches_the_regions_store_exactly(finished_run, tmp_path, thr
     _, config, code = finished_run
     workdir = copy_of_run(finished_run, tmp_path)
     target = f"results/tiny/main/toy/regions/z{tag}.zarr"
-    run = snakemake(workdir, code, "--configfile", str(with_threshold(config, threshold)), "--cores", "1", target)
+    run = snakemake(workdir, code, "--configfile", str(with_threshold(config, threshold)), "--cores", "1",
+                    f"{target}/zarr.json")
     assert run.returncode == 0, run.stderr[-3000:]
     regions = zarr.open_group(str(workdir / target), mode="r")
     assert regions.attrs["threshold"] == threshold

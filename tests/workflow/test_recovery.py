@@ -24,7 +24,8 @@ def test_empty_region_is_a_warning_in_the_log_and_on_stderr(finished_run, tmp_pa
     _, config, code = finished_run
     workdir = copy_of_run(finished_run, tmp_path)
     target = "results/tiny/main/toy/regions/z1.4142.zarr"
-    run = snakemake(workdir, code, "--configfile", str(with_threshold(config, 1.4142)), "--cores", "1", target)
+    run = snakemake(workdir, code, "--configfile", str(with_threshold(config, 1.4142)), "--cores", "1",
+                    f"{target}/zarr.json")  # a store is asked for by its zarr.json, the file its rule declares
     assert run.returncode == 0, run.stderr[-3000:]
     mask = zarr.open_group(str(workdir / target), mode="r")["mask"][:]
     empty = [lang for lang, region in zip(LANGS, mask) if not region.any()]
@@ -70,7 +71,7 @@ def test_damaged_store_fails_the_job_and_the_message_rebuilds_it(finished_run, t
     log = (workdir / "results/logs/tiny/main/regions/toy_z1.log").read_text()
     assert f"activation store '{store}' is damaged: chunk 'mean/c/0/1/0' (sample 0-3, layer 1, neuron 0-23) is " \
            f"missing. Rebuild it: delete it (rm -r '{store}') and run the same snakemake command again" in log
-    assert not (base / "regions/z1.zarr").exists()
+    assert not (base / "regions/z1.zarr/zarr.json").exists()  # Snakemake removed the declared file: no store
 
     shutil.rmtree(workdir / store)  # what the message says: delete it and run the same command again
     run = snakemake(workdir, code, *command)
@@ -100,7 +101,6 @@ def test_another_models_store_copied_in_stops_similarity_naming_it(finished_run,
         in log, log[-2000:]
 
 
-@pytest.mark.filterwarnings("ignore:Object at .snakemake_timestamp is not recognized")  # Snakemake's, in directory()
 def test_a_run_killed_during_capture_recovers_as_the_readme_says(finished_run, tmp_path):
     reference, config, code = finished_run  # the same config: the same model and texts, by absolute path
     readme = (REPO / "README.md").read_text(encoding="utf-8")
@@ -115,10 +115,12 @@ def test_a_run_killed_during_capture_recovers_as_the_readme_says(finished_run, t
     else:
         pytest.fail("three runs ended, or renamed their store, before a capture job could be killed mid-write")
     store = orphan.parent / orphan.name[1:].split(".tmp-")[0]
-    assert not store.exists(), "the killed job's store must not look finished"
+    # The rule declares the store's zarr.json (Snakemake makes the empty store folder, its parent, at job start).
+    assert not (store / "zarr.json").exists(), "the killed job's store must not look finished"
     # A kill can also land after the store was renamed into place but before Snakemake recorded the job as done.
     # Stand in for that case: the store exists, and Snakemake's incomplete marker (set at job start) is on it.
-    store.mkdir()
+    store.mkdir(exist_ok=True)
+    (store / "zarr.json").write_text("{}")
 
     stuck = snakemake(workdir, code, "--configfile", str(config), "--cores", "2", "all")
     assert stuck.returncode != 0 and "Directory cannot be locked" in stuck.stdout + stuck.stderr

@@ -314,7 +314,7 @@ def test_editing_a_model_file_reruns_resolve_model_and_after(finished_run):
 
 def test_the_code_hash_is_recorded_in_the_metadata(finished_run):
     workdir, _, code = finished_run
-    key = base64.b64encode(b"results/tiny/main/toy/activations/en.zarr").decode()
+    key = base64.b64encode(b"results/tiny/main/toy/activations/en.zarr/zarr.json").decode()
     record = json.loads((workdir / ".snakemake/metadata" / key).read_text())
     assert repr(code_hash(code / "workflow/scripts/capture.py", code / "linguafranca")) in record["params"]
 

@@ -90,7 +90,6 @@ def run_bounded(command: list[str], timeout: float, **kwargs) -> subprocess.Comp
     return subprocess.CompletedProcess(command, process.returncode, output, "")
 
 
-@pytest.mark.filterwarnings("ignore:Object at .snakemake_timestamp is not recognized")  # Snakemake's, in directory()
 def test_the_workflow_through_slurm_equals_the_local_run(slurm, finished_run, tmp_path):
     state, env = slurm
     reference, config, _ = finished_run

@@ -10,7 +10,7 @@ rule capture:
         manifest=MANIFEST,
         data=[DATA],  # a list, as capture_combined's: the script captures each language it is given
     output:
-        directory(ACTIVATIONS),
+        ACTIVATIONS,  # the store's zarr.json (linguafranca/pipeline/paths.py: store_file)
     log:
         "results/logs/{model}/{revision}/capture/{dataset}/{lang}.log",
     benchmark:
@@ -38,7 +38,7 @@ use rule capture as capture_combined with:
         data=expand(DATA, lang=LANGS, allow_missing=True),
         languages=LANGUAGE_SET,
     output:
-        [directory(path) for path in stores_of(None)],
+        stores_of(None),
     log:
         "results/logs/{model}/{revision}/capture/{dataset}.log",
     benchmark:

@@ -12,13 +12,8 @@ rule probe_capture:
         texts=expand(DATA, lang=LANGS, allow_missing=True),
         languages=LANGUAGE_SET,
     output:
-        tokens=[
-            directory(path) for path in expand(TOKENS, lang=LANGS, allow_missing=True)
-        ],
-        responses=[
-            directory(path)
-            for path in expand(RESPONSES, lang=LANGS, allow_missing=True)
-        ],
+        tokens=expand(TOKENS, lang=LANGS, allow_missing=True),
+        responses=expand(RESPONSES, lang=LANGS, allow_missing=True),
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_capture.log",
     benchmark:
@@ -74,7 +69,7 @@ rule concepts:
         responses=expand(RESPONSES, lang=LANGS, allow_missing=True),
         english=expand(DATA, lang="en", allow_missing=True),
     output:
-        ap=directory(CONCEPT_AP),
+        ap=CONCEPT_AP,
         tables=expand(CONCEPT_TABLE, table=CONCEPT_TABLES, allow_missing=True),
     log:
         "results/logs/{model}/{revision}/probes/{dataset}_concepts.log",

@@ -8,7 +8,7 @@ rule regions:
         stores=stores_of,
         similarity=SIMILARITY,
     output:
-        regions=directory(REGIONS),
+        regions=REGIONS,
         sklr=SKLR,
         page=report(
             SKLR_PAGE,

@@ -10,6 +10,7 @@ from linguafranca.io.regions_store import read_regions
 from linguafranca.model.compute import compute_of
 from linguafranca.model.loading import check_context, load_job_model
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
@@ -22,7 +23,7 @@ with job_log(snakemake.log[0]):
     if snakemake.input.get("regions"):
         expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.regions_dataset,
                                       wildcards.threshold, manifest, compute_of(model))
-        regions = read_regions(snakemake.input.regions[0], *expected)
+        regions = read_regions(store_of(snakemake.input.regions[0]), *expected)
     check_context(model, "ablation.seqlen", params.settings["seqlen"])
     texts = {lang: load_joined_text(path, params.joiner) for lang, path in zip(params.text_langs, snakemake.input.texts)}
     settings = params.settings

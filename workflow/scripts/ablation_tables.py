@@ -6,6 +6,7 @@ from linguafranca.io.html_table import write_tsv_page
 from linguafranca.io.manifest import regions_provenance
 from linguafranca.io.regions_store import read_regions
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 
 with job_log(snakemake.log[0]):
     out, params = snakemake.output, snakemake.params
@@ -20,7 +21,7 @@ with job_log(snakemake.log[0]):
             **dict(zip(regional, snakemake.input.conditions, strict=True))}
     wildcards = snakemake.wildcards
     expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.regions_dataset, wildcards.threshold)
-    regions = read_regions(snakemake.input.regions[0], *expected)
+    regions = read_regions(store_of(snakemake.input.regions[0]), *expected)
     table = gather(tsvs, conditions, regions, out.perplexity, out.increase)
     write_dominance(out.dominance, table)
     point = (f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}, regions of {wildcards.regions_dataset}"

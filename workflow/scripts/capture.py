@@ -5,6 +5,7 @@ from linguafranca.data.samples import read_jsonl
 from linguafranca.io.manifest import provenance
 from linguafranca.model.loading import check_context, load_job_model
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
@@ -14,7 +15,7 @@ with job_log(snakemake.log[0]):
     spec = snakemake.config["models"][wildcards.model]
     model, tokenizer, manifest = load_job_model(snakemake.input.manifest, params.loading, spec)
     check_context(model, f"models.{wildcards.model}.max_length", params.settings["max_length"])
-    for lang, data, store in zip(params.langs, snakemake.input.data, snakemake.output, strict=True):
+    for lang, data, store in zip(params.langs, snakemake.input.data, map(store_of, snakemake.output), strict=True):
         capture_store(
             model,
             tokenizer,

@@ -9,6 +9,7 @@ from linguafranca.io.probe_stores import CONCEPT_STORE
 from linguafranca.io.tsv import write_tsv
 from linguafranca.model.loading import load_job_model
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 from linguafranca.probes.concepts import read_responses
 from linguafranca.probes.intervention import (
@@ -23,8 +24,8 @@ with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     params, output = snakemake.params, snakemake.output
     settings, langs = params.intervention, params.langs
-    store, attrs = read_group(CONCEPT_STORE, snakemake.input.ap, ["experts", "labels", "kept"])
-    responses, sample_ids, _ = read_responses(snakemake.input.responses, langs)
+    store, attrs = read_group(CONCEPT_STORE, store_of(snakemake.input.ap), ["experts", "labels", "kept"])
+    responses, sample_ids, _ = read_responses([store_of(path) for path in snakemake.input.responses], langs)
     names = list(attrs["concepts"])
     chosen = chosen_concepts(names, store["labels"], store["kept"], settings["concepts"])
     texts = {}

@@ -5,6 +5,7 @@ from linguafranca.figures import analysis, sandbox
 from linguafranca.io.manifest import regions_provenance
 from linguafranca.io.regions_store import check_regions
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 
 DRAW = {
     draw.__name__: draw
@@ -24,6 +25,7 @@ with job_log(snakemake.log[0]):
     wildcards = snakemake.wildcards
     for plot, source, png, pdf in snakemake.params.figures:
         if plot in FROM_REGIONS:
+            source = store_of(source)
             threshold = getattr(wildcards, "threshold", snakemake.config["regions"]["threshold"])
             check_regions(source, *regions_provenance(wildcards.model, wildcards.revision, wildcards.dataset, threshold))
         if plot == sandbox.plot_loss.__name__:

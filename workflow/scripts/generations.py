@@ -12,6 +12,7 @@ from linguafranca.io.regions_store import read_regions
 from linguafranca.model.compute import compute_of
 from linguafranca.model.loading import load_job_model
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
@@ -28,7 +29,7 @@ with job_log(snakemake.log[0]):
     wildcards = snakemake.wildcards
     expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.dataset, wildcards.threshold,
                                   manifest, compute_of(model))
-    regions = read_regions(snakemake.input.regions, *expected)
+    regions = read_regions(store_of(snakemake.input.regions), *expected)
     masks = {condition: condition_mask(regions, condition) for condition in params.conditions}
     records = generate_samples(
         model, tokenizer, prompts, masks, settings["max_new_tokens"], settings["max_prompt_tokens"], bos=params.bos

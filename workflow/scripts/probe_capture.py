@@ -4,6 +4,7 @@ from linguafranca.data.samples import read_jsonl
 from linguafranca.io.manifest import provenance
 from linguafranca.model.loading import check_context, load_job_model
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 from linguafranca.probes.capture import capture_probe_stores
 
@@ -18,8 +19,8 @@ with job_log(snakemake.log[0]):
         model,
         tokenizer,
         {lang: read_jsonl(path) for lang, path in zip(params.langs, snakemake.input.texts)},
-        snakemake.output.tokens,
-        snakemake.output.responses,
+        [store_of(path) for path in snakemake.output.tokens],
+        [store_of(path) for path in snakemake.output.responses],
         settings={**params.settings, **params.probes, "batch_size": spec["batch_size"]},
         attrs={
             "model": wildcards.model,

@@ -2,13 +2,14 @@
 from linguafranca.figures.probes import plot_probe_accuracy
 from linguafranca.io.tsv import write_tsv
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 from linguafranca.probes.language_id import COLUMNS, probe_rows, read_probe_inputs
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     settings = snakemake.params.settings
-    layers, langs, sample_ids = read_probe_inputs(snakemake.input.tokens, snakemake.params.langs)
+    layers, langs, sample_ids = read_probe_inputs([store_of(path) for path in snakemake.input.tokens], snakemake.params.langs)
     rows = probe_rows(layers, langs, sample_ids, range(settings["probe_seeds"]), settings["test_fraction"],
                       settings["max_iter"])
     write_tsv(snakemake.output.table, rows, COLUMNS)

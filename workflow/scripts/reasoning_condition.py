@@ -9,6 +9,7 @@ from linguafranca.io.regions_store import read_regions
 from linguafranca.model.compute import compute_of
 from linguafranca.model.loading import load_job_model
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 from linguafranca.reasoning.evaluation import evaluate, write_results
 from linguafranca.reasoning.fast_lm import FastLM
@@ -23,7 +24,7 @@ with job_log(snakemake.log[0]):
     if snakemake.input.get("regions"):
         expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.regions_dataset,
                                       wildcards.threshold, manifest, compute_of(model))
-        regions = read_regions(snakemake.input.regions[0], *expected)
+        regions = read_regions(store_of(snakemake.input.regions[0]), *expected)
     for condition, langs, output in zip(params.conditions, params.langs, snakemake.output, strict=True):
         mask = job_mask(model, condition, regions, params.get("random"))
         lm = FastLM(model, tokenizer, mask, bos=params.bos, max_length=params.settings["max_length"],

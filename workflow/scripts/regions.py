@@ -8,6 +8,7 @@ from linguafranca.io.html_table import write_tsv_page
 from linguafranca.io.manifest import job_provenance
 from linguafranca.io.similarity_file import read_norms
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
@@ -17,7 +18,7 @@ with job_log(snakemake.log[0]):
         snakemake.input.manifest, model=wildcards.model, revision=wildcards.revision, dataset=wildcards.dataset
     )
     result = compute_regions(
-        open_stores(dict(zip(snakemake.params.langs, snakemake.input.stores)), *expected),
+        open_stores(dict(zip(snakemake.params.langs, map(store_of, snakemake.input.stores))), *expected),
         threshold=float(snakemake.wildcards.threshold),
         random_fraction=snakemake.params.random_fraction,
         seed=snakemake.params.seed,
@@ -30,7 +31,7 @@ with job_log(snakemake.log[0]):
         ),
     )
     warn_empty_regions(result)
-    write_regions(result, snakemake.output.regions)
+    write_regions(result, store_of(snakemake.output.regions))
     write_sklr(result, snakemake.output.sklr)
     point = f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}, z > {wildcards.threshold}"
     write_tsv_page(snakemake.output.sklr, snakemake.output.page, f"Key linguistic regions (SKLR): {point}")

@@ -4,6 +4,7 @@ from linguafranca.io.activations import open_stores
 from linguafranca.io.html_table import write_tsv_page
 from linguafranca.io.manifest import job_provenance
 from linguafranca.pipeline.joblog import job_log
+from linguafranca.pipeline.paths import store_of
 from linguafranca.pipeline.threads import set_threads
 
 with job_log(snakemake.log[0]):
@@ -12,7 +13,7 @@ with job_log(snakemake.log[0]):
     expected = job_provenance(
         snakemake.input.manifest, model=wildcards.model, revision=wildcards.revision, dataset=wildcards.dataset
     )
-    stores = open_stores(dict(zip(snakemake.params.langs, snakemake.input.stores)), *expected)
+    stores = open_stores(dict(zip(snakemake.params.langs, map(store_of, snakemake.input.stores))), *expected)
     result = write_similarity(stores, snakemake.output.h5, per_layer_maps=snakemake.params.per_layer_maps)
     write_metrics(result, snakemake.output.metrics)
     point = f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}"
