@@ -222,7 +222,8 @@ def block_runtime(run: Run) -> str:
     times as long as bfloat16)."""
     elapsed, jobs = run_time(run.folder)
     compute = run_compute(run)
-    return f"**{elapsed}** from nothing on 2 CPU cores ({jobs} jobs), in {compute} on {CPU_KINDS.get(compute, compute)}\n"
+    kind = CPU_KINDS.get(compute, compute)
+    return f"**{elapsed}** from nothing on 2 CPU cores ({jobs} jobs), in {compute} on {kind}\n"
 
 
 BLOCKS: dict[str, Callable[[Run], str]] = {

@@ -9,7 +9,8 @@ from linguafranca.probes.language_id import COLUMNS, probe_rows, read_probe_inpu
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     settings = snakemake.params.settings
-    layers, langs, sample_ids = read_probe_inputs([store_of(path) for path in snakemake.input.tokens], snakemake.params.langs)
+    stores = [store_of(path) for path in snakemake.input.tokens]
+    layers, langs, sample_ids = read_probe_inputs(stores, snakemake.params.langs)
     rows = probe_rows(layers, langs, sample_ids, range(settings["probe_seeds"]), settings["test_fraction"],
                       settings["max_iter"])
     write_tsv(snakemake.output.table, rows, COLUMNS)
