@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -76,8 +76,9 @@ def language_spec(spec: dict[str, Any], lang: str, languages: list[str]) -> dict
             gaps = _gaps(loader, json.dumps(options, sort_keys=True), tuple(sorted({*languages, lang})))
         except LinguaFrancaError:
             gaps = ()
-        skip = list(options.get("skip") or [])
-        options["skip"] = skip + [verse for verse in gaps if verse not in skip]
+        skip = options.get("skip", [])
+        if isinstance(skip, list):  # anything else is left for the loader to refuse, naming the option
+            options["skip"] = skip + [verse for verse in gaps if verse not in skip]
     for name in PER_LANGUAGE_OPTIONS.get(loader, ()):
         value = options.get(name)
         if isinstance(value, dict) and lang in value:

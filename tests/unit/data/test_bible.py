@@ -209,6 +209,8 @@ def test_writes_one_jsonl_per_language(small_db, tmp_path):
         ({"books": [0]}, ["en"], r"'books' must be a non-empty list of book numbers 1 to 66"),
         ({"books": 1}, ["en"], r"option 'books' must be list"),
         ({"book": [1]}, ["en"], r"no option 'book'; its options are books, clean, db, skip, start, translations"),
+        ({"skip": "40:17:21"}, ["en"], r"option 'skip' must be list"),
+        ({"skip": [40]}, ["en"], r"option 'skip' must be a list of verse ids such as '40:17:21'"),
     ],
 )
 def test_user_errors(small_db, options, languages, message):

@@ -395,6 +395,8 @@ def test_a_language_spec_holds_that_languages_files_only():
     hf = {"loader": "hf", "options": {"path": "p", "data_files": "all.parquet", "configs": {"en": "a", "hi": "b"}}}
     assert language_spec(hf, "hi", ["en", "hi"])["options"] == {
         "path": "p", "data_files": "all.parquet", "configs": {"hi": "b"}}
+    bible = {"loader": "bible", "options": {"db": "/no/such/bible.db", "skip": "1:1:1"}}
+    assert language_spec(bible, "en", ["en"]) == bible  # no gaps to find, a skip that is no list left to the loader
 
 
 def test_languages_prepared_apart_are_checked_as_a_set(monkeypatch, tmp_path):
