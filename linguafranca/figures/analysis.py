@@ -36,13 +36,14 @@ def plot_similarity_heatmap(
     pdf: str | os.PathLike,
     labels: Mapping[str, str] | None = None,
 ) -> None:
-    """Fig. 2: the whole-model similarity map, rows and columns grouped by language.
+    """Fig. 2: the whole-model similarity map, rows and columns grouped by language (the map's rows: every sample,
+    or similarity.map_samples of each language).
 
     The colour range spans the off-diagonal values (the diagonal is 1 by definition and would wash out the
     language blocks); white lines separate languages.
     """
-    values, attrs = read_h5(h5_path, ["similarity", "langs"])
-    S, langs = values["similarity"], values["langs"]
+    values, attrs = read_h5(h5_path, ["similarity", "langs", "map_rows"])
+    S, langs = values["similarity"], values["langs"][values["map_rows"]]
     offdiag = S[~np.eye(len(S), dtype=bool)]
     fig = Figure(figsize=(7.5, 6.5))
     ax = fig.add_subplot()

@@ -29,6 +29,8 @@ rule similarity:
     params:
         langs=LANGS,
         per_layer_maps=config["similarity"]["per_layer_maps"],
+        map_samples=config["similarity"]["map_samples"],
+        map_seed=config["similarity"]["map_seed"],
         code=code_of("similarity.py"),
     script:
         "../scripts/similarity.py"

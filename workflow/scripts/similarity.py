@@ -14,7 +14,13 @@ with job_log(snakemake.log[0]):
         snakemake.input.manifest, model=wildcards.model, revision=wildcards.revision, dataset=wildcards.dataset
     )
     stores = open_stores(dict(zip(snakemake.params.langs, map(store_of, snakemake.input.stores))), *expected)
-    result = write_similarity(stores, snakemake.output.h5, per_layer_maps=snakemake.params.per_layer_maps)
+    result = write_similarity(
+        stores,
+        snakemake.output.h5,
+        per_layer_maps=snakemake.params.per_layer_maps,
+        map_samples=snakemake.params.map_samples,
+        map_seed=snakemake.params.map_seed,
+    )
     write_metrics(result, snakemake.output.metrics)
     point = f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}"
     write_tsv_page(snakemake.output.metrics, snakemake.output.page, f"LRDS and SADS per layer: {point}")

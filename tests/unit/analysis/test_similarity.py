@@ -14,9 +14,11 @@ import pytest
 from linguafranca.analysis import similarity as similarity_module
 from linguafranca.analysis.similarity import (
     METRIC_COLUMNS,
-    block_class_means,
+    block_sums,
+    class_means,
     compute_similarity,
     lrds,
+    map_rows,
     pair_class_means,
     pair_classes,
     sads,
@@ -62,6 +64,13 @@ def brute_force_class_means(S, langs, meanings):
         elif not same_lang and not same_meaning:
             sums["dl_dm"].append(S[i, j])
     return {key: sum(values) / len(values) for key, values in sums.items()}
+
+
+def map_block_sums(S, n_langs):
+    """Block sums and block traces of a materialised ``[N, N]`` map: what :func:`block_sums` computes without it."""
+    n = len(S) // n_langs
+    blocks = S.reshape(n_langs, n, n_langs, n)
+    return blocks.sum(axis=(1, 3)), np.einsum("asbs->ab", blocks)
 
 
 def dense_reference(means):
@@ -188,7 +197,7 @@ def test_block_means_of_a_planted_map():
     meaning = np.tile(np.arange(n), n_langs)
     S = 10.0 * lang[:, None] + lang[None] + 0.1 * (meaning[:, None] == meaning[None])
     np.fill_diagonal(S, 99)
-    means, block_mean = block_class_means(S, n_langs)
+    means, block_mean = class_means(*map_block_sums(S, n_langs), n)
     np.testing.assert_allclose(block_mean, [[0, 1 + 0.1 / 3], [10 + 0.1 / 3, 11]], atol=1e-15)
     assert means["same_lang_diff_meaning"] == pytest.approx(5.5)  # blocks 0 and 11, equal sizes
     assert means["diff_lang_same_meaning"] == pytest.approx(5.6)  # 1.1 and 10.1
@@ -196,13 +205,72 @@ def test_block_means_of_a_planted_map():
     assert means["all_offdiag"] == pytest.approx((12 * 5.5 + 6 * 5.6 + 12 * 5.5) / 30)  # 12, 6, 12 pairs
 
 
-def test_block_class_means_equal_the_masked_means_of_any_map():
+def test_class_means_equal_the_masked_means_of_any_map():
     """Not symmetric, not a similarity map: the block formulas hold for any [N, N] array in store row order."""
     S = np.random.default_rng(4).standard_normal((4 * 6, 4 * 6))
     langs, meanings = np.repeat(list("abcd"), 6), np.tile([f"m{i}" for i in range(6)], 4)
-    means, _ = block_class_means(S, 4)
+    means, _ = class_means(*map_block_sums(S, 4), 6)
     reference = pair_class_means(S, langs, meanings)
     assert means == pytest.approx(reference, abs=1e-14)
+
+
+@pytest.mark.parametrize("n_langs, n, width", [(2, 2, 1), (3, 7, 5), (9, 12, 40)])
+def test_block_sums_of_rows_equal_the_block_sums_of_their_map(n_langs, n, width):
+    """Row sums' dot products and flattened blocks' dot products against the sums over the materialised V V^T."""
+    V = np.random.default_rng(n_langs * n).standard_normal((n_langs * n, width))
+    sums, traces = block_sums(V, n_langs)
+    reference_sums, reference_traces = map_block_sums(V @ V.T, n_langs)
+    np.testing.assert_allclose(sums, reference_sums, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(traces, reference_traces, rtol=0, atol=1e-12)
+
+
+def test_scores_of_rows_with_norms_six_orders_of_magnitude_apart_equal_the_dense_computation(tmp_path):
+    """Each row scaled by 10^u, u uniform in [-3, 3] and different per layer: the per-layer and whole-model
+    normalisations must each divide by the right norm."""
+    rng = np.random.default_rng(11)
+    means = random_means((4, 6, 3, 8), seed=3) * 10.0 ** rng.uniform(-3, 3, size=(4, 6, 3, 1)).astype(np.float32)
+    stores = write_stores(tmp_path, means, ["a", "b", "c", "d"], block=4)
+    table, blocks, maps = dense_reference(means)
+    result = compute_similarity(stores)
+    for ours, ref in zip(result.metrics, table):
+        for column in METRIC_COLUMNS[1:]:
+            assert ours[column] == pytest.approx(ref[column], abs=1e-12), (ours["layer"], column)
+    np.testing.assert_allclose(result.block_mean, blocks["all"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.block_mean_by_layer[2], blocks[2], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.similarity, maps["all"], rtol=0, atol=1e-12)
+
+
+def test_a_store_with_one_sample_more_is_refused(tmp_path):
+    means = random_means((1, 4, 2, 3))
+    stores = write_stores(tmp_path, means[:, :3], ["en"])
+    stores |= write_stores(tmp_path, means, ["de"])
+    with pytest.raises(LinguaFrancaError, match=r"language 'de'"):
+        compute_similarity(stores)
+
+
+def test_map_rows_take_the_same_seeded_samples_of_every_language_in_store_order():
+    np.testing.assert_array_equal(map_rows(3, 5, None), np.arange(15))
+    np.testing.assert_array_equal(map_rows(3, 5, 5), np.arange(15))
+    np.testing.assert_array_equal(map_rows(3, 5, 9), np.arange(15))
+    rows = map_rows(3, 10, 4, seed=7)
+    samples = np.sort(np.random.default_rng(7).choice(10, 4, replace=False))
+    np.testing.assert_array_equal(rows, np.concatenate([a * 10 + samples for a in range(3)]))
+    assert not np.array_equal(map_rows(3, 10, 4, seed=8), rows)
+    with pytest.raises(LinguaFrancaError, match="map_samples must be at least 2"):
+        map_rows(3, 10, 1)
+
+
+def test_a_subsampled_map_is_the_dense_map_of_its_rows_and_leaves_the_scores_alone(tmp_path):
+    means = random_means((3, 10, 2, 6), seed=5)
+    stores = write_stores(tmp_path, means, LANGS, block=3)
+    table, blocks, maps = dense_reference(means)
+    rows = map_rows(3, 10, 4, seed=1)
+    result = compute_similarity(stores, rows=rows)
+    np.testing.assert_array_equal(result.map_rows, rows)
+    np.testing.assert_allclose(result.similarity, maps["all"][np.ix_(rows, rows)], rtol=0, atol=1e-12)
+    full = compute_similarity(stores)
+    assert result.metrics == full.metrics
+    np.testing.assert_array_equal(result.block_mean, full.block_mean)
 
 
 def test_pair_classes_partition_the_offdiagonal_pairs():
@@ -340,7 +408,7 @@ def test_h5_round_trip(small, tmp_path, monkeypatch, per_layer_maps):
     result = write_similarity(stores, path, per_layer_maps=per_layer_maps)
     assert [p.name for p in path.parent.iterdir()] == ["similarity.h5"]  # no temporary left behind
     with h5py.File(path, "r") as h5:
-        expected = {"similarity", "block_mean", "block_mean_by_layer", "langs", "sample_ids", "norms"}
+        expected = {"similarity", "block_mean", "block_mean_by_layer", "langs", "sample_ids", "norms", "map_rows"}
         assert set(h5) == expected | ({"similarity_by_layer"} if per_layer_maps else set())
         assert h5["similarity"].dtype == np.float32 and h5["similarity"].shape == (15, 15)
         np.testing.assert_allclose(h5["similarity"][...], maps["all"], rtol=0, atol=1e-7)
@@ -359,8 +427,23 @@ def test_h5_round_trip(small, tmp_path, monkeypatch, per_layer_maps):
         assert list(h5.attrs["languages"]) == LANGS
         assert (h5.attrs["n_samples"], h5.attrs["n_layers"], h5.attrs["model"]) == (5, 2, "tiny")
         assert bool(h5.attrs["per_layer_maps"]) is per_layer_maps
+        np.testing.assert_array_equal(h5["map_rows"][...], np.arange(15))
+        assert (h5.attrs["map_samples"], h5.attrs["map_seed"]) == (5, 0)
         assert "different-language same-meaning" in h5.attrs["definition_sads"]
         assert "i == j are left out" in h5.attrs["definition_block_mean"]
+
+
+def test_h5_of_a_subsampled_map(small, tmp_path):
+    stores, means = small
+    _, _, maps = dense_reference(means)
+    write_similarity(stores, tmp_path / "similarity.h5", map_samples=3, map_seed=2)
+    rows = map_rows(3, 5, 3, seed=2)
+    with h5py.File(tmp_path / "similarity.h5", "r") as h5:
+        assert h5["similarity"].shape == (9, 9) and h5["map_rows"].dtype == np.int64
+        np.testing.assert_array_equal(h5["map_rows"][...], rows)
+        np.testing.assert_allclose(h5["similarity"][...], maps["all"][np.ix_(rows, rows)], rtol=0, atol=1e-7)
+        assert (h5.attrs["map_samples"], h5.attrs["map_seed"]) == (3, 2)
+        assert h5["langs"].shape == (15,) and h5["norms"].shape == (15,)
 
 
 def test_failure_in_a_late_layer_leaves_no_file(tmp_path):

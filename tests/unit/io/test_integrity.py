@@ -274,7 +274,10 @@ def similarity_readers(path: Path, stores, tmp_path: Path):
 
 def test_every_dataset_records_its_checksum(similarity_file):
     with h5py.File(similarity_file) as h5:
-        names = ("similarity", "similarity_by_layer", "block_mean", "block_mean_by_layer", "langs", "sample_ids", "norms")
+        names = (
+            "similarity", "similarity_by_layer", "block_mean", "block_mean_by_layer", "langs", "sample_ids", "norms",
+            "map_rows",
+        )
         assert set(h5) == set(names)
         for name in names:
             values = h5[name].asstr()[...] if name in ("langs", "sample_ids") else h5[name][...]
