@@ -27,18 +27,19 @@ The regions stage runs twice: the paper's regions alone, then with the workflow'
 label shuffles, 20; ``--significance`` permutations for p-values, 1000; 0 turns either off), so the cost of the
 null and of significance reads apart from the paper's.
 
-Prints the wall and CPU time of each step and the peak resident memory. Goals on 2 cores: 9 x 100, under 5
-minutes and 6 GiB; 9 x 1,012, under 10 minutes and 8 GiB (similarity + metrics + regions). Memory does not grow
-with the number of layers (one layer of data plus two N x N float64), time does linearly, so ``--flores --layers
-2`` measures the per-layer cost at full N and n_neurons. The time goal of the FLORES size is out of reach on 2 CPU
-cores: the whole-model N x N map needs N^2 x n_layers x n_neurons = 1.9e14 floating-point operations (the
-symmetric kernel does half the products, as multiply-adds). The Gram step runs at about 60 GFLOP/s per CPU-second
-here, so that alone is 53 CPU-minutes, about 26 minutes on two free cores.
+Prints the matmul peak of this run (numpy, float64 and float32), then each step's wall and CPU time, peak resident
+memory, operations (``operation_counts``) and their share of the float64 peak. Goals on 2 cores: 9 x 100, under 5
+minutes and 6 GiB; 9 x 1,012, under 10 minutes and 8 GiB. Memory does not grow with the number of layers (one
+layer of data, Figure 2's map and the null's group sums), time does linearly, so ``--flores --layers 2`` measures
+the per-layer cost at full N and n_neurons. The scores come from block sums (``O(m N d)`` per layer), so no step
+needs the ``N x N`` map of all rows, whose ``N^2 x n_layers x n_neurons = 1.9e14`` operations at the FLORES size put
+the goal out of reach before; Figure 2's map is of ``--map-samples`` per language (the workflow's default, 100).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import resource
@@ -59,6 +60,7 @@ from linguafranca.analysis.regions import NullSettings, compute_regions, write_r
 from linguafranca.analysis.similarity import write_metrics, write_similarity  # noqa: E402
 from linguafranca.io.activations import LanguageStores, activation_writer, block_size
 from linguafranca.io.similarity_file import read_norms  # noqa: E402
+from timing import matmul_peak  # noqa: E402
 
 #: Samples per independently seeded tile of noise: a block of rows costs about its own size to generate.
 TILE = 64
@@ -181,13 +183,21 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+#: float64 matmul GFLOP/s of this run (:func:`timing.matmul_peak`), set in main: each step's share of it.
+PEAK = {"float64": math.nan}
+
+
 @contextmanager
-def step(name: str):
+def step(name: str, operations: float = 0.0):
+    """Time a step; with ``operations`` (floating-point operations of its arithmetic, from the formulas in
+    docs/performance.md) also its GFLOP/s and their share of the float64 matmul peak."""
     start, cpu = time.perf_counter(), cpu_seconds()
     yield
+    wall = time.perf_counter() - start
+    gflops = operations / wall / 1e9
+    rate = f"   {operations:.2e} FLOP, {gflops:6.1f} GFLOP/s, {gflops / PEAK['float64']:4.0%} of peak" if operations else ""
     print(
-        f"{name:<32} {time.perf_counter() - start:8.1f} s wall {cpu_seconds() - cpu:8.1f} s CPU   "
-        f"peak RSS {peak_rss_gib():5.2f} GiB",
+        f"{name:<32} {wall:8.1f} s wall {cpu_seconds() - cpu:8.1f} s CPU   peak RSS {peak_rss_gib():5.2f} GiB{rate}",
         flush=True,
     )
 
@@ -217,6 +227,27 @@ def stores_on_disk(args: argparse.Namespace, directory: Path) -> dict[str, Path]
     return {f"lang{a}": directory / f"lang{a}.zarr" for a in range(args.langs)}
 
 
+def operation_counts(args: argparse.Namespace) -> dict[str, float]:
+    """Floating-point operations of each step (multiply-adds count two), the formulas of docs/performance.md.
+
+    Per layer, with N rows, m languages, d neurons, M rows in Figure 2's map: similarity squares (2 N d),
+    divides (N d) and sums (N d) the rows and dots the flattened language blocks (2 m N d) in the first pass,
+    divides, sums and dots again in the second (2 N d + 2 m N d), and the map's Gram matrix costs M^2 d
+    (symmetric: half the products); regions divide, sum and square (3 N d); the null and significance run two one-hot products
+    ``[m, N] x [N, d]`` per label shuffle (4 m N d each; pruned neurons leave them, so significance is an upper
+    bound).
+    """
+    n, m, d, layers = args.langs * args.samples, args.langs, args.neurons, args.layers
+    rows = n if not args.map_samples or args.map_samples >= args.samples else m * args.map_samples
+    per_layer_maps = n * n * d if args.per_layer_maps else 0
+    shuffles = max(args.null, args.significance)
+    return {
+        "similarity": layers * (6 * n * d + 4 * m * n * d + rows * rows * d + per_layer_maps),
+        "regions": layers * 3 * n * d,
+        "null": layers * 4 * m * n * d * shuffles,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=80)
@@ -227,6 +258,8 @@ def main() -> None:
     parser.add_argument("--flores", action="store_true", help="9 x 1,012 samples (FLORES-200), --source computed")
     parser.add_argument("--source", choices=("stores", "computed"), default=None, help="default: stores")
     parser.add_argument("--per-layer-maps", action="store_true", help="also write every layer's N x N map")
+    parser.add_argument("--map-samples", type=int, default=100,
+                        help="samples per language in Figure 2's map (similarity.map_samples; 0: all)")
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where to put the temporary files")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads for the analysis (default: all)")
     parser.add_argument("--null", type=int, default=20, help="label shuffles of the null (regions.null_permutations)")
@@ -253,21 +286,29 @@ def main() -> None:
             source = computed_source(args.langs, args.samples, args.layers, args.neurons, args.seed)
             with step("one generating pass (not analysis)"):
                 generating_pass(source)
+        with threadpool_limits(args.threads):
+            PEAK["float64"] = matmul_peak("float64")
+            print(f"matmul peak, 2048^3 float64: {PEAK['float64']:.0f} GFLOP/s; float32: "
+                  f"{matmul_peak('float32'):.0f} GFLOP/s (numpy, {args.threads or 'all'} threads)")
+        cost = operation_counts(args)
         total, total_cpu = time.perf_counter(), cpu_seconds()
-        with threadpool_limits(args.threads), step("similarity stage (+ h5)"):
-            similarity = write_similarity(source, directory / "similarity.h5", per_layer_maps=args.per_layer_maps)
+        with threadpool_limits(args.threads), step("similarity stage (+ h5)", cost["similarity"]):
+            similarity = write_similarity(
+                source, directory / "similarity.h5", per_layer_maps=args.per_layer_maps,
+                map_samples=args.map_samples or None,
+            )
         with step("metrics.tsv"):
             write_metrics(similarity, directory / "metrics.tsv")
         whole = similarity.metrics[0]
         del similarity  # the workflow runs the regions stage in a process of its own
         norms = read_norms(directory / "similarity.h5", [f"lang{a}" for a in range(args.langs)])
-        with threadpool_limits(args.threads), step("compute_regions"):
+        with threadpool_limits(args.threads), step("compute_regions", cost["regions"]):
             regions = compute_regions(source, norms=norms)
         analysis, analysis_cpu = time.perf_counter() - total, cpu_seconds() - total_cpu
         chance = NullSettings(args.null, args.significance, statistic=args.statistic)
         if chance.active:
             label = f"regions + null B={args.null} S={args.significance}"
-            with threadpool_limits(args.threads), step(label):
+            with threadpool_limits(args.threads), step(label, cost["regions"] + cost["null"]):
                 regions = compute_regions(source, norms=norms, null=chance)
             summary = regions.null_summary()
             if summary:
