@@ -41,19 +41,20 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("other", nargs="?", type=Path, help="results/{model}/{revision} of the bfloat16 run")
     parser.add_argument("--run", type=Path, help="run the default config in float32 and bfloat16 under this folder")
     parser.add_argument("--cores", type=int, default=8)
+    parser.add_argument("--device", default="cpu", help="where the bfloat16 run runs: cpu, or cuda (bench/gpu.sh)")
     args = parser.parse_args()
     if (args.run is None) == (args.reference is None or args.other is None):
         parser.error("give either two results folders or --run DIR")
     return args
 
 
-def run_default(folder: Path, compute: str, cores: int) -> Path:
-    """Run ``snakemake all`` on the default config with every model's ``compute`` set; the results folder of its
-    first (model, revision)."""
+def run_default(folder: Path, compute: str, cores: int, device: str = "cpu") -> Path:
+    """Run ``snakemake all`` on the default config with every model's ``compute`` and ``device`` set; the results
+    folder of its first (model, revision)."""
     config = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
     for spec in config["models"].values():
-        spec["compute"] = compute
-    workdir = folder / compute
+        spec["compute"], spec["device"] = compute, device
+    workdir = folder / (compute if device == "cpu" else f"{device}-{compute}")
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -137,7 +138,8 @@ def compare_increase(increase: Path, other_folder: Path) -> None:
 def main() -> None:
     args = arguments()
     if args.run:
-        reference, other = (run_default(args.run, compute, args.cores) for compute in ("float32", "bfloat16"))
+        reference = run_default(args.run, "float32", args.cores)
+        other = run_default(args.run, "bfloat16", args.cores, args.device)
     else:
         reference, other = args.reference, args.other
     print(f"# reference (float32): {reference}\n# other: {other}")

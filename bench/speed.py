@@ -12,6 +12,7 @@ understates the work done. Token ids are random: speed does not depend on the te
 
     .venv/bin/python bench/speed.py                   # the default run's converted Gemma 3 270M
     .venv/bin/python bench/speed.py --threads 2
+    .venv/bin/python bench/speed.py --device cuda     # a GPU (bench/gpu.sh)
 """
 
 from __future__ import annotations
@@ -39,17 +40,28 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4, help="sequences per forward")
     parser.add_argument("--seqlen", type=int, default=512)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     return parser.parse_args()
+
+
+DEVICE = torch.device("cpu")
+
+
+def synchronised(run: Callable[[], object]) -> Callable[[], object]:
+    """``run``, then wait for the GPU's queue: CUDA calls return before their kernels finish."""
+    if DEVICE.type != "cuda":
+        return run
+    return lambda: (run(), torch.cuda.synchronize())
 
 
 def best_of(repeats: int, run: Callable[[], object]) -> float:
     """Median seconds of ``repeats`` runs after one warm-up."""
-    return statistics.median(run_times(run, repeats, warm_up=True))
+    return statistics.median(run_times(synchronised(run), repeats, warm_up=True))
 
 
 def peak(dtype: torch.dtype, m: int, k: int, n: int, repeats: int) -> float:
     """GFLOP/s of an ``[m, k] @ [k, n]`` product in ``dtype``."""
-    a, b = torch.randn(m, k).to(dtype), torch.randn(n, k).to(dtype)
+    a, b = torch.randn(m, k).to(DEVICE, dtype), torch.randn(n, k).to(DEVICE, dtype)
     return 2 * m * k * n / best_of(repeats, lambda: a @ b.T) / 1e9
 
 
@@ -65,14 +77,17 @@ def linear_weights(module: torch.nn.Module) -> int:
 
 
 def main() -> None:
+    global DEVICE
     args = arguments()
+    DEVICE = torch.device(args.device)
     torch.set_num_threads(args.threads)
-    ids = torch.randint(0, 1000, (args.batch, args.seqlen), generator=torch.Generator().manual_seed(0))
+    ids = torch.randint(0, 1000, (args.batch, args.seqlen), generator=torch.Generator().manual_seed(0)).to(DEVICE)
     tokens = ids.numel()
-    print(f"{args.threads} thread(s); {args.batch} × {args.seqlen} tokens per forward; median of {args.repeats}")
+    where = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else f"{args.threads} thread(s)"
+    print(f"{where}; {args.batch} × {args.seqlen} tokens per forward; median of {args.repeats}")
     print(f"{'dtype':<9} {'what':<34} {'value':>12} {'GFLOP/s':>8} {'of peak':>8}")
     for name, dtype in DTYPES.items():
-        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype).eval()
+        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype).to(DEVICE).eval()
         head = model.get_output_embeddings()
         vocab, hidden = head.weight.shape
         square = peak(dtype, 2048, 2048, 2048, args.repeats)
@@ -87,7 +102,7 @@ def main() -> None:
                 t_capture = best_of(
                     args.repeats, lambda: model.base_model(input_ids=ids, attention_mask=mask, use_cache=False))
             t_ppl = best_of(args.repeats, lambda: token_nll(model, ids))
-            hidden_states = torch.randn(args.batch * (args.seqlen - 1), hidden).to(dtype)
+            hidden_states = torch.randn(args.batch * (args.seqlen - 1), hidden).to(DEVICE, dtype)
             targets = ids[:, 1:].reshape(-1)
             t_head = best_of(args.repeats, lambda: token_logprobs(head, hidden_states, targets, greedy=False))
             t_rows = best_of(args.repeats, lambda: whole_rows(head, hidden_states, targets))
