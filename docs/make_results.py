@@ -128,7 +128,7 @@ def block_similarity(run: Run) -> str:
 def block_regions(run: Run) -> str:
     """Key neurons per language beside the label-shuffled null and the significant region."""
     total = next(row for row in read_tsv(run.path(paths.SKLR)) if row["layer"] == "total")
-    store = zarr.open_group(str(run.path(paths.REGIONS)), mode="r")
+    store = zarr.open_group(paths.store_of(run.path(paths.REGIONS)), mode="r")
     n = int(store.attrs["n_layers"]) * int(store.attrs["n_neurons"])
     order = list(store.attrs["langs"])
     null = np.asarray(store["null_count"]).sum(axis=2) if "null_count" in store else None  # [B, langs]
