@@ -51,7 +51,17 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"{error.instance!r} is not allowed: {error.schema['description'].strip()}"
     if error.validator == "oneOf" and "description" in error.schema:
         return f"{error.instance!r} is not allowed: {error.schema['description'].strip()}"
+    if error.validator == "type" and isinstance(error.instance, str) and _wants_scalar(error.validator_value):
+        return (f"{error.message}, and the text reads as none; write the value as YAML does (1.5, 1e-3, true, null), "
+                "on the command line or, for anything longer, in a file given with --configfile")
     return error.message
+
+
+def _wants_scalar(types: str | list[str]) -> bool:
+    """Whether a schema ``type`` asks for a number, integer, boolean or null: text that :func:`_from_text` could
+    not read as one of them was meant as one (``--config`` makes every value text)."""
+    wanted = {types} if isinstance(types, str) else set(types)
+    return bool(wanted & {"number", "integer", "boolean", "null"})
 
 
 def language_pattern(schema_path: Path = SCHEMA_PATH) -> str:

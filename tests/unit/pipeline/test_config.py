@@ -198,6 +198,16 @@ def test_numbers_booleans_and_nulls_written_as_text_are_read_as_the_schema_wants
     assert config["languages"] == DEFAULT["languages"] and config["models"]["gemma3-270m"]["revisions"] == ["main"]
 
 
+def test_text_that_reads_as_no_number_is_refused_with_a_hint():
+    config = broken(lambda c: c["regions"].update(null_permutations="20x"))
+    with pytest.raises(LinguaFrancaError) as refused:
+        validate(config)
+    assert str(refused.value) == (
+        "config error at regions.null_permutations: '20x' is not of type 'integer', and the text reads as none; "
+        "write the value as YAML does (1.5, 1e-3, true, null), on the command line or, for anything longer, in a "
+        "file given with --configfile")
+
+
 def test_numbers_given_with_config_reach_the_workflow(tmp_path):
     run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
                           str(tmp_path), "--config", "regions={threshold: 1.5, random_fraction: .nan}", "-n"],
