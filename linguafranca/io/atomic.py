@@ -10,11 +10,14 @@ are named ``.{name}.tmp-XXXXXXXX`` after their final path, and the next write of
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import errno
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -120,13 +123,43 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
             _remove(final)
         os.replace(temporary, final)
     except OSError as error:
+        _settle_background_writes()
         _remove(temporary)
         if not _while_writing(error, temporary):
             raise
         raise LinguaFrancaError(f"cannot write {final}: {_os_reason(error, final)}") from None
     except BaseException:
+        _settle_background_writes()
         _remove(temporary)
         raise
+
+
+#: How long an interrupted job waits for zarr's writes in flight before it removes its temporary anyway.
+SETTLE_TIMEOUT_S = 30.0
+
+
+def _settle_background_writes(timeout: float = SETTLE_TIMEOUT_S) -> None:
+    """Wait until zarr's I/O thread has no write in flight.
+
+    Zarr runs its reads and writes on an event loop in a thread of its own. Ctrl-C (or any error) reaches the main
+    thread while that loop may still be writing chunks of the temporary, and a write that lands after the removal
+    re-creates the folder, which then survives the interrupted job. Waiting for the loop's tasks first closes that
+    race; nothing to do when zarr was never used.
+    """
+    sync = sys.modules.get("zarr.core.sync")
+    loop = sync.loop[0] if sync is not None else None
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return
+
+    async def in_flight() -> None:
+        tasks = asyncio.all_tasks() - {asyncio.current_task()}
+        if tasks:
+            await asyncio.wait(tasks)
+
+    try:
+        asyncio.run_coroutine_threadsafe(in_flight(), loop).result(timeout)
+    except concurrent.futures.TimeoutError:
+        pass
 
 
 #: OS errors that only writing causes: the disk or quota is full, the file too large, the file system read-only.

@@ -137,3 +137,24 @@ def test_a_store_that_outgrows_the_file_size_limit_stops_with_one_line(tmp_path)
     run = subprocess.run([sys.executable, "-c", script, str(store)], capture_output=True, text=True)
     assert run.stdout.startswith(f"cannot write {store}: File too large"), run.stdout + run.stderr[-2000:]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_waits_for_zarr_writes_in_flight_before_removing_the_temporary(tmp_path):
+    """Ctrl-C reaches the main thread while zarr's I/O thread is still writing chunks; a chunk written after the
+    removal would re-create the temporary folder, and it would survive the interrupted job."""
+    import asyncio
+
+    import zarr.core.buffer
+    import zarr.core.sync
+    import zarr.storage
+
+    async def late_chunk(folder):
+        await asyncio.sleep(0.3)  # still writing when the interrupt arrives
+        store = await zarr.storage.LocalStore.open(folder)
+        await store.set("mean/c/0/0/0", zarr.core.buffer.default_buffer_prototype().buffer.from_bytes(b"x" * 64))
+
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "en.zarr", directory=True) as temporary:
+        write = asyncio.run_coroutine_threadsafe(late_chunk(temporary), zarr.core.sync._get_loop())
+        raise KeyboardInterrupt
+    write.result(timeout=10)
+    assert not temporary.exists() and list(tmp_path.iterdir()) == []
