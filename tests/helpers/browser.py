@@ -24,6 +24,22 @@ def chromium_binary() -> str | None:
     return next((path for name in BINARIES if (path := shutil.which(name))), None)
 
 
+def install_chromium(log: Path) -> str | None:
+    """Debian's Chromium, installed with apt-get where this is root on a Debian-like system and none is on the PATH
+    (as tests/slurm/start.sh installs SLURM), so that CI, which runs as root, opens the report in a real browser
+    instead of skipping; None where it cannot be installed, with apt-get's output in ``log``."""
+    if chromium_binary() or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return chromium_binary()
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    with log.open("w") as out:
+        for command in (install, ["apt-get", "update", "-q"], install):
+            done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=900)
+            if done.returncode == 0 and command is install and chromium_binary():
+                break
+    return chromium_binary()
+
+
 class Browser:
     """One headless Chromium with one page; use as a context manager."""
 

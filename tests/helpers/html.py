@@ -10,6 +10,7 @@ class Cells(HTMLParser):
         super().__init__()
         self.rows: list[list[str]] = []
         self.title = ""
+        self.tooltips: dict[tuple[int, int], str] = {}  # (row, column): the cell's title attribute
         self._in: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -19,6 +20,8 @@ class Cells(HTMLParser):
             self._in = tag
             if tag != "title":
                 self.rows[-1].append("")
+                if (tooltip := dict(attrs).get("title")) is not None:
+                    self.tooltips[len(self.rows) - 1, len(self.rows[-1]) - 1] = tooltip
 
     def handle_endtag(self, tag):
         self._in = None
@@ -28,6 +31,12 @@ class Cells(HTMLParser):
             self.title += data
         elif self._in:
             self.rows[-1][-1] += data
+
+
+    @property
+    def exact(self) -> list[list[str]]:
+        """The rows with each cell's tooltip in place of its text where it has one: the full-precision table."""
+        return [[self.tooltips.get((r, c), text) for c, text in enumerate(row)] for r, row in enumerate(self.rows)]
 
 
 def cells(html: str) -> Cells:

@@ -43,7 +43,7 @@ def test_probe_outputs_are_as_documented(probes_run):
 def test_the_report_holds_the_probe_figure_and_the_summary_as_a_table(probes_run, tmp_path):
     workdir, config, code, _ = probes_run
     point = "results/tiny/main/toy/probes"
-    shown = cells((workdir / point / "summary.html").read_text(encoding="utf-8")).rows
+    shown = cells((workdir / point / "summary.html").read_text(encoding="utf-8")).exact
     assert shown == [line.split("\t") for line in (workdir / point / "summary.tsv").read_text().splitlines()]
     report = tmp_path / "report.html"
     run = snakemake(workdir, code, "--configfile", str(config), "--report", str(report))

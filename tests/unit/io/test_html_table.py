@@ -23,16 +23,19 @@ def test_cells_and_title_are_escaped_so_text_cannot_become_markup():
     assert cells(html).title == "a <b> & c"
 
 
-def test_a_tsv_page_shows_its_numbers_exactly_as_the_tsv_wrote_them(tmp_path):
+def test_a_tsv_page_shows_numbers_for_reading_with_every_digit_in_the_tooltip(tmp_path):
     tsv, page = tmp_path / "perplexity_increase.tsv", tmp_path / "perplexity_increase.html"
-    rows = [{"lang": "en", "none": 0.0, "en": 1215563.9999999998, "zh": 1e-05},
-            {"lang": "zh", "none": 0.0, "en": -0.1, "zh": 74552.5}]
-    write_tsv(tsv, rows, ["lang", "none", "en", "zh"])
+    rows = [{"lang": "en", "none": 0.0, "en": 1215563.9999999998, "zh": 1e-05, "size": 26079},
+            {"lang": "zh", "none": 0.03419961228381396, "en": -0.1, "zh": 74552.5, "size": float("nan")}]
+    write_tsv(tsv, rows, ["lang", "none", "en", "zh", "size"])
     write_tsv_page(tsv, page, "Table 1")
-    html = page.read_text(encoding="utf-8")
-    assert cells(html).rows == [["lang", "none", "en", "zh"], ["en", "0.0", "1215563.9999999998", "1e-05"],
-                                ["zh", "0.0", "-0.1", "74552.5"]]
-    assert "<code>perplexity_increase.tsv</code>" in html  # names the file the numbers live in
+    html = cells(page.read_text(encoding="utf-8"))
+    assert html.rows == [["lang", "none", "en", "zh", "size"], ["en", "0", "1,215,564", "1e-05", "26079"],
+                         ["zh", "0.0342", "-0.1", "74,552", "nan"]]
+    # Every digit the TSV holds is the tooltip of a cell shown shorter; cells shown as written have none.
+    assert html.tooltips == {(1, 1): "0.0", (1, 2): "1215563.9999999998", (2, 1): "0.03419961228381396",
+                             (2, 3): "74552.5"}
+    assert "<code>perplexity_increase.tsv</code>" in page.read_text(encoding="utf-8")  # names the numbers' file
     assert not list(tmp_path.glob(".*tmp-*"))  # written atomically, no temporary left
 
 
