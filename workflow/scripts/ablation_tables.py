@@ -30,4 +30,4 @@ with job_log(snakemake.log[0]):
                             (out.increase, out.increase_page, "Table 1: perplexity increase (%)"),
                             (out.dominance, out.dominance_page, "Diagonal dominance")):
         write_tsv_page(tsv, page, f"{what}: {point}")
-    plot_increase(table, out.png, out.pdf, title=f"{snakemake.wildcards.model}: perplexity increase (%)")
+    plot_increase(table, out.png, out.pdf, title=f"Perplexity increase (%)\n{point}")

@@ -171,3 +171,31 @@ def test_an_empty_significant_region_draws_no_significant_legend_entry(outputs, 
     monkeypatch.setattr(analysis, "read_regions", lambda path: nothing)
     names = legend(_drawn(monkeypatch, plot, outputs / "regions_null.zarr"))
     assert "significant (BH)" not in names and any(name.startswith("shuffled labels") for name in names)
+
+
+def test_heatmap_names_the_run_and_its_region_labels_do_not_overlap(monkeypatch):
+    """Eight regions and controls side by side (the tick labels carry each size): no two labels may overlap."""
+    import linguafranca.figures.ablation as ablation
+    from linguafranca.ablation.deactivation import IncreaseTable
+
+    captured = []
+    monkeypatch.setattr(ablation, "save_figure", lambda fig, png, pdf: captured.append(fig))
+    langs = ["en", "zh", "pt-BR"]
+    regions = ["random", *langs, *(f"random_{lang}" for lang in langs)]
+    increase = np.full((len(langs), len(regions)), np.nan)
+    increase[:, :4] = [[3.4, 75326.4, 0.052, -0.0071]] * len(langs)
+    table = IncreaseTable(langs, regions, increase, np.arange(1, len(regions) + 1) * 1000,
+                          np.linspace(1.0, 25.93, len(regions)))
+    title = "Perplexity increase (%)\ntiny @ main on held_out, regions of toy at z > 1"
+    ablation.plot_increase(table, "unused.png", "unused.pdf", title=title)
+    (fig,) = captured
+    ax = fig.axes[0]
+    assert ax.get_title() == title
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()]
+    assert len(boxes) == len(regions)
+    assert not [(a, b) for a in range(len(boxes)) for b in range(a + 1, len(boxes)) if boxes[a].overlaps(boxes[b])]
