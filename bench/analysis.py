@@ -195,7 +195,8 @@ def step(name: str, operations: float = 0.0):
     yield
     wall = time.perf_counter() - start
     gflops = operations / wall / 1e9
-    rate = f"   {operations:.2e} FLOP, {gflops:6.1f} GFLOP/s, {gflops / PEAK['float64']:4.0%} of peak" if operations else ""
+    share = gflops / PEAK["float64"]
+    rate = f"   {operations:.2e} FLOP, {gflops:6.1f} GFLOP/s, {share:4.0%} of peak" if operations else ""
     print(
         f"{name:<32} {wall:8.1f} s wall {cpu_seconds() - cpu:8.1f} s CPU   peak RSS {peak_rss_gib():5.2f} GiB{rate}",
         flush=True,
@@ -233,9 +234,9 @@ def operation_counts(args: argparse.Namespace) -> dict[str, float]:
     Per layer, with N rows, m languages, d neurons, M rows in Figure 2's map: similarity squares (2 N d),
     divides (N d) and sums (N d) the rows and dots the flattened language blocks (2 m N d) in the first pass,
     divides, sums and dots again in the second (2 N d + 2 m N d), and the map's Gram matrix costs M^2 d
-    (symmetric: half the products); regions divide, sum and square (3 N d); the null and significance run two one-hot products
-    ``[m, N] x [N, d]`` per label shuffle (4 m N d each; pruned neurons leave them, so significance is an upper
-    bound).
+    (symmetric: half the products); regions divide, sum and square (3 N d); the null and significance run two
+    one-hot products ``[m, N] x [N, d]`` per label shuffle (4 m N d each; pruned neurons leave them, so
+    significance is an upper bound).
     """
     n, m, d, layers = args.langs * args.samples, args.langs, args.neurons, args.layers
     rows = n if not args.map_samples or args.map_samples >= args.samples else m * args.map_samples
