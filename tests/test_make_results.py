@@ -29,3 +29,13 @@ def test_numbers_read_as_the_docs_print_them():
     assert [make_results.increase(t) for t in ("75326.4", "6.25", "-0.04", "n/a", "empty")] == [
         "75,326", "6.2", "−0.0", "n/a", "empty"]
     assert make_results.ratio("12119.2") == "12,119" and make_results.ratio("4.56") == "4.6"
+
+
+def test_every_figure_the_script_ships_is_in_the_docs_and_shown_on_a_page():
+    """Figures 5 and 6 were once discussed but not shipped: each figure make_results copies must be in docs/figures
+    and embedded in a page (README or docs)."""
+    pages = "".join(page.read_text() for page in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+    for name in make_results.FIGURES:
+        assert (REPO / "docs/figures" / name).read_bytes()[:4] == b"\x89PNG", name
+        assert f"figures/{name})" in pages, name
+    assert {"regions_layers.png", "regions_sizes.png"} <= set(make_results.FIGURES)  # Figures 5 and 6

@@ -414,3 +414,14 @@ def test_languages_prepared_apart_are_checked_as_a_set(monkeypatch, tmp_path):
     check_prepared_set("d", {**spec, "aligned": False}, texts, ids, tmp_path / "languages.json")
     assert json.loads((tmp_path / "languages.json").read_text()) == {
         "dataset": "d", "languages": ["en", "fr"], "aligned": False, "samples": {"en": 3, "fr": 3}}
+
+
+def test_hf_refuses_a_null_id_naming_file_language_and_value(offline):
+    """A JSON null in the id column reaches the loader as None; it must not become the id "None"."""
+    en = _jsonl(offline / "en.jsonl", [{"uid": "a", "body": "Alpha"}, {"uid": None, "body": "Beta"}])
+    options = {"path": "json", "data_files": {"en": str(en)}, "split": "validation",
+               "columns": {"id": "uid", "text": "body"}}
+    with pytest.raises(LinguaFrancaError) as refused:
+        load_hf(options, ["en"])
+    assert str(refused.value) == ("loader 'hf': 'json' (en) has the id None; an id must be a string or an integer "
+                                  "(option 'columns')")

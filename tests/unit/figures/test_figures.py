@@ -143,6 +143,13 @@ def test_figure_6_labels_sit_above_the_null_marker(outputs, monkeypatch):
     assert "\n" not in ax.get_title()  # this store records no model and no labels were given: no second line
 
 
+@pytest.mark.parametrize("plot", [plot_region_sizes, plot_region_layers])
+def test_figures_5_and_6_name_the_run_on_a_second_line(outputs, monkeypatch, plot):
+    fig = _drawn(monkeypatch, plot, outputs / "regions_null.zarr", labels=LABELS)
+    titles = [ax.get_title() for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    assert any(title.endswith("\ntiny-model @ step64, toy") for title in titles), titles
+
+
 @pytest.mark.parametrize(
     ("increase", "text"),
     [(1215564.4, "1,215,564"), (74.6, "75"), (10.0, "10"), (3.44, "3.4"), (0.052, "0.052"), (-0.0071, "-0.0071"),
