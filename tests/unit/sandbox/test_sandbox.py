@@ -18,7 +18,7 @@ from linguafranca.sandbox.settings import TrainSettings
 from linguafranca.sandbox.tokenizer import train_tokenizer
 from linguafranca.sandbox.train import learning_rate, pack, train
 from tests.helpers.paths import REPO
-from tests.helpers.workflow import copy_code, snakemake
+from tests.helpers.workflow import copy_code, report_results, snakemake
 
 VERSES = {
     "en": [f"In the beginning {i} God created the heaven and the earth number {i}." for i in range(60)],
@@ -142,6 +142,19 @@ def test_tiny_sandbox_run_end_to_end(tmp_path):
     sizes = read_tsv(tmp_path / "results/series/sizes/evolution.tsv")
     assert [row["model"] for row in sizes] == ["sandbox-a", "sandbox-b"]
     assert int(sizes[0]["parameters"]) < int(sizes[1]["parameters"]) and sizes[1]["jaccard_en"] == ""
+    # The report holds the series' figures and tables and the sandbox's training loss, beside every checkpoint's
+    # analysis figures (combined jobs).
+    report = tmp_path / "report.html"
+    run = snakemake(tmp_path, code, "--configfile", str(path), "--report", str(report))
+    assert run.returncode == 0, run.stderr[-3000:]
+    results, categories = report_results(report.read_text(encoding="utf-8"))
+    series = [item for items in categories["7. Series across checkpoints and sizes"].values() for item in items]
+    assert {"results/series/a/evolution.html", "results/series/sizes/evolution.html"} <= set(series)
+    assert any(item.startswith("results/series/a/") and item.endswith(".png") for item in series)
+    sandbox = [item for items in categories["8. Pretraining sandbox"].values() for item in items]
+    assert sandbox and all(results[item]["mime_type"] in ("image/png", "text/html") for item in sandbox)
+    assert any(item.startswith("results/sandbox-b/step-0003/") for items in categories["1. Similarity (paper 3.1-3.2)"]
+               .values() for item in items)
     assert (tmp_path / "results/series/sizes/figures/figure7.png").is_file()
 
 
