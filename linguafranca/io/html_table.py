@@ -28,6 +28,10 @@ STYLE = (
 )
 
 
+Cell = str | tuple[str, str]
+"""A cell's text, or ``(shown, exact)``: text shown with its exact form as the tooltip."""
+
+
 def _cell(tag: str, cell: Cell) -> str:
     """A cell; a ``(shown, exact)`` pair shows ``shown`` with ``exact`` as its tooltip."""
     if isinstance(cell, tuple):
@@ -52,10 +56,6 @@ def readable(text: str) -> Cell:
         return text
     shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     return text if shown == text else (shown, text)
-
-
-Cell = str | tuple[str, str]
-"""A cell's text, or ``(shown, exact)``: text shown with its exact form as the tooltip."""
 
 
 def table_page(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]], source: str = "") -> str:

@@ -30,13 +30,16 @@ def install_chromium(log: Path) -> str | None:
     instead of skipping; None where it cannot be installed, with apt-get's output in ``log``."""
     if chromium_binary() or os.geteuid() != 0 or not shutil.which("apt-get"):
         return chromium_binary()
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     with log.open("w") as out:
-        for command in (install, ["apt-get", "update", "-q"], install):
-            done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=900)
-            if done.returncode == 0 and command is install and chromium_binary():
-                break
+        def apt(*args: str) -> bool:
+            return subprocess.run(["apt-get", *args], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                  timeout=900).returncode == 0
+
+        install = ("install", "-y", "-q", "--no-install-recommends", "chromium")
+        if not apt(*install):  # a stale package list: update it once, then try again
+            apt("update", "-q")
+            apt(*install)
     return chromium_binary()
 
 

@@ -2,6 +2,8 @@
 
 from html.parser import HTMLParser
 
+from linguafranca.io.html_table import readable
+
 
 class Cells(HTMLParser):
     """The text of every th and td, row by row, as a browser would read it (entities decoded)."""
@@ -32,11 +34,16 @@ class Cells(HTMLParser):
         elif self._in:
             self.rows[-1][-1] += data
 
-
     @property
     def exact(self) -> list[list[str]]:
         """The rows with each cell's tooltip in place of its text where it has one: the full-precision table."""
         return [[self.tooltips.get((r, c), text) for c, text in enumerate(row)] for r, row in enumerate(self.rows)]
+
+
+def shown(cell: str) -> str:
+    """What a table page shows of a TSV cell: linguafranca.io.html_table.readable's text."""
+    value = readable(cell)
+    return value[0] if isinstance(value, tuple) else value
 
 
 def cells(html: str) -> Cells:

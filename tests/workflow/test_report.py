@@ -5,8 +5,7 @@ import json
 import re
 from html import unescape
 
-from linguafranca.io.html_table import readable
-from tests.helpers.html import cells
+from tests.helpers.html import cells, shown
 from tests.helpers.workflow import (
     FIGURES,
     report_results,
@@ -75,12 +74,6 @@ def test_html_report_holds_every_figure_and_table(finished_run):
     assert not list((workdir / "results").rglob(".*.tmp-*"))
 
 
-def as_shown(cell: str) -> str:
-    """What the page shows of a TSV cell (html_table.readable's text)."""
-    value = readable(cell)
-    return value[0] if isinstance(value, tuple) else value
-
-
 def test_every_table_page_holds_its_tsv_cell_for_cell(finished_run):
     """The page the report shows beside each TSV has the TSV's header and every cell: for reading, and as written
     in the cell's tooltip wherever the two differ."""
@@ -92,8 +85,8 @@ def test_every_table_page_holds_its_tsv_cell_for_cell(finished_run):
         rows = [line.split("\t") for line in tsv.read_text(encoding="utf-8").splitlines()]
         page = cells(tsv.with_suffix(".html").read_text(encoding="utf-8"))
         assert page.exact == rows, tsv
-        assert page.rows == [rows[0], *[[as_shown(cell) for cell in row] for row in rows[1:]]], tsv
+        assert page.rows == [rows[0], *[[shown(cell) for cell in row] for row in rows[1:]]], tsv
     generations = workdir / "results/tiny/main/toy/generations"
     records = [json.loads(line) for line in (generations / "z1.jsonl").read_text(encoding="utf-8").splitlines()]
-    shown = cells((generations / "z1.html").read_text(encoding="utf-8")).rows
-    assert shown == [list(records[0]), *[list(record.values()) for record in records]]  # continuations: text as is
+    continuations = cells((generations / "z1.html").read_text(encoding="utf-8")).rows
+    assert continuations == [list(records[0]), *[list(record.values()) for record in records]]  # continuations: text as is

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from linguafranca.io.html_table import readable
 from linguafranca.io.tsv import read_tsv
 from tests.helpers.browser import Browser, install_chromium
+from tests.helpers.html import shown
 from tests.helpers.workflow import snakemake
 
 #: The report's categories in the paper's order, then the stages beyond it (as the tiny run has them).
@@ -65,8 +65,7 @@ def test_the_report_shows_the_config_table_1_and_figure_2_in_a_browser(finished_
     table = browser.frame_text()
     tsv = "results/tiny/main/held_out/ablation/regions-toy/z1/perplexity_increase.tsv"
     rows = read_tsv(workdir / tsv)
-    zh_without_zh = readable(next(row for row in rows if row["lang"] == "zh")["zh"])
-    zh_without_zh = zh_without_zh[0] if isinstance(zh_without_zh, tuple) else zh_without_zh
+    zh_without_zh = shown(next(row for row in rows if row["lang"] == "zh")["zh"])
     assert "Table 1: perplexity increase (%): tiny @ main on held_out" in table
     assert "\t".join(rows[0]) in table  # the header row, on the page
     assert zh_without_zh in table.split()  # a cell, as the page shows it for reading
