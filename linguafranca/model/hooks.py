@@ -3,7 +3,7 @@
 A neuron is one input of a layer's down projection (see :mod:`linguafranca.model.architectures`), so every hook here is a
 forward *pre*-hook on that module. :class:`NeuronSums` reads the neuron vectors (capture); :func:`deactivate`
 scales them (deactivation, reasoning), and :func:`deactivate_rows` scales each row of a batch by its own mask
-(generation runs every condition of a prompt as one batch); :class:`NeuronMaxima` and :class:`NeuronPicks` read
+(generation runs every condition of a prompt as one batch; a row may instead fix its neurons to given values); :class:`NeuronMaxima` and :class:`NeuronPicks` read
 the per-sample maximum and chosen token positions (probes, concepts); :func:`force` sets chosen neurons to fixed
 values (the concept intervention). All remove their hooks on exit, also on an exception.
 """
@@ -145,18 +145,18 @@ def _scale_input(keep: torch.Tensor):
 
 
 @contextmanager
-def _scaling_hooks(model: torch.nn.Module, vectors: dict[int, np.ndarray], make_hook) -> Iterator[None]:
-    """Install ``make_hook(tensor)`` on the down projection of every layer of ``vectors``, the layer's vector as a
-    tensor in the weight's dtype and on its device; remove the hooks on exit, also on an exception."""
+def _scaling_hooks(model: torch.nn.Module, vectors: dict[int, tuple[np.ndarray, ...]], make_hook) -> Iterator[None]:
+    """Install ``make_hook(*tensors)`` on the down projection of every layer of ``vectors``, the layer's arrays as
+    tensors in the weight's dtype and on its device; remove the hooks on exit, also on an exception."""
     downs = down_projections(model)
     handles = []
     try:
-        for layer, vector in vectors.items():
+        for layer, arrays in vectors.items():
             weight = downs[layer].weight
             # Offloaded weights sit on the meta device until their layer runs; keep such vectors on the CPU.
             device = weight.device if weight.device.type != "meta" else torch.device("cpu")
-            tensor = torch.as_tensor(vector, dtype=weight.dtype, device=device)
-            handles.append(downs[layer].register_forward_pre_hook(make_hook(tensor)))
+            tensors = [torch.as_tensor(array, dtype=weight.dtype, device=device) for array in arrays]
+            handles.append(downs[layer].register_forward_pre_hook(make_hook(*tensors)))
         yield
     finally:
         for handle in handles:
@@ -172,35 +172,63 @@ def deactivate(model: torch.nn.Module, mask: np.ndarray) -> Iterator[None]:
     the block exits, also on an exception.
     """
     keep = _keep_vectors(mask, len(down_projections(model)), n_neurons(model))
-    with _scaling_hooks(model, keep, _scale_input):
+    with _scaling_hooks(model, {layer: (vector,) for layer, vector in keep.items()}, _scale_input):
         yield
 
 
-def _scale_rows(keep: torch.Tensor):
-    """A forward pre-hook that multiplies batch row ``r`` of the neuron vector by ``keep[r]`` (``[rows, n]``)."""
+def _intervene_rows(keep: torch.Tensor, fill: torch.Tensor):
+    """A forward pre-hook that sets batch row ``r`` of the neuron vector to ``x * keep[r] + fill[r]`` (both
+    ``[rows, n]``): ``keep`` is 0 on the row's selected neurons, ``fill`` their fixed value (0 when zeroed)."""
 
     def hook(module: torch.nn.Module, args: tuple) -> tuple:
         x = args[0]
         if (x.dim() == 3 and x.shape[0] != keep.shape[0]) or x.shape[0] % keep.shape[0]:
             raise LinguaFrancaError(f"deactivate_rows has {keep.shape[0]} masks, but the batch has {x.shape[0]} rows")
         # [b, t, n], or [b * t, n] where OPT flattens the tokens: one mask row per batch row either way.
-        rows = x.reshape(keep.shape[0], -1, x.shape[-1]) * keep.to(x.device).unsqueeze(1)
+        rows = x.reshape(keep.shape[0], -1, x.shape[-1])
+        rows = rows * keep.to(x.device).unsqueeze(1) + fill.to(x.device, x.dtype).unsqueeze(1)
         return (rows.reshape(x.shape), *args[1:])
 
     return hook
 
 
 @contextmanager
-def deactivate_rows(model: torch.nn.Module, masks: Sequence[np.ndarray]) -> Iterator[None]:
-    """Within the block, batch row ``r`` runs with the neurons of ``masks[r]`` deactivated, as :func:`deactivate`.
+def deactivate_rows(
+    model: torch.nn.Module, masks: Sequence[np.ndarray], values: Sequence[np.ndarray | None] | None = None
+) -> Iterator[None]:
+    """Within the block, batch row ``r`` runs with the neurons of ``masks[r]`` deactivated, as :func:`deactivate`,
+    or, where ``values[r]`` (float ``[n_layers, n_neurons]``) is given, fixed to those values at every position
+    (Kojima et al.'s median forcing), as :func:`force` does for a whole batch.
 
     Every forward pass in the block must have ``len(masks)`` rows. Why: several conditions on one prompt become one
     batched pass (one ``generate`` call for all of them) instead of one pass each. A layer that no mask touches
-    gets no hook; a row whose mask is empty is multiplied by ones, which leaves it exactly as it was.
+    gets no hook; a row whose mask is empty is multiplied by ones and shifted by zeros, which leaves it exactly as
+    it was. Boolean masks only when ``values`` are given: a fraction of a fixed value means nothing.
     """
-    width = n_neurons(model)
-    keeps = [_keep_vectors(mask, len(down_projections(model)), width) for mask in masks]
+    n_layers, width = len(down_projections(model)), n_neurons(model)
+    values = [None] * len(masks) if values is None else list(values)
+    if len(values) != len(masks):
+        raise LinguaFrancaError(f"deactivate_rows has {len(masks)} masks but {len(values)} value sets")
+    keeps = [_keep_vectors(mask, n_layers, width) for mask in masks]
+    fills = [_fill_vectors(mask, value, n_layers, width) for mask, value in zip(masks, values)]
     layers = sorted({layer for keep in keeps for layer in keep})
-    rows = {layer: np.stack([keep.get(layer, np.ones(width)) for keep in keeps]) for layer in layers}
-    with _scaling_hooks(model, rows, _scale_rows):
+    stacked = {
+        layer: (np.stack([keep.get(layer, np.ones(width)) for keep in keeps]),
+                np.stack([fill.get(layer, np.zeros(width)) for fill in fills]))
+        for layer in layers
+    }
+    with _scaling_hooks(model, stacked, _intervene_rows):
         yield
+
+
+def _fill_vectors(mask: np.ndarray, values: np.ndarray | None, n_layers: int, width: int) -> dict[int, np.ndarray]:
+    """``values[layer]`` on the masked neurons of every masked layer, 0 elsewhere; nothing without ``values``."""
+    if values is None:
+        return {}
+    mask, values = np.asarray(mask), np.asarray(values, dtype=np.float64)
+    if mask.dtype != bool or values.shape != (n_layers, width) or not np.isfinite(values[mask]).all():
+        raise LinguaFrancaError(
+            f"forced values need a boolean mask and finite values of shape [{n_layers}, {width}], got a {mask.dtype} "
+            f"mask and values of shape {values.shape}"
+        )
+    return {layer: np.where(mask[layer], values[layer], 0.0) for layer in np.flatnonzero(mask.any(axis=1)).tolist()}

@@ -8,7 +8,7 @@ import torch
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.model.architectures import down_projections, n_neurons
-from linguafranca.model.hooks import deactivate, deactivate_rows
+from linguafranca.model.hooks import deactivate, deactivate_rows, force
 from tests.helpers.tiny import CONFIGS, tiny_model
 
 
@@ -46,3 +46,35 @@ def test_hooks_are_removed_and_row_count_checked():
         with deactivate_rows(model, masks), torch.inference_mode():
             model(ids)
     assert all(not m._forward_pre_hooks for m in down_projections(model))
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2", "opt"])
+def test_forced_rows_equal_forcing_alone(arch):
+    """A row with values runs as :func:`force` would run it alone; the other rows stay deactivated or untouched."""
+    model = tiny_model(arch).float().eval()
+    masks = _masks(model)
+    shape = masks[0].shape
+    values = np.random.default_rng(3).normal(size=shape)
+    ids = torch.randint(3, model.config.vocab_size, (1, 7), generator=torch.Generator().manual_seed(2))
+    with torch.inference_mode():
+        with deactivate_rows(model, masks, [None, values, None]):
+            batched = model(ids.repeat(len(masks), 1)).logits
+        neurons = {layer: (np.flatnonzero(masks[1][layer]), values[layer][masks[1][layer]])
+                   for layer in range(shape[0]) if masks[1][layer].any()}
+        with force(model, neurons):
+            forced = model(ids).logits[0]
+        with deactivate(model, masks[2]):
+            zeroed = model(ids).logits[0]
+        plain = model(ids).logits[0]
+    torch.testing.assert_close(batched[1], forced, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(batched[2], zeroed, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(batched[0], plain, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(forced, zeroed, atol=1e-4)
+
+
+def test_forced_values_must_fit_the_model():
+    model = tiny_model("llama").float().eval()
+    masks = _masks(model)
+    with pytest.raises(LinguaFrancaError, match="forced values need a boolean mask"):
+        with deactivate_rows(model, masks[:1], [np.zeros((1, 1))]):
+            pass
