@@ -30,6 +30,7 @@ from linguafranca.ablation.conditions import (
 )
 from linguafranca.ablation.perplexity import PerplexityResult, perplexity, windows
 from linguafranca.errors import LinguaFrancaError
+from linguafranca.io.methods_store import StoredMethods
 from linguafranca.io.regions_store import StoredRegions, read_regions
 from linguafranca.io.tsv import read_tsv, write_tsv
 from linguafranca.model.architectures import down_projections, n_neurons
@@ -115,19 +116,22 @@ def model_random_mask(model: torch.nn.Module, fraction: float, seed: int) -> np.
 
 
 def job_mask(
-    model: torch.nn.Module, condition: str, regions: StoredRegions | None, random: dict[str, float] | None
+    model: torch.nn.Module,
+    condition: str,
+    regions: StoredRegions | None,
+    random: dict[str, float] | None,
+    methods: StoredMethods | None = None,
 ) -> np.ndarray | None:
     """What a deactivation job switches off for ``condition``: nothing (None) for the baseline, the model's own
-    draw for ``random`` (``random``: its ``fraction`` and ``seed``), else the condition's mask from ``regions``."""
+    draw for ``random`` (``random``: its ``fraction`` and ``seed``), else the condition's mask from ``regions`` (or,
+    for another method's region, from ``methods``)."""
     if condition == BASELINE:
         return None
     if condition == RANDOM:
         if random is None:
             raise LinguaFrancaError("the random condition needs its fraction and seed (regions.random_fraction, seed)")
         return model_random_mask(model, **random)
-    if regions is None:
-        raise LinguaFrancaError(f"condition {condition!r} switches off a region, but the job read no regions store")
-    return condition_mask(regions, condition)
+    return condition_mask(regions, condition, methods)
 
 
 def evaluate_condition(
@@ -214,6 +218,7 @@ def gather(
     regions_zarr: str | os.PathLike | StoredRegions,
     out_ppl_tsv: str | os.PathLike,
     out_increase_tsv: str | os.PathLike,
+    methods: StoredMethods | None = None,
 ) -> IncreaseTable:
     """Combine per-condition TSVs into ``perplexity.tsv`` and the paper's Table 1, ``perplexity_increase.tsv``.
 
@@ -221,7 +226,7 @@ def gather(
     each TSV must hold. ``perplexity.tsv``: rows the baseline's languages, columns the given conditions, values
     PPL. ``perplexity_increase.tsv``: rows the languages then ``region_size`` and ``region_percent``, columns all
     conditions but ``none``, values % increase over ``none``. A cell whose condition was not evaluated on that
-    language is ``n/a`` in both.
+    language is ``n/a`` in both. Other methods' regions take their sizes from the methods store ``methods``.
     """
     results = _ordered_results(condition_tsvs, conditions)
     columns = list(results)
@@ -235,7 +240,7 @@ def gather(
 
     stored = regions_zarr if isinstance(regions_zarr, StoredRegions) else read_regions(regions_zarr)
     regions = columns[1:]
-    size = np.array([int(condition_mask(stored, region).sum()) for region in regions], dtype=np.int64)
+    size = np.array([int(condition_mask(stored, region, methods).sum()) for region in regions], dtype=np.int64)
     total = stored.random_mask.size
     increase = 100.0 * (ppl[:, 1:] / ppl[:, :1] - 1.0)
     increase[:, size == 0] = np.nan  # an empty region switched nothing off

@@ -98,8 +98,10 @@ def generate_samples(
     max_new_tokens: int = 64,
     max_prompt_tokens: int | None = None,
     bos: bool | None = None,
+    values: dict[str, np.ndarray] | None = None,
 ) -> list[Generation]:
-    """Continue every prompt under every condition of ``masks`` (condition → ``[n_layers, n_neurons]`` mask).
+    """Continue every prompt under every condition of ``masks`` (condition → ``[n_layers, n_neurons]`` mask): its
+    neurons zeroed, or, for a condition in ``values``, fixed to those values (median forcing).
 
     Records come prompt by prompt, conditions in the order of ``masks``. The recorded prompt is the decoded
     (possibly truncated) prompt the model actually saw. Each prompt runs once, as a batch with one row per
@@ -110,7 +112,8 @@ def generate_samples(
     conditions = list(masks)
     for prompt in prompts:
         ids = prompt_ids(tokenizer, prompt.text, bos, max_prompt_tokens)
-        with deactivate_rows(model, [masks[condition] for condition in conditions]):
+        forced = [(values or {}).get(condition) for condition in conditions]
+        with deactivate_rows(model, [masks[condition] for condition in conditions], forced):
             rows = greedy_continuations(model, tokenizer, ids.repeat(len(conditions), 1), max_new_tokens)
         seen = tokenizer.decode(ids[0], skip_special_tokens=True)
         records += [

@@ -44,14 +44,16 @@ def regions_provenance(
     model: str,
     revision: str,
     dataset: str,
-    threshold: float,
+    threshold: float | None,
     manifest: dict[str, Any] | None = None,
     compute: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     """What the regions store a job switches off or draws must record: the job's model, revision, regions dataset
-    and threshold, and, where the job loads the model, the weights its ``manifest`` pins and the ``compute`` it
-    runs in; with the words that name them in a mismatch message."""
-    expected: dict[str, Any] = {"model": model, "revision": revision, "dataset": dataset, "threshold": float(threshold)}
+    and threshold (None for the methods store, which has none), and, where the job loads the model, the weights its
+    ``manifest`` pins and the ``compute`` it runs in; with the words that name them in a mismatch message."""
+    expected: dict[str, Any] = {"model": model, "revision": revision, "dataset": dataset}
+    if threshold is not None:
+        expected["threshold"] = float(threshold)
     if manifest is not None:
         expected["weights"] = provenance(manifest)
     if compute is not None:

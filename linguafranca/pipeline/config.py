@@ -100,6 +100,7 @@ def validate(config: dict[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[st
         _check_schema(config, schema)  # fills the defaults of the models just added
     _name_revisions(config)
     _default_generation_languages(config)
+    _check_methods(config)
     _check_references(config)
     _check_threshold(config)
     _check_samples(config)
@@ -310,11 +311,23 @@ def _check_significant_regions(config: dict[str, Any]) -> None:
         )
 
 
+def _check_methods(config: dict[str, Any]) -> None:
+    """The z-score regions feed every later stage (Table 1's paper columns, reasoning, the series), so they stay."""
+    if "zscore" not in config["regions"]["methods"]:
+        raise LinguaFrancaError(
+            f"config error at regions.methods: {config['regions']['methods']} leaves out zscore, whose regions every "
+            "later stage reads; add zscore to the list (lape and ap are the optional ones)"
+        )
+
+
 def _default_generation_languages(config: dict[str, Any]) -> None:
     """Generation languages left null become the first three configured languages (en, zh, fr by default)."""
     generation = config["ablation"]["generation"]
     if generation["languages"] is None:
         generation["languages"] = list(config["languages"][:3])
+    forcing = config["ablation"]["forcing"]
+    if forcing["languages"] is None:
+        forcing["languages"] = list(generation["languages"])
 
 
 def _check_threshold(config: dict[str, Any]) -> None:
@@ -410,12 +423,13 @@ def _check_references(config: dict[str, Any]) -> None:
             f"config error at ablation.regions_from: {ablation['regions_from']!r} is not an analysis dataset; "
             f"analysis datasets: {', '.join(analysed)}"
         )
-    unknown = [lang for lang in ablation["generation"]["languages"] if lang not in config["languages"]]
-    if unknown:
-        raise LinguaFrancaError(
-            f"config error at ablation.generation.languages: {', '.join(unknown)} not in languages "
-            f"({', '.join(config['languages'])})"
-        )
+    for stage in ("generation", "forcing"):
+        unknown = [lang for lang in ablation[stage]["languages"] if lang not in config["languages"]]
+        if unknown:
+            raise LinguaFrancaError(
+                f"config error at ablation.{stage}.languages: {', '.join(unknown)} not in languages "
+                f"({', '.join(config['languages'])})"
+            )
 
 
 def analysis_datasets(config: dict[str, Any]) -> list[str]:

@@ -48,6 +48,15 @@ METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
 REGIONS = store_file("results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr")
 SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
 FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
+# The other selection methods (LAPE, AP experts) on the same capture, and their comparison with the z-score regions
+# of the configured threshold (docs/methods.md).
+METHODS = store_file("results/{model}/{revision}/{dataset}/regions/methods.zarr")
+METHODS_TABLE = "results/{model}/{revision}/{dataset}/regions/methods.tsv"
+METHOD_NEURONS = "results/{model}/{revision}/{dataset}/regions/methods_neurons.tsv"
+METHODS_FIGURE = "results/{model}/{revision}/{dataset}/regions/methods.{ext}"
+MASKS_SAFETENSORS = "results/{model}/{revision}/{dataset}/regions/masks.safetensors"
+LAPE_LAYOUT = "results/{model}/{revision}/{dataset}/regions/lape_layout"
+SCRIPT_OVERLAP = "results/{model}/{revision}/{dataset}/regions/script_control.tsv"
 # The baseline perplexity (condition none) per (model, revision, perplexity dataset): it switches nothing off, so it
 # depends on no regions or threshold and is computed once for every table that needs it. So is the random control:
 # its mask depends only on the model's shape, regions.random_fraction and regions.seed.
@@ -62,6 +71,13 @@ INCREASE = f"{ABLATION}/perplexity_increase.tsv"
 DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
 INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
 GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
+# Another method's region or control switched off: its job reads the methods store only, so it sits outside the
+# threshold folders and no threshold reruns it.
+METHOD_CONDITION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/methods/{method_condition}.tsv"
+SCRIPT_DEACTIVATION = f"{ABLATION}/script_control.tsv"
+# Generation with each region fixed to its median response (Kojima et al.), and the output language's share.
+FORCED = "results/{model}/{revision}/{dataset}/generations/z{threshold}_forced.{ext}"
+FORCED_LANGUAGE = "results/{model}/{revision}/{dataset}/generations/z{threshold}_forced_language.tsv"
 # Reasoning through lm-eval, per (model, revision): one results JSON per (task family, condition), then the table.
 # none and random read no regions, so they sit outside the threshold folders, computed once for every table; the
 # regions and their controls, and the table, per (regions dataset, threshold), as perplexity's.
@@ -76,6 +92,8 @@ ACCURACY_FIGURE = f"{REASONING_REGIONS}/accuracy.{{ext}}"
 # the page, a TSV only as a download. The job that writes the table writes its page.
 METRICS_PAGE = METRICS.replace(".tsv", ".html")
 SKLR_PAGE = SKLR.replace(".tsv", ".html")
+METHODS_PAGE = METHODS_TABLE.replace(".tsv", ".html")
+FORCED_LANGUAGE_PAGE = FORCED_LANGUAGE.replace(".tsv", ".html")
 PERPLEXITY_PAGE = PERPLEXITY.replace(".tsv", ".html")
 INCREASE_PAGE = INCREASE.replace(".tsv", ".html")
 DOMINANCE_PAGE = DOMINANCE.replace(".tsv", ".html")
@@ -140,6 +158,13 @@ __all__ = [
     "REGIONS",
     "SKLR",
     "FIGURE",
+    "METHODS",
+    "METHODS_TABLE",
+    "METHOD_NEURONS",
+    "METHODS_FIGURE",
+    "MASKS_SAFETENSORS",
+    "LAPE_LAYOUT",
+    "SCRIPT_OVERLAP",
     "BASELINE_PPL",
     "RANDOM_PPL",
     "ABLATION",
@@ -149,6 +174,10 @@ __all__ = [
     "DOMINANCE",
     "INCREASE_FIGURE",
     "GENERATIONS",
+    "METHOD_CONDITION",
+    "SCRIPT_DEACTIVATION",
+    "FORCED",
+    "FORCED_LANGUAGE",
     "REASONING",
     "REASONING_BASELINE",
     "REASONING_RANDOM",
@@ -158,6 +187,8 @@ __all__ = [
     "ACCURACY_FIGURE",
     "METRICS_PAGE",
     "SKLR_PAGE",
+    "METHODS_PAGE",
+    "FORCED_LANGUAGE_PAGE",
     "PERPLEXITY_PAGE",
     "INCREASE_PAGE",
     "DOMINANCE_PAGE",

@@ -1,7 +1,7 @@
 """The concept intervention: force a (concept, language)'s experts to their median response on the concept's
 verses, let the model write from BOS alone, and ask what it wrote about and in which language.
 
-The language of an output comes from ``langid`` (langid.py, an offline n-gram classifier that ships its model).
+The language of an output comes from langid.py (:func:`linguafranca.data.identify.language_of`).
 Whether an output mentions the concept is a word match against a small lexicon per concept: the concept's English
 words from the config, plus, per language, the units (words; single Han characters and their bigrams, as Chinese
 has no spaces) that are most distinctive of the concept's aligned verses in that language, i.e. most frequent in
@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
+from linguafranca.data.identify import language_of
 from linguafranca.model.hooks import force
 
 _WORD = re.compile(r"\w+")
@@ -76,13 +77,6 @@ def sample_from_bos(model: torch.nn.Module, tokenizer, neurons: Mapping[int, tup
         out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True, top_k=None,
                              top_p=None, temperature=1.0, max_new_tokens=max_new_tokens, pad_token_id=pad)
     return [tokenizer.decode(row[1:], skip_special_tokens=True) for row in out.cpu()]
-
-
-def language_of(text: str) -> str:
-    """ISO 639-1 code of ``text`` by langid.py over all its 97 languages; empty for text without letters."""
-    import langid
-
-    return langid.classify(text)[0] if _WORD.search(text) else ""
 
 
 #: Columns of ``concepts/intervention.tsv`` and ``concepts/lexicon.tsv``.

@@ -88,12 +88,66 @@ use rule ablation_condition as ablation_combined with:
         text_langs=LANGS,
 
 
+# Another method's region or control (lape_{lang}, random_ap_{lang}, ...): the baseline's job with the methods store.
+use rule ablation_baseline as ablation_method_condition with:
+    input:
+        manifest=MANIFEST,
+        methods=methods_of,
+        texts=condition_texts,
+    output:
+        METHOD_CONDITION,
+    log:
+        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method_condition}.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method_condition}.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
+    params:
+        conditions=lambda wc: [wc.method_condition],
+        langs=lambda wc: [condition_langs(wc)],
+        text_langs=condition_langs,
+        joiner=lambda wc: dataset_spec(wc)["joiner"],
+        settings=perplexity_settings,
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("ablation_condition.py"),
+
+
+# Every method condition of a model with jobs: combined, in one job that loads the model once.
+use rule ablation_method_condition as ablation_method_combined with:
+    input:
+        manifest=MANIFEST,
+        methods=methods_of,
+        texts=expand(DATA, lang=LANGS, allow_missing=True),
+    output:
+        expand(METHOD_CONDITION, method_condition=METHOD_CONDITIONS, allow_missing=True),
+    log:
+        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods.tsv"
+    wildcard_constraints:
+        model=COMBINED_MODELS,
+    params:
+        conditions=METHOD_CONDITIONS,
+        langs=[list(by_name(CONDITIONS, name).evaluated) for name in METHOD_CONDITIONS],
+        text_langs=LANGS,
+        joiner=lambda wc: dataset_spec(wc)["joiner"],
+        settings=perplexity_settings,
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("ablation_condition.py"),
+
+
 rule ablation_tables:
     input:
         baseline=BASELINE_PPL,
         random=RANDOM_PPL,
         conditions=expand(CONDITION, condition=REGION_CONDITIONS, allow_missing=True),
+        method_conditions=expand(
+            METHOD_CONDITION, method_condition=METHOD_CONDITIONS, allow_missing=True
+        ),
         regions=regions_of,
+        methods=methods_of,
     output:
         perplexity=PERPLEXITY,
         increase=INCREASE,
@@ -127,6 +181,7 @@ rule ablation_tables:
             labels=REPORT_LABELS_THRESHOLD,
         ),
         pdf=with_ext(INCREASE_FIGURE, "pdf"),
+        **script_deactivation_output(),
     log:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_tables.log",
     benchmark:
@@ -139,6 +194,9 @@ rule ablation_tables:
             "matched_random_on_all_languages"
         ],
         significant_regions=config["ablation"]["significant_regions"],
+        methods=OTHER_METHODS,
+        methods_full_matrix=config["ablation"]["methods_full_matrix"],
+        romanised=romanised_pairs(LANGS),
         code=code_of("ablation_tables.py"),
     script:
         "../scripts/ablation_tables.py"
@@ -180,3 +238,51 @@ rule generations:
         code=code_of("generations.py"),
     script:
         "../scripts/generations.py"
+
+
+# Every method's region of every language fixed to its median response (Kojima et al.), prompts in the forcing
+# languages, and the share of continuations langid.py, restricted to the run's languages, places in the forced one.
+rule forced_generations:
+    input:
+        manifest=MANIFEST,
+        regions=REGIONS,
+        methods=METHODS,
+        prompts=lambda wc: expand(
+            DATA, dataset=wc.dataset, lang=config["ablation"]["forcing"]["languages"]
+        ),
+    output:
+        jsonl=with_ext(FORCED, "jsonl"),
+        md=with_ext(FORCED, "md"),
+        page=report(
+            with_ext(FORCED, "html"),
+            caption="../report/forced.rst",
+            category=REPORT_GENERATION,
+            subcategory="Continuations with a region forced to its median",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
+        shares=FORCED_LANGUAGE,
+        shares_page=report(
+            FORCED_LANGUAGE_PAGE,
+            caption="../report/forced_language.rst",
+            category=REPORT_GENERATION,
+            subcategory="Output language under median forcing",
+            labels=REPORT_LABELS_THRESHOLD,
+        ),
+    log:
+        "results/logs/{model}/{revision}/generations/{dataset}_z{threshold}_forced.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/generations/{dataset}_z{threshold}_forced.tsv"
+    conda:
+        ENV
+    threads: model_threads
+    resources:
+        **MODEL_RESOURCES,
+    params:
+        langs=LANGS,
+        methods=OTHER_METHODS,
+        forcing=config["ablation"]["forcing"],
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("forced_generations.py"),
+    script:
+        "../scripts/forced_generations.py"

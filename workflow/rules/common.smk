@@ -5,7 +5,12 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from linguafranca.ablation.conditions import BASELINE, RANDOM, condition_list
+from linguafranca.ablation.conditions import (
+    BASELINE,
+    RANDOM,
+    condition_list,
+    is_method_condition,
+)
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.pipeline.codehash import code_hash
 from linguafranca.pipeline.config_files import check_unique_keys
@@ -42,6 +47,9 @@ LANGS = config["languages"]
 ENV = "../../envs/linguafranca.yaml"
 THRESHOLD = threshold_tag(config["regions"]["threshold"])
 REGIONS_FROM = regions_dataset(config)
+# The selection methods beyond the z-score (regions.methods): computed by the regions stage, switched off by the
+# ablation stage.
+OTHER_METHODS = [method for method in config["regions"]["methods"] if method != "zscore"]
 # The deactivation conditions (linguafranca.ablation.conditions), each with the languages its perplexity job evaluates.
 CONDITIONS = condition_list(
     LANGS,
@@ -49,14 +57,21 @@ CONDITIONS = condition_list(
         "matched_random_on_all_languages"
     ],
     significant_regions=config["ablation"]["significant_regions"],
+    methods=OTHER_METHODS,
+    methods_full_matrix=config["ablation"]["methods_full_matrix"],
 )
-
 # The conditions that read a regions store, one perplexity job each per (regions dataset, threshold). none and random
 # read none (random's mask depends only on the model's shape, random_fraction and seed): one job each per model and
-# text, read by every table.
+# text, read by every table. The other methods' regions and controls read only the methods store: one job each per
+# regions dataset, outside the threshold folders.
 THRESHOLD_FREE = (BASELINE, RANDOM)
+METHOD_CONDITIONS = [
+    condition.name for condition in CONDITIONS if is_method_condition(condition)
+]
 REGION_CONDITIONS = [
-    condition.name for condition in CONDITIONS if condition.name not in THRESHOLD_FREE
+    condition.name
+    for condition in CONDITIONS
+    if condition.name not in THRESHOLD_FREE and not is_method_condition(condition)
 ]
 EXTS = ["png", "pdf"]
 
@@ -93,6 +108,7 @@ wildcard_constraints:
     lang=language_pattern(),
     threshold=THRESHOLD_TAG,
     condition="|".join(re.escape(name) for name in REGION_CONDITIONS),
+    method_condition="|".join(re.escape(name) for name in METHOD_CONDITIONS) or "(?!)",
     size="[A-Za-z0-9][A-Za-z0-9_-]*",
     ext="png|pdf|jsonl|md|html",
 
@@ -200,6 +216,7 @@ def one_figure(plot):
 def all_targets():
     return (
         analysis_targets()
+        + methods_targets()
         + ablation_targets()
         + reasoning_targets()
         + probe_targets()

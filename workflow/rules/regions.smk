@@ -38,3 +38,60 @@ rule regions:
         code=code_of("regions.py"),
     script:
         "../scripts/regions.py"
+
+
+include: "helpers/regions.smk"
+
+
+# The field's other selections (LAPE, AP experts) on the same capture, with their label-shuffled null, size-matched
+# controls and each language's median responses (docs/methods.md). No threshold: the z-score's does not change them.
+rule methods:
+    input:
+        manifest=MANIFEST,
+        stores=stores_of,
+    output:
+        METHODS,
+    log:
+        "results/logs/{model}/{revision}/regions/{dataset}_methods.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/regions/{dataset}_methods.tsv"
+    conda:
+        ENV
+    threads: 8
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        langs=LANGS,
+        methods=OTHER_METHODS,
+        lape=config["regions"]["lape"],
+        ap=config["regions"]["ap"],
+        null_permutations=config["regions"]["null_permutations"],
+        seed=config["regions"]["seed"],
+        code=code_of("methods.py"),
+    script:
+        "../scripts/methods.py"
+
+
+# Every method side by side: sizes and nulls, Jaccard overlaps, layer thirds, one row per selected neuron, the masks
+# as safetensors, and the figure; with romanised languages, the script control.
+rule methods_table:
+    input:
+        regions=expand(REGIONS, threshold=THRESHOLD, allow_missing=True),
+        methods=METHODS,
+    output:
+        **methods_table_outputs(),
+    log:
+        "results/logs/{model}/{revision}/regions/{dataset}_methods_table.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/regions/{dataset}_methods_table.tsv"
+    conda:
+        ENV
+    params:
+        langs=LANGS,
+        methods=config["regions"]["methods"],
+        threshold=config["regions"]["threshold"],
+        romanised=ROMANISED,
+        code=code_of("methods_table.py"),
+    script:
+        "../scripts/methods_table.py"

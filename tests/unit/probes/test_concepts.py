@@ -112,7 +112,8 @@ def test_intervention_with_no_experts_changes_nothing_and_forcing_changes_the_ne
 def test_sampling_with_an_empty_expert_set_equals_the_untouched_model_and_is_seeded():
     from tests.helpers.tiny import word_tokenizer
 
-    from linguafranca.probes.intervention import language_of, sample_from_bos
+    from linguafranca.data.identify import language_of
+    from linguafranca.probes.intervention import sample_from_bos
 
     model, tokenizer = word_model("llama", n_layers=2), word_tokenizer()
     untouched = sample_from_bos(model, tokenizer, {}, n_samples=3, seed=5, max_new_tokens=6)

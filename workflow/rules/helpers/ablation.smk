@@ -1,5 +1,6 @@
 # What workflow/rules/ablation.smk needs beyond common.smk: the functions and constants its rules take.
 from linguafranca.ablation.conditions import by_name, paper_conditions
+from linguafranca.data.scripts import romanised_pairs
 
 
 def perplexity_settings(wildcards):
@@ -13,9 +14,8 @@ def perplexity_settings(wildcards):
 def condition_langs(wildcards):
     """The languages a condition's perplexity job evaluates, in config order (the baseline's and the random
     control's jobs have no condition wildcard: both are evaluated on every language)."""
-    return list(
-        by_name(CONDITIONS, getattr(wildcards, "condition", BASELINE)).evaluated
-    )
+    name = getattr(wildcards, "condition", getattr(wildcards, "method_condition", BASELINE))
+    return list(by_name(CONDITIONS, name).evaluated)
 
 
 def condition_texts(wildcards):
@@ -26,6 +26,17 @@ def condition_texts(wildcards):
 def regions_of(wildcards):
     """The regions store that a deactivation job switches off: that of the regions dataset in its path."""
     return expand(REGIONS, dataset=wildcards.regions_dataset, allow_missing=True)
+
+
+def methods_of(wildcards):
+    """The methods store whose regions a method condition switches off: that of the regions dataset in its path."""
+    return expand(METHODS, dataset=wildcards.regions_dataset, allow_missing=True)
+
+
+def script_deactivation_output():
+    """The script control's deactivation table, an output of rule ablation_tables with a romanised language whose
+    base language is in the run."""
+    return {"script": SCRIPT_DEACTIVATION} if romanised_pairs(LANGS) else {}
 
 
 def generation_conditions():
@@ -46,10 +57,14 @@ def ablation_targets():
         *for_each(INCREASE_PAGE, datasets, **tables),
         *for_each(DOMINANCE_PAGE, datasets, **tables),
         *for_each(INCREASE_FIGURE, datasets, **tables, ext=EXTS),
+        *[path for pattern in script_deactivation_output().values() for path in for_each(pattern, datasets, **tables)],
         *for_each(
             GENERATIONS,
             [REGIONS_FROM],
             threshold=THRESHOLD,
             ext=["jsonl", "md", "html"],
         ),
+        *for_each(FORCED, [REGIONS_FROM], threshold=THRESHOLD, ext=["jsonl", "md", "html"]),
+        *for_each(FORCED_LANGUAGE, [REGIONS_FROM], threshold=THRESHOLD),
+        *for_each(FORCED_LANGUAGE_PAGE, [REGIONS_FROM], threshold=THRESHOLD),
     ]
