@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from linguafranca.data.bible import database, load_bible, verse_gaps
 from linguafranca.data.hub import load_hf, local_data_files
+from linguafranca.data.romanize import romanisation, romanize_samples, romanized_base, source_language
 from linguafranca.data.samples import Sample, read_jsonl, write_jsonl
 from linguafranca.data.table import load_table, table_paths
 from linguafranca.data.textfiles import load_textfiles, textfiles_paths
@@ -68,7 +69,23 @@ def language_spec(spec: dict[str, Any], lang: str, languages: list[str]) -> dict
     language's text too. A mapping without ``lang`` stays whole, so that the loader's message can list the
     languages it does know. Gaps that cannot be found (an unknown language, a missing database) are left to the
     jobs, whose own loading stops with the loader's message.
+
+    A ``-Latn`` code romanised from its base (the entry's ``romanize``, default true) sees the base's entry, and
+    its ``romanize`` becomes the :func:`~linguafranca.data.romanize.romanisation` record, so that another uroman
+    version reruns it; with ``romanize: false`` it stays false, and the loader is asked for the code itself. Other
+    languages' entries drop ``romanize``: the setting does not change their text, so it reruns none of them.
     """
+    romanize = spec.get("romanize", True)
+    source = source_language(lang, romanize)
+    sources = [source_language(other, romanize) for other in languages]
+    narrowed = _narrowed({key: value for key, value in spec.items() if key != "romanize"}, source, sources)
+    if romanized_base(lang):
+        narrowed["romanize"] = romanisation(source) if romanize else False
+    return narrowed
+
+
+def _narrowed(spec: dict[str, Any], lang: str, languages: list[str]) -> dict[str, Any]:
+    """:func:`language_spec` for the language whose text the loader reads."""
     options = dict(spec.get("options") or {})
     loader = spec.get("loader")
     if loader in SET_GAPS:
@@ -91,12 +108,14 @@ def dataset_files(spec: dict[str, Any], languages: list[str]) -> list[str]:
 
     The workflow takes them as the inputs of ``prepare_dataset``: Snakemake reruns a job when an input is newer
     than its outputs and its checksum changed (over 1 MB: when it is newer), so an edited text file or database
-    reruns it, and what follows through its output. Hub datasets have no local file.
+    reruns it, and what follows through its output. Hub datasets have no local file. A romanised ``-Latn``
+    language is read from its base's files.
     """
     loader = spec.get("loader")
     if loader not in INPUT_FILES:
         raise LinguaFrancaError(f"unknown loader {loader!r}; the loaders are {', '.join(INPUT_FILES)}")
-    files = INPUT_FILES[loader](spec.get("options") or {}, list(languages))
+    sources = [source_language(lang, spec.get("romanize", True)) for lang in languages]
+    files = INPUT_FILES[loader](spec.get("options") or {}, list(dict.fromkeys(sources)))
     return list(dict.fromkeys(str(path) for path in files))
 
 
@@ -197,10 +216,12 @@ def check_alignment(dataset: str, kept: dict[str, list[Sample]], loaded_ids: dic
 
 
 class Prepared(NamedTuple):
-    """One language of a dataset, checked on its own: the samples to write and the ids of all the loader gave."""
+    """One language of a dataset, checked on its own: the samples to write, the ids of all the loader gave, and
+    for a romanised language its :func:`~linguafranca.data.romanize.romanisation` record (None otherwise)."""
 
     kept: list[Sample]
     loaded_ids: list[str]
+    romanized: dict[str, Any] | None = None
 
 
 def _loader(name: str, spec: dict[str, Any]) -> Loader:
@@ -218,17 +239,24 @@ def load_language(name: str, spec: dict[str, Any], lang: str, samples: int | Non
     ``spec`` is the config entry ``{"loader": ..., "options": {...}, "aligned": true}``; ``samples`` (the caller
     resolves the entry's own ``samples`` against the top-level one) keeps the first N samples, None keeps all; a
     language with fewer than N is an error. The loader is asked for this language alone, so that the workflow
-    prepares each language in its own job and an edit to one language's file reruns that language only.
+    prepares each language in its own job and an edit to one language's file reruns that language only. A ``-Latn``
+    code (unless ``romanize`` is false) is its base's samples romanised with uroman, the first N only.
     """
     loader = _loader(name, spec)
     if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
         raise LinguaFrancaError(f"dataset {name!r}: samples must be a positive integer or null, not {samples!r}")
-    loaded = loader(spec.get("options") or {}, [lang]).get(lang, [])
+    romanized = spec.get("romanize", True) is not False and romanized_base(lang) is not None
+    source = source_language(lang, romanized)
+    loaded = loader(spec.get("options") or {}, [source]).get(source, [])
     kept = normalised(loaded[:samples])
+    check_samples(name, source, kept)
+    check_unique(name, source, loaded)
+    check_count(name, source, loaded, samples)
+    if not romanized:
+        return Prepared(kept, [sample.id for sample in loaded])
+    kept = romanize_samples(f"dataset {name!r}", lang, kept)
     check_samples(name, lang, kept)
-    check_unique(name, lang, loaded)
-    check_count(name, lang, loaded, samples)
-    return Prepared(kept, [sample.id for sample in loaded])
+    return Prepared(kept, [sample.id for sample in loaded], romanisation(source))
 
 
 def check_language_set(name: str, spec: dict[str, Any], prepared: dict[str, Prepared]) -> None:
@@ -254,7 +282,12 @@ def prepare_dataset(
     prepared = {lang: load_language(name, language_spec(spec, lang, languages), lang, samples) for lang in languages}
     check_language_set(name, spec, prepared)
     for lang, language in prepared.items():
-        write_jsonl(Path(out_dir) / f"{lang}.jsonl", language.kept)
+        write_jsonl(Path(out_dir) / f"{lang}.jsonl", language.kept, _provenance(language))
+
+
+def _provenance(language: Prepared) -> dict[str, Any]:
+    """The fields every record of a language carries beyond id and text: ``romanized`` for a romanised one."""
+    return {"romanized": language.romanized} if language.romanized else {}
 
 
 def prepare_language(
@@ -264,7 +297,7 @@ def prepare_language(
     loader gave, in its order, which the set's check needs to tell a missing id from one pushed out of the first
     ``samples``), both atomically."""
     language = load_language(name, spec, lang, samples)
-    write_jsonl(text, language.kept)
+    write_jsonl(text, language.kept, _provenance(language))
     write_text(ids, json.dumps(language.loaded_ids, ensure_ascii=False) + "\n")
 
 

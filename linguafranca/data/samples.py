@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.atomic import atomic_path
@@ -35,11 +35,13 @@ def id_text(value: object) -> str | None:
     return None
 
 
-def write_jsonl(path: str | os.PathLike, samples: Iterable[Sample]) -> None:
-    """Write ``samples`` to ``path`` atomically, one JSON object per line, non-ASCII kept as is."""
+def write_jsonl(path: str | os.PathLike, samples: Iterable[Sample], fields: Mapping[str, Any] | None = None) -> None:
+    """Write ``samples`` to ``path`` atomically, one JSON object per line, non-ASCII kept as is; ``fields`` (the
+    provenance of a romanised language) go into every record after id and text, and :func:`read_jsonl` skips them."""
     with atomic_path(path) as temporary, temporary.open("w", encoding="utf-8") as handle:
         for sample in samples:
-            handle.write(json.dumps({"id": sample.id, "text": sample.text}, ensure_ascii=False) + "\n")
+            record = {"id": sample.id, "text": sample.text, **(fields or {})}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def read_utf8(path: str | os.PathLike, who: str = "") -> str:

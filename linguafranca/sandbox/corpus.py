@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from linguafranca.data.bible import load_bible
+from linguafranca.data.romanize import with_romanized
 from linguafranca.errors import LinguaFrancaError
 
 
@@ -47,6 +48,7 @@ def training_books(config: dict[str, Any]) -> list[int]:
 
 
 def training_verses(langs: list[str], books: list[int], db: str | None = None) -> dict[str, list[str]]:
-    """The cleaned verses of ``books``, per language, in canonical order."""
+    """The cleaned verses of ``books``, per language, in canonical order; a -Latn language's romanised from its base."""
     options: dict[str, Any] = {"books": books, **({"db": db} if db else {})}
-    return {lang: [sample.text for sample in samples] for lang, samples in load_bible(options, langs).items()}
+    verses = with_romanized(load_bible, "sandbox")(options, langs)
+    return {lang: [sample.text for sample in samples] for lang, samples in verses.items()}
