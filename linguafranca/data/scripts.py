@@ -2,13 +2,15 @@
 
 A code with a script subtag says so itself (``hi-Latn`` is Latin, ``sr-Cyrl`` is not); a bare code is Latin unless
 it is in :data:`NON_LATIN`, the languages of the Bible loader, NTREX-128 and FLORES that are written in another
-script by default. The script control compares a romanised language (``{base}-Latn``) with its base and with the
-run's Latin-script languages.
+script by default. The script control compares a romanised language (``{base}-Latn``, see
+:mod:`linguafranca.data.romanize`) with its base and with the run's Latin-script languages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from linguafranca.data.romanize import SCRIPT, romanized_base
 
 #: Bare language codes whose default script is not Latin.
 NON_LATIN = frozenset(
@@ -16,25 +18,21 @@ NON_LATIN = frozenset(
     "tg th ti uk ur yi zh".split()
 )
 
-LATIN_SUBTAG = "Latn"
-
-
 def is_latin(lang: str) -> bool:
     """True when ``lang`` is written in Latin script: its script subtag, else its default script."""
     parts = lang.split("-")
     scripts = [part for part in parts[1:] if len(part) == 4 and part.isalpha()]
     if scripts:
-        return scripts[0].capitalize() == LATIN_SUBTAG
+        return scripts[0].capitalize() == SCRIPT
     return parts[0].lower() not in NON_LATIN
 
 
 def romanised_pairs(langs: Sequence[str]) -> dict[str, str]:
     """``{romanised: base}`` for every ``{base}-Latn`` of ``langs`` whose base is also in ``langs``, in order."""
-    return {lang: lang.rsplit("-", 1)[0] for lang in langs
-            if lang.endswith(f"-{LATIN_SUBTAG}") and lang.rsplit("-", 1)[0] in langs}
+    return {lang: base for lang in langs if (base := romanized_base(lang)) in langs}
 
 
 def latin_languages(langs: Sequence[str]) -> list[str]:
     """The languages of ``langs`` written in Latin script that are not romanisations: the script control's
     reference group."""
-    return [lang for lang in langs if is_latin(lang) and not lang.endswith(f"-{LATIN_SUBTAG}")]
+    return [lang for lang in langs if is_latin(lang) and romanized_base(lang) is None]

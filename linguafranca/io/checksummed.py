@@ -114,6 +114,7 @@ COORDINATES = {
     "neuron": "neuron index within its layer",
     "concept": "concept name",
     "permutation": "label shuffle index",
+    "method": "language-neuron selection method (docs/methods.md)",
 }
 
 

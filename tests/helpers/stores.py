@@ -34,3 +34,24 @@ def write_stores(directory, means, langs, sample_ids=None, block=2, attrs=None):
             )
         stores[lang] = path
     return stores
+
+
+def write_tiny_methods_store(path, langs, n_layers=2, n_neurons=6, permutations=3, seed=0):
+    """A methods store of random masks and scores for ``langs`` (methods lape and ap); returns ``(path, arrays)``."""
+    from linguafranca.io.methods_store import write_methods_store
+
+    rng = np.random.default_rng(seed)
+    shape = (2, len(langs), n_layers, n_neurons)
+    arrays = {
+        "mask": rng.random(shape) < 0.3,
+        "score": rng.random(shape).astype(np.float32),
+        "rank": rng.integers(1, 10, shape).astype(np.int32),
+        "random_mask_per_language": rng.random(shape) < 0.3,
+        "null_count": rng.integers(0, 4, (2, permutations, len(langs), n_layers)).astype(np.int32),
+        "median": rng.normal(size=shape[1:]).astype(np.float32),
+    }
+    attrs = {"methods": ["lape", "ap"], "langs": list(langs), "null_permutations": permutations,
+             "score_names": {"lape": "activation_probability", "ap": "ap"}, "model": "tiny", "revision": "r0",
+             "dataset": "d"}
+    write_methods_store(path, arrays, {name: name for name in arrays}, attrs)
+    return path, arrays
