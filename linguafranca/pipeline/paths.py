@@ -71,9 +71,9 @@ INCREASE = f"{ABLATION}/perplexity_increase.tsv"
 DOMINANCE = f"{ABLATION}/diagonal_dominance.tsv"
 INCREASE_FIGURE = f"{ABLATION}/perplexity_increase.{{ext}}"
 GENERATIONS = "results/{model}/{revision}/{dataset}/generations/z{threshold}.{ext}"
-# Another method's region or control switched off: its job reads the methods store only, so it sits outside the
-# threshold folders and no threshold reruns it.
-METHOD_CONDITION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/methods/{method_condition}.tsv"
+# Another method's region ({member}: its language) or control (random_{lang}) switched off: its job reads the
+# methods store only, so it sits outside the threshold folders and no threshold reruns it.
+METHOD_CONDITION = "results/{model}/{revision}/{dataset}/ablation/regions-{regions_dataset}/methods/{method}/{member}.tsv"
 SCRIPT_DEACTIVATION = f"{ABLATION}/script_control.tsv"
 # Generation with each region fixed to its median response (Kojima et al.), and the output language's share.
 FORCED = "results/{model}/{revision}/{dataset}/generations/z{threshold}_forced.{ext}"

@@ -88,48 +88,23 @@ use rule ablation_condition as ablation_combined with:
         text_langs=LANGS,
 
 
-# Another method's region or control (lape_{lang}, random_ap_{lang}, ...): the baseline's job with the methods store.
-use rule ablation_baseline as ablation_method_condition with:
-    input:
-        manifest=MANIFEST,
-        methods=methods_of,
-        texts=condition_texts,
-    output:
-        METHOD_CONDITION,
-    log:
-        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method_condition}.log",
-    benchmark:
-        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method_condition}.tsv"
-    wildcard_constraints:
-        model=SPLIT_MODELS,
-    params:
-        conditions=lambda wc: [wc.method_condition],
-        langs=lambda wc: [condition_langs(wc)],
-        text_langs=condition_langs,
-        joiner=lambda wc: dataset_spec(wc)["joiner"],
-        settings=perplexity_settings,
-        bos=lambda wc: model_spec(wc)["bos"],
-        loading=loading,
-        code=code_of("ablation_condition.py"),
-
-
-# Every method condition of a model with jobs: combined, in one job that loads the model once.
-use rule ablation_method_condition as ablation_method_combined with:
+# Another method's regions and controls (lape_{lang}, random_lape_{lang}, ...): one job per method, the baseline's
+# with the methods store. A job per method, not per condition: every condition of a method reads the same store,
+# so they rerun together anyway, and one model load serves them all.
+use rule ablation_baseline as ablation_method with:
     input:
         manifest=MANIFEST,
         methods=methods_of,
         texts=expand(DATA, lang=LANGS, allow_missing=True),
     output:
-        expand(METHOD_CONDITION, method_condition=METHOD_CONDITIONS, allow_missing=True),
+        expand(METHOD_CONDITION, member=METHOD_MEMBERS, allow_missing=True),
     log:
-        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods.log",
+        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method}.log",
     benchmark:
-        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods.tsv"
-    wildcard_constraints:
-        model=COMBINED_MODELS,
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method}.tsv"
     params:
-        conditions=METHOD_CONDITIONS,
-        langs=[list(by_name(CONDITIONS, name).evaluated) for name in METHOD_CONDITIONS],
+        conditions=lambda wc: method_conditions(wc.method),
+        langs=lambda wc: [condition_langs(name) for name in method_conditions(wc.method)],
         text_langs=LANGS,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
         settings=perplexity_settings,
@@ -144,7 +119,7 @@ rule ablation_tables:
         random=RANDOM_PPL,
         conditions=expand(CONDITION, condition=REGION_CONDITIONS, allow_missing=True),
         method_conditions=expand(
-            METHOD_CONDITION, method_condition=METHOD_CONDITIONS, allow_missing=True
+            METHOD_CONDITION, method=OTHER_METHODS, member=METHOD_MEMBERS, allow_missing=True
         ),
         regions=regions_of,
         methods=methods_of,

@@ -68,6 +68,8 @@ THRESHOLD_FREE = (BASELINE, RANDOM)
 METHOD_CONDITIONS = [
     condition.name for condition in CONDITIONS if is_method_condition(condition)
 ]
+# A method condition's file is methods/{method}/{member}.tsv: member is the language of its region, or random_{lang}.
+METHOD_MEMBERS = [*LANGS, *(f"random_{lang}" for lang in LANGS)]
 REGION_CONDITIONS = [
     condition.name
     for condition in CONDITIONS
@@ -108,7 +110,8 @@ wildcard_constraints:
     lang=language_pattern(),
     threshold=THRESHOLD_TAG,
     condition="|".join(re.escape(name) for name in REGION_CONDITIONS),
-    method_condition="|".join(re.escape(name) for name in METHOD_CONDITIONS) or "(?!)",
+    method="|".join(re.escape(name) for name in OTHER_METHODS) or "(?!)",
+    member="|".join(re.escape(name) for name in METHOD_MEMBERS),
     size="[A-Za-z0-9][A-Za-z0-9_-]*",
     ext="png|pdf|jsonl|md|html",
 

@@ -13,9 +13,16 @@ def perplexity_settings(wildcards):
 
 def condition_langs(wildcards):
     """The languages a condition's perplexity job evaluates, in config order (the baseline's and the random
-    control's jobs have no condition wildcard: both are evaluated on every language)."""
-    name = getattr(wildcards, "condition", getattr(wildcards, "method_condition", BASELINE))
+    control's jobs have no condition wildcard: both are evaluated on every language); ``wildcards`` may also be a
+    condition's name."""
+    name = wildcards if isinstance(wildcards, str) else getattr(wildcards, "condition", BASELINE)
     return list(by_name(CONDITIONS, name).evaluated)
+
+
+def method_conditions(method):
+    """The conditions of one method in the order of its files, ``METHOD_MEMBERS``: each language's region, then
+    each language's control."""
+    return [*(f"{method}_{lang}" for lang in LANGS), *(f"random_{method}_{lang}" for lang in LANGS)]
 
 
 def condition_texts(wildcards):
