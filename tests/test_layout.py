@@ -99,4 +99,4 @@ def test_a_non_editable_install_validates_the_default_and_plans_its_jobs(tmp_pat
     assert where.stdout.strip() == str(site / "linguafranca/pipeline/schema.yaml"), where.stderr
     plan = run(sys.executable, "-m", "snakemake", "-n", "all", cwd=workflow, env=env)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    assert "total                     217" in plan.stdout
+    assert "total                     246" in plan.stdout

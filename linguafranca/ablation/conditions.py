@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -181,6 +182,13 @@ def _evaluated_on(family: Family, index: int, langs: tuple[str, ...], regions_on
 def is_method_condition(condition: Condition) -> bool:
     """Whether ``condition`` switches off another method's region or control (it reads the methods store)."""
     return any(family.kind == condition.kind for family in METHOD_FAMILIES)
+
+
+def method_condition_name(path: str | os.PathLike) -> str:
+    """The condition of a method condition's file ``.../methods/{method}/{member}.tsv`` (member: the language of
+    the region, or ``random_{lang}`` of its control): ``{method}_{lang}`` or ``random_{method}_{lang}``."""
+    method, member = Path(path).parent.name, Path(path).stem
+    return f"random_{method}_{member[len('random_'):]}" if member.startswith("random_") else f"{method}_{member}"
 
 
 def paper_conditions(langs: Sequence[str]) -> list[Condition]:

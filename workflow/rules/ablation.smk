@@ -102,9 +102,45 @@ use rule ablation_baseline as ablation_method with:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method}.log",
     benchmark:
         "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods_{method}.tsv"
+    wildcard_constraints:
+        model=SPLIT_MODELS,
     params:
         conditions=lambda wc: method_conditions(wc.method),
-        langs=lambda wc: [condition_langs(name) for name in method_conditions(wc.method)],
+        langs=lambda wc: [
+            condition_langs(name) for name in method_conditions(wc.method)
+        ],
+        text_langs=LANGS,
+        joiner=lambda wc: dataset_spec(wc)["joiner"],
+        settings=perplexity_settings,
+        bos=lambda wc: model_spec(wc)["bos"],
+        loading=loading,
+        code=code_of("ablation_condition.py"),
+
+
+# Every method's conditions of a model with jobs: combined, in one job that loads the model once.
+use rule ablation_method as ablation_method_combined with:
+    output:
+        expand(
+            METHOD_CONDITION,
+            method=OTHER_METHODS,
+            member=METHOD_MEMBERS,
+            allow_missing=True,
+        ),
+    log:
+        "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods.log",
+    benchmark:
+        "results/benchmarks/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_methods.tsv"
+    wildcard_constraints:
+        model=COMBINED_MODELS,
+    params:
+        conditions=[
+            name for method in OTHER_METHODS for name in method_conditions(method)
+        ],
+        langs=[
+            condition_langs(name)
+            for method in OTHER_METHODS
+            for name in method_conditions(method)
+        ],
         text_langs=LANGS,
         joiner=lambda wc: dataset_spec(wc)["joiner"],
         settings=perplexity_settings,
@@ -119,11 +155,15 @@ rule ablation_tables:
         random=RANDOM_PPL,
         conditions=expand(CONDITION, condition=REGION_CONDITIONS, allow_missing=True),
         method_conditions=expand(
-            METHOD_CONDITION, method=OTHER_METHODS, member=METHOD_MEMBERS, allow_missing=True
+            METHOD_CONDITION,
+            method=OTHER_METHODS,
+            member=METHOD_MEMBERS,
+            allow_missing=True,
         ),
         regions=regions_of,
         methods=methods_of,
     output:
+        **script_deactivation_output(),
         perplexity=PERPLEXITY,
         increase=INCREASE,
         dominance=DOMINANCE,
@@ -156,7 +196,6 @@ rule ablation_tables:
             labels=REPORT_LABELS_THRESHOLD,
         ),
         pdf=with_ext(INCREASE_FIGURE, "pdf"),
-        **script_deactivation_output(),
     log:
         "results/logs/{model}/{revision}/ablation/{dataset}_regions-{regions_dataset}_z{threshold}_tables.log",
     benchmark:

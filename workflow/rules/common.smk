@@ -49,7 +49,9 @@ THRESHOLD = threshold_tag(config["regions"]["threshold"])
 REGIONS_FROM = regions_dataset(config)
 # The selection methods beyond the z-score (regions.methods): computed by the regions stage, switched off by the
 # ablation stage.
-OTHER_METHODS = [method for method in config["regions"]["methods"] if method != "zscore"]
+OTHER_METHODS = [
+    method for method in config["regions"]["methods"] if method != "zscore"
+]
 # The deactivation conditions (linguafranca.ablation.conditions), each with the languages its perplexity job evaluates.
 CONDITIONS = condition_list(
     LANGS,

@@ -1,5 +1,8 @@
 # Key linguistic regions (paper section 3.3): contributions, z-scores, masks, SKLR, the random controls, and the
-# chance level (label-shuffled null) with per-neuron significance.
+# chance level (label-shuffled null) with per-neuron significance; and the field's other selections beside them.
+
+
+include: "helpers/regions.smk"
 
 
 rule regions:
@@ -38,9 +41,6 @@ rule regions:
         code=code_of("regions.py"),
     script:
         "../scripts/regions.py"
-
-
-include: "helpers/regions.smk"
 
 
 # The field's other selections (LAPE, AP experts) on the same capture, with their label-shuffled null, size-matched

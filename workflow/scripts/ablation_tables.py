@@ -1,6 +1,6 @@
 """Table 1: perplexity per condition, % increase over none, diagonal dominance, heatmap (see linguafranca.ablation);
 with romanised languages, the script control's deactivation table."""
-from linguafranca.ablation.conditions import BASELINE, RANDOM, condition_list, is_method_condition
+from linguafranca.ablation.conditions import BASELINE, RANDOM, condition_list, is_method_condition, method_condition_name
 from linguafranca.ablation.deactivation import gather, write_dominance
 from linguafranca.ablation.script_control import write_script_deactivation
 from linguafranca.data.scripts import latin_languages
@@ -24,10 +24,9 @@ with job_log(snakemake.log[0]):
     # none and random come from their threshold-free jobs, the regions and their controls from this folder's, the
     # other methods' from the methods folder.
     regional = [c.name for c in conditions if c.name not in (BASELINE, RANDOM) and not is_method_condition(c)]
-    of_methods = [c.name for c in conditions if is_method_condition(c)]
     tsvs = {BASELINE: snakemake.input.baseline, RANDOM: snakemake.input.random,
             **dict(zip(regional, snakemake.input.conditions, strict=True)),
-            **dict(zip(of_methods, snakemake.input.method_conditions, strict=True))}
+            **{method_condition_name(path): path for path in snakemake.input.method_conditions}}
     wildcards = snakemake.wildcards
     expected = regions_provenance(wildcards.model, wildcards.revision, wildcards.regions_dataset, wildcards.threshold)
     regions = read_regions(store_of(snakemake.input.regions[0]), *expected)

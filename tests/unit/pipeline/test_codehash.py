@@ -82,7 +82,8 @@ def test_each_wing_module_reaches_only_the_scripts_that_use_it(runtime_modules):
     assert importers["linguafranca.analysis.capture"] == {"capture.py"}
     assert importers["linguafranca.model.batching"] == {"capture.py", "probe_capture.py"}  # the probes batch alike
     assert importers["linguafranca.figures.analysis"] == {"figure.py"}
-    assert importers["linguafranca.figures.style"] == {"figure.py", "ablation_tables.py", "reasoning_table.py", "probes.py", "series.py"}
+    assert importers["linguafranca.figures.style"] == {"figure.py", "ablation_tables.py", "methods_table.py",
+                                                      "reasoning_table.py", "probes.py", "series.py"}
     assert importers["linguafranca.pipeline.joblog"] == {script.name for script in SCRIPTS}  # yet it is never hashed
 
 

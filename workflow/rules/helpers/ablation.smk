@@ -15,14 +15,21 @@ def condition_langs(wildcards):
     """The languages a condition's perplexity job evaluates, in config order (the baseline's and the random
     control's jobs have no condition wildcard: both are evaluated on every language); ``wildcards`` may also be a
     condition's name."""
-    name = wildcards if isinstance(wildcards, str) else getattr(wildcards, "condition", BASELINE)
+    name = (
+        wildcards
+        if isinstance(wildcards, str)
+        else getattr(wildcards, "condition", BASELINE)
+    )
     return list(by_name(CONDITIONS, name).evaluated)
 
 
 def method_conditions(method):
     """The conditions of one method in the order of its files, ``METHOD_MEMBERS``: each language's region, then
     each language's control."""
-    return [*(f"{method}_{lang}" for lang in LANGS), *(f"random_{method}_{lang}" for lang in LANGS)]
+    return [
+        *(f"{method}_{lang}" for lang in LANGS),
+        *(f"random_{method}_{lang}" for lang in LANGS),
+    ]
 
 
 def condition_texts(wildcards):
@@ -41,8 +48,8 @@ def methods_of(wildcards):
 
 
 def script_deactivation_output():
-    """The script control's deactivation table, an output of rule ablation_tables with a romanised language whose
-    base language is in the run."""
+    """The script control's deactivation table (an output of the ablation_tables rule with a romanised language
+    whose base language is in the run)."""
     return {"script": SCRIPT_DEACTIVATION} if romanised_pairs(LANGS) else {}
 
 
@@ -64,14 +71,20 @@ def ablation_targets():
         *for_each(INCREASE_PAGE, datasets, **tables),
         *for_each(DOMINANCE_PAGE, datasets, **tables),
         *for_each(INCREASE_FIGURE, datasets, **tables, ext=EXTS),
-        *[path for pattern in script_deactivation_output().values() for path in for_each(pattern, datasets, **tables)],
+        *[
+            path
+            for pattern in script_deactivation_output().values()
+            for path in for_each(pattern, datasets, **tables)
+        ],
         *for_each(
             GENERATIONS,
             [REGIONS_FROM],
             threshold=THRESHOLD,
             ext=["jsonl", "md", "html"],
         ),
-        *for_each(FORCED, [REGIONS_FROM], threshold=THRESHOLD, ext=["jsonl", "md", "html"]),
+        *for_each(
+            FORCED, [REGIONS_FROM], threshold=THRESHOLD, ext=["jsonl", "md", "html"]
+        ),
         *for_each(FORCED_LANGUAGE, [REGIONS_FROM], threshold=THRESHOLD),
         *for_each(FORCED_LANGUAGE_PAGE, [REGIONS_FROM], threshold=THRESHOLD),
     ]

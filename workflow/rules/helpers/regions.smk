@@ -6,8 +6,8 @@ ROMANISED = romanised_pairs(LANGS)
 
 
 def methods_table_patterns():
-    """The plain output patterns of rule methods_table: the LAPE layout only when asked for, the script control
-    only with a romanised language whose base language is in the run."""
+    """The plain output patterns of the methods_table rule (the LAPE layout only when asked for, the script control
+    only with a romanised language whose base language is in the run)."""
     patterns = dict(
         table=METHODS_TABLE,
         neurons=METHOD_NEURONS,
@@ -24,8 +24,8 @@ def methods_table_patterns():
 
 
 def methods_table_outputs():
-    """The outputs of rule methods_table: :func:`methods_table_patterns`, the page and figure in the report, the
-    LAPE layout a folder."""
+    """The outputs of the methods_table rule (the patterns above, with the page and figure in the report and the
+    LAPE layout as a folder)."""
     outputs = methods_table_patterns()
     outputs.update(
         page=in_report(
@@ -49,7 +49,7 @@ def methods_table_outputs():
 
 
 def methods_targets():
-    """What rule all asks of the methods: the comparison of every analysis dataset."""
+    """What the all rule asks of the methods (the comparison of every analysis dataset)."""
     datasets = analysis_datasets(config)
     return [
         path
