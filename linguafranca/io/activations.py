@@ -88,8 +88,10 @@ def block_size(
 #: 29 ms for zarr's default (Zstd level 0); Zstd at levels 3 and 9 compresses no better (docs/performance.md).
 MEAN_CODEC = BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")
 
-#: Codec of the ``active_count`` array, chosen by ``bench/active_counts.py`` on Gemma 3 270M counts (see there).
-COUNT_CODEC = BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")
+#: Codec of the ``active_count`` array, chosen from ``bench/active_counts.py`` on Gemma 3 270M's uint16 counts (100
+#: verses): Blosc Zstd with bit shuffling stores them in 0.307 of their raw size, against 0.330 for mean's Blosc LZ4,
+#: 0.321 with byte shuffling and 0.407 for zarr's default (Zstd level 0).
+COUNT_CODEC = BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle")
 
 
 class ActivationWriter:
