@@ -9,7 +9,8 @@ Two sources of the same numbers:
 - ``stores`` (default): Zarr stores written to a temporary folder by a child process, so that the peak memory
   reported for the analysis (``ru_maxrss`` of this process) is the analysis' own, then deleted.
 - ``computed``: no disk. Each language's ``mean`` array is an object that computes ``[:, layer, :]`` on demand,
-  from a seed per (language, layer, tile of 64 samples), and is opened as a ``LanguageStores`` like real stores.
+  from a seed per (language, layer, tile of 64 samples), and is opened as a ``LanguageStores`` like real stores;
+  so is its ``active_count`` array, the LAPE counts, computed from the same means (``SyntheticModel.active``).
   The analysis code is the workflow's, unchanged; generating the values replaces reading and decompressing chunks.
   The time of one generating pass is printed, so it can be told apart from the analysis.
 
@@ -65,6 +66,11 @@ from timing import matmul_peak  # noqa: E402
 #: Samples per independently seeded tile of noise: a block of rows costs about its own size to generate.
 TILE = 64
 
+#: Averaged tokens of every synthetic sample (``n_tokens``), the most an active count can be; and the max_length
+#: the stores are written for (uint16 counts, as the default run's).
+N_TOKENS = 50
+MAX_TOKENS = 512
+
 
 class SyntheticModel:
     """Means with language and meaning structure, any layer of any language computed on demand, reproducibly.
@@ -104,6 +110,12 @@ class SyntheticModel:
         noise[:, self.key_neurons[lang]] += 4.0
         return noise
 
+    def active(self, lang: int, layer: int, start: int, stop: int) -> np.ndarray:
+        """LAPE counts of the same rows, uint16 ``[stop - start, n_neurons]``: of ``N_TOKENS`` tokens, the share
+        ``sigmoid(mean)`` rounded, so a language's key neurons (mean + 4) are active on nearly all its tokens."""
+        share = 1.0 / (1.0 + np.exp(-self.layer(lang, layer, start, stop)))
+        return np.rint(N_TOKENS * share).astype(np.uint16)
+
 
 class ComputedMeans:
     """Stands in for a store's ``mean`` array: ``means[rows, layer, :]`` computes that slab (see SyntheticModel)."""
@@ -122,6 +134,15 @@ class ComputedMeans:
         return self.model.layer(self.lang, int(layer), start, stop)[:, neurons]
 
 
+class ComputedCounts(ComputedMeans):
+    """Stands in for a store's ``active_count`` array: ``counts[rows, layer, :]`` computes that slab."""
+
+    def __getitem__(self, key: tuple[slice, int, slice]) -> np.ndarray:
+        rows, layer, neurons = key
+        start, stop, _ = rows.indices(self.shape[0])
+        return self.model.active(self.lang, int(layer), start, stop)[:, neurons]
+
+
 PROVENANCE = {"model": "synthetic", "revision": "none", "dataset": "random"}
 
 
@@ -136,6 +157,13 @@ class ComputedStores(LanguageStores):
             out[self.rows_of(index)] = array[slice(None), layer, slice(None)]
         return out
 
+    def read_active_layer(self, layer: int, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            out = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
+        for index, array in enumerate(self.active_arrays):
+            out[self.rows_of(index)] = array[slice(None), layer, slice(None)]
+        return out
+
 
 def computed_source(n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int) -> LanguageStores:
     model = SyntheticModel(n_langs, n_samples, n_layers, n_neurons, seed)
@@ -144,6 +172,9 @@ def computed_source(n_langs: int, n_samples: int, n_layers: int, n_neurons: int,
         paths=tuple(f"computed:lang{a}" for a in range(n_langs)),
         arrays=tuple(ComputedMeans(model, a) for a in range(n_langs)),
         checksums=tuple({} for _ in range(n_langs)),
+        active_arrays=tuple(ComputedCounts(model, a) for a in range(n_langs)),
+        active_checksums=tuple({} for _ in range(n_langs)),
+        n_tokens=np.full(n_langs * n_samples, N_TOKENS, dtype=np.int64),
         sample_ids=tuple(f"verse{i}" for i in range(n_samples)),
         n_layers=n_layers,
         n_neurons=n_neurons,
@@ -154,13 +185,15 @@ def computed_source(n_langs: int, n_samples: int, n_layers: int, n_neurons: int,
 def write_synthetic_stores(directory: Path, n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int):
     """One Zarr store per language holding exactly the values of :func:`computed_source`."""
     model = SyntheticModel(n_langs, n_samples, n_layers, n_neurons, seed)
-    block = block_size(n_samples, n_layers, n_neurons)
+    block = block_size(n_samples, n_layers, n_neurons, MAX_TOKENS)
     for a in range(n_langs):
-        with activation_writer(directory / f"lang{a}.zarr", n_samples, n_layers, n_neurons, block) as writer:
+        path = directory / f"lang{a}.zarr"
+        with activation_writer(path, n_samples, n_layers, n_neurons, block, MAX_TOKENS) as writer:
             for start in range(0, n_samples, block):
                 stop = min(start + block, n_samples)
                 data = np.stack([model.layer(a, layer, start, stop) for layer in range(n_layers)], axis=1)
-                writer.write(start, data, np.full(stop - start, 50, dtype=np.int32))
+                counts = np.stack([model.active(a, layer, start, stop) for layer in range(n_layers)], axis=1)
+                writer.write(start, data, np.full(stop - start, N_TOKENS, dtype=np.int32), counts)
             ids = [f"verse{i}" for i in range(n_samples)]
             attrs = {"lang": f"lang{a}", "sample_ids": ids, "n_layers": n_layers, "n_neurons": n_neurons}
             writer.finish({**attrs, **PROVENANCE})
@@ -205,7 +238,7 @@ def step(name: str, operations: float = 0.0):
 
 def stores_on_disk(args: argparse.Namespace, directory: Path) -> dict[str, Path]:
     """Write the stores in a child process; refuse when they would not fit on the disk."""
-    need = args.langs * args.samples * args.layers * args.neurons * 4
+    need = args.langs * args.samples * args.layers * args.neurons * (4 + 2)  # float32 means, uint16 counts
     free = shutil.disk_usage(directory).free
     if need > 0.9 * free:
         raise SystemExit(

@@ -34,11 +34,16 @@ from linguafranca.io.activations import activation_writer, block_size, open_stor
 from linguafranca.io.checksummed import ALL_CHUNKS, checksum
 
 
+#: The capture's max_length the stores are written for: uint16 active counts, as the default run's.
+MAX_TOKENS = 512
+
+
 def write_checked(path: Path, data: np.ndarray, block: int, lang: str) -> None:
     n, n_layers, n_neurons = data.shape
-    with activation_writer(path, n, n_layers, n_neurons, block) as writer:
+    with activation_writer(path, n, n_layers, n_neurons, block, MAX_TOKENS) as writer:
         for start in range(0, n, block):
-            writer.write(start, data[start : start + block], np.full(len(data[start : start + block]), 9))
+            rows = data[start : start + block]
+            writer.write(start, rows, np.full(len(rows), 9), np.zeros(rows.shape, dtype=np.uint16))
         writer.finish({"lang": lang, "sample_ids": [f"s{i}" for i in range(n)]})
 
 
@@ -80,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     shape = (args.samples, args.layers, args.neurons)
     data = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
-    block = block_size(*shape)
+    block = block_size(*shape, MAX_TOKENS)
     print(f"store {shape} float32, {data.nbytes / 1e6:.0f} MB, block {block}, "
           f"{-(-args.samples // block) * args.layers} chunks")
     times: dict[str, list[float]] = {key: [] for key in ("write checked", "write plain", "read checked",

@@ -50,7 +50,7 @@ def capture_rate(model, encoded, batch_size: int, pad: int, padding_side: str, r
     times, means = [], None
     for _ in range(repeats):
         start = time.perf_counter()
-        for indices, mean, _ in capture_means(model, encoded, batch_size, pad, padding_side, progress=False):
+        for indices, mean, _, _ in capture_means(model, encoded, batch_size, pad, padding_side, progress=False):
             if means is None:
                 means = np.empty((len(encoded), *mean.shape[1:]), dtype=np.float32)
             means[indices] = mean
@@ -61,7 +61,7 @@ def capture_rate(model, encoded, batch_size: int, pad: int, padding_side: str, r
 def codec_figures(means: np.ndarray, codec, folder: Path) -> tuple[int, float]:
     """Bytes on disk of ``means`` written with ``codec``, and the seconds to read it back layer by layer."""
     n, layers, neurons = means.shape
-    block = block_size(n, layers, neurons)
+    block = block_size(n, layers, neurons, 512)
     store = folder / "mean.zarr"
     array = zarr.create_array(str(store), shape=means.shape, chunks=(block, 1, neurons), dtype="float32",
                               compressors=None if codec is None else [codec], serializer=BytesCodec())

@@ -1,8 +1,9 @@
 """Capture: the mean MLP neuron activation of every sample, layer by layer, in length-sorted padded batches.
 
 A forward pre-hook on each layer's down projection sees the neuron vector ``[batch, seq, n_neurons]`` and reduces
-it at once to a masked sum over the averaged tokens, so no token-level activations outlive their layer. Only the
-base model runs: no LM head, no logits.
+it at once to a masked sum over the averaged tokens, so no token-level activations outlive their layer. In the same
+forward pass a hook on each layer's LAPE site (:func:`~linguafranca.model.architectures.active_sites`) counts, over
+the same tokens, where each neuron's LAPE activation is above zero. Only the base model runs: no LM head, no logits.
 
 What a mean averages is the model's ``mean_over`` setting (:data:`MEAN_OVER`). The model always sees the tokens the
 BOS policy of :mod:`linguafranca.model.tokens` gives it; with ``text_tokens`` (the default) the special tokens that were
@@ -24,11 +25,11 @@ from tqdm.auto import tqdm
 
 from linguafranca import __version__
 from linguafranca.errors import LinguaFrancaError
-from linguafranca.io.activations import activation_writer, block_size
-from linguafranca.model.architectures import adapter_for, down_projections, n_neurons
+from linguafranca.io.activations import activation_writer, block_size, count_dtype
+from linguafranca.model.architectures import active_sites, adapter_for, down_projections, n_neurons
 from linguafranca.model.batching import AUTO_BATCH_START, forward_inputs, longest_first, make_batch
 from linguafranca.model.compute import compute_of, dtype_name
-from linguafranca.model.hooks import NeuronSums
+from linguafranca.model.hooks import NeuronActiveCounts, NeuronSums
 from linguafranca.model.tokens import Encoded, encode
 
 if TYPE_CHECKING:
@@ -53,27 +54,30 @@ def capture_means(
     padding_side: str = "right",
     mean_over: str = "text_tokens",
     progress: bool = True,
-) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """Yield ``(indices, mean [b, n_layers, n_neurons] float64, n_tokens [b])`` batch by batch.
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(indices, mean [b, n_layers, n_neurons] float64, n_tokens [b], active_count [b, n_layers,
+    n_neurons] int32)`` batch by batch.
 
     ``indices`` are positions in ``encoded``; batches come longest first, not in sample order. ``n_tokens``
-    counts the tokens averaged (``mean_over``), not the tokens fed to the model. ``batch_size: "auto"`` starts at
-    :data:`AUTO_BATCH_START` and halves on every out-of-memory error, retrying the batch, down to 1; the batch size
-    changes floating-point rounding only.
+    counts the tokens averaged (``mean_over``), not the tokens fed to the model; ``active_count`` counts, among those
+    same tokens, the ones where the neuron's LAPE activation is above zero (exact, whatever the batching).
+    ``batch_size: "auto"`` starts at :data:`AUTO_BATCH_START` and halves on every out-of-memory error, retrying the
+    batch, down to 1; the batch size changes floating-point rounding of the means only.
     """
     _check_mean_over(mean_over)
     sums = NeuronSums(down_projections(model))
+    active = NeuronActiveCounts(active_sites(model))
     base = model.base_model
     device = next(model.parameters()).device
     positions = "position_ids" in inspect.signature(base.forward).parameters
     size = AUTO_BATCH_START if batch_size == "auto" else batch_size
     order, start = longest_first(encoded), 0
     bar = tqdm(total=sum(len(item.ids) for item in encoded), unit="tok", disable=not progress, desc="capture")
-    with torch.inference_mode(), sums.installed():
+    with torch.inference_mode(), sums.installed(), active.installed():
         while start < len(order):
             batch = make_batch(encoded, order[start : start + size], pad_id, padding_side)
             averaged = batch.averaged(mean_over)
-            sums.keep = averaged.to(device)
+            sums.keep = active.keep = averaged.to(device)
             try:
                 base(**forward_inputs(batch, device, positions))
             except torch.OutOfMemoryError:
@@ -88,8 +92,9 @@ def capture_means(
             n_tokens = averaged.sum(-1)
             layer_sums = [layer_sum.to(device) for layer_sum in sums.sums]  # on several GPUs with device_map auto
             mean = torch.stack(layer_sums, dim=1).double() / n_tokens.to(device, torch.float64)[:, None, None]
+            counts = torch.stack([count.to(device) for count in active.counts()], dim=1)
             bar.update(int(batch.attention_mask.sum()))
-            yield batch.indices, mean.cpu().numpy(), n_tokens.numpy()
+            yield batch.indices, mean.cpu().numpy(), n_tokens.numpy(), counts.cpu().numpy()
     bar.close()
 
 
@@ -136,7 +141,7 @@ def capture_store(
     _check_tokens(encoded, sample_ids, mean_over, where)
     modules = down_projections(model)
     n_layers, n_neurons_ = len(modules), n_neurons(model)
-    block = block_size(len(samples), n_layers, n_neurons_)
+    block = block_size(len(samples), n_layers, n_neurons_, settings["max_length"])
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     n_truncated = sum(len(item.ids) > settings["max_length"] for item in full)
     if n_truncated:
@@ -145,17 +150,20 @@ def capture_store(
             "n_truncated); raise the model's max_length to keep them whole", where, n_truncated, len(samples),
             settings["max_length"],
         )
-    with activation_writer(out_path, len(samples), n_layers, n_neurons_, block) as writer:
+    adapter = adapter_for(model.config.model_type)
+    with activation_writer(out_path, len(samples), n_layers, n_neurons_, block, settings["max_length"]) as writer:
         for start in range(0, len(samples), block):
             stop = min(start + block, len(samples))
-            mean = np.empty((stop - start, n_layers, n_neurons_), dtype=np.float64)
-            counts = np.empty(stop - start, dtype=np.int32)
-            for indices, batch_mean, batch_counts in capture_means(
+            # The block as stored (float32 means), so that block_size bounds what capture holds.
+            mean = np.empty((stop - start, n_layers, n_neurons_), dtype=np.float32)
+            counts = np.empty((stop - start, n_layers, n_neurons_), dtype=count_dtype(settings["max_length"]))
+            n_tokens = np.empty(stop - start, dtype=np.int32)
+            for indices, batch_mean, batch_n_tokens, batch_counts in capture_means(
                 model, encoded[start:stop], settings["batch_size"], pad_id, tokenizer.padding_side, mean_over, progress
             ):
-                mean[indices], counts[indices] = batch_mean, batch_counts
+                mean[indices], n_tokens[indices], counts[indices] = batch_mean, batch_n_tokens, batch_counts
             _check_finite(mean, sample_ids[start:stop], where)
-            writer.write(start, mean, counts)
+            writer.write(start, mean, n_tokens, counts)
         writer.finish(
             {
                 **attrs,
@@ -163,8 +171,10 @@ def capture_store(
                 "n_samples": len(samples),
                 "n_layers": n_layers,
                 "n_neurons": n_neurons_,
-                "neuron_site": adapter_for(model.config.model_type).site,
-                "neuron_definition": adapter_for(model.config.model_type).neurons,
+                "neuron_site": adapter.site,
+                "neuron_definition": adapter.neurons,
+                "active_site": adapter.active_site,
+                "active_definition": adapter.active_definition,
                 "model_type": model.config.model_type,
                 "compute": compute_of(model),
                 "accumulation": dtype_name(torch.promote_types(next(model.parameters()).dtype, torch.float32)),

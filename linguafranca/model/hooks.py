@@ -5,7 +5,9 @@ forward *pre*-hook on that module. :class:`NeuronSums` reads the neuron vectors 
 scales them (deactivation, reasoning), and :func:`deactivate_rows` scales each row of a batch by its own mask
 (generation runs every condition of a prompt as one batch; a row may instead fix its neurons to given values); :class:`NeuronMaxima` and :class:`NeuronPicks` read
 the per-sample maximum and chosen token positions (probes, concepts); :func:`force` sets chosen neurons to fixed
-values (the concept intervention). All remove their hooks on exit, also on an exception.
+values (the concept intervention). All remove their hooks on exit, also on an exception. The one hook elsewhere is
+:class:`NeuronActiveCounts`: LAPE's activation of a gated MLP is ``act(gate(x))``, the output of its activation
+module (:func:`linguafranca.model.architectures.active_sites`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,66 @@ class NeuronSums:
     @contextmanager
     def installed(self) -> Iterator["NeuronSums"]:
         handles = [m.register_forward_pre_hook(self._hook(i)) for i, m in enumerate(self.modules)]
+        try:
+            yield self
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+class NeuronActiveCounts:
+    """Hooks that count, per sample and neuron, the kept tokens of the current batch where LAPE's activation is > 0.
+
+    ``sites`` are ``(module, output)`` pairs, one per layer (:func:`~linguafranca.model.architectures.active_sites`):
+    the activation is the module's output (a forward hook) or its input (a forward pre-hook). Set ``keep`` (bool
+    ``[b, t]``, as for :class:`NeuronSums`) before each forward pass, which also clears the previous pass's counts,
+    so a pass cut short by an out-of-memory error leaves nothing behind; after the pass, :meth:`counts` gives int32
+    ``[b, n_neurons]`` per layer, exact. A NaN is not above zero. Each site must run exactly once per pass: a site
+    that ran twice or never stops the capture, since its counts would mix calls or be missing.
+    """
+
+    def __init__(self, sites: Sequence[tuple[torch.nn.Module, bool]]):
+        self.sites = list(sites)
+        self._keep: torch.Tensor | None = None
+        self._counts: list[torch.Tensor | None] = [None] * len(self.sites)
+
+    @property
+    def keep(self) -> torch.Tensor | None:
+        return self._keep
+
+    @keep.setter
+    def keep(self, keep: torch.Tensor) -> None:
+        self._keep, self._counts = keep, [None] * len(self.sites)
+
+    def _count(self, layer: int, activations: torch.Tensor) -> None:
+        if self._counts[layer] is not None:
+            raise LinguaFrancaError(f"the LAPE site of layer {layer} ran twice in one forward pass, so its counts "
+                                    "would mix calls; read a module called once (linguafranca/model/architectures.py)")
+        keep = self._keep.to(activations.device)
+        # [b, t, n_neurons]; OPT flattens tokens to [b * t, n_neurons] inside its layers.
+        active = activations.reshape(keep.shape[0], keep.shape[1], -1) > 0
+        self._counts[layer] = (active & keep.unsqueeze(-1)).sum(dim=1, dtype=torch.int32)
+
+    def _hook(self, layer: int, output: bool):
+        if output:
+            return lambda module, args, result: self._count(layer, result)
+        return lambda module, args: self._count(layer, args[0])
+
+    def counts(self) -> list[torch.Tensor]:
+        """The counts of the latest forward pass, one int32 ``[b, n_neurons]`` per layer."""
+        missing = [layer for layer, count in enumerate(self._counts) if count is None]
+        if missing:
+            raise LinguaFrancaError(f"the LAPE site of layer(s) {missing} did not run in the forward pass, so there "
+                                    "is nothing to count; check its module path (linguafranca/model/architectures.py)")
+        return list(self._counts)
+
+    @contextmanager
+    def installed(self) -> Iterator["NeuronActiveCounts"]:
+        handles = [
+            module.register_forward_hook(self._hook(i, True)) if output
+            else module.register_forward_pre_hook(self._hook(i, False))
+            for i, (module, output) in enumerate(self.sites)
+        ]
         try:
             yield self
         finally:

@@ -17,9 +17,10 @@ def write_stores(directory, means, langs, sample_ids=None, block=2, attrs=None):
     stores = {}
     for lang, data in zip(langs, means):
         path = directory / f"{lang}.zarr"
-        with activation_writer(path, n, n_layers, n_neurons, block) as writer:
+        with activation_writer(path, n, n_layers, n_neurons, block, max_tokens=64) as writer:
             for start in range(0, n, block):
-                writer.write(start, data[start : start + block], np.full(len(data[start : start + block]), 3))
+                rows = data[start : start + block]
+                writer.write(start, rows, np.full(len(rows), 3), np.ones(rows.shape, dtype=np.uint16))
             writer.finish(
                 {
                     "lang": lang,

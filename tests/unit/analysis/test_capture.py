@@ -66,7 +66,8 @@ def plain(token_ids):
 
 def captured(model, token_ids, batch_size, padding_side="right"):
     out, counts = None, np.zeros(len(token_ids), dtype=int)
-    for indices, mean, n_tokens in capture_means(model, plain(token_ids), batch_size, 0, padding_side, progress=False):
+    for indices, mean, n_tokens, _ in capture_means(model, plain(token_ids), batch_size, 0, padding_side,
+                                                    progress=False):
         if out is None:
             out = np.zeros((len(token_ids), *mean.shape[1:]))
         out[indices], counts[indices] = mean, n_tokens
@@ -219,7 +220,7 @@ def test_low_precision_capture_equals_float64_mean_of_the_hooked_inputs(dtype):
     encoded = [Encoded([1, *torch.randint(4, 100, (n,), generator=generator).tolist()], [True] + [False] * n)
                for n in (60, 45, 12)]
     seen, handles = record_inputs(model)  # installed before capture's hooks: sees the very same tensors
-    (indices, mean, n_tokens), = capture_means(model, encoded, 3, 0, "right", "text_tokens", progress=False)
+    (indices, mean, n_tokens, _), = capture_means(model, encoded, 3, 0, "right", "text_tokens", progress=False)
     for handle in handles:
         handle.remove()
     for row, i in enumerate(indices):
@@ -251,7 +252,7 @@ def test_nan_at_padding_or_bos_never_reaches_a_mean():
     encoded = encode(word_tokenizer(), [s.text for s in SAMPLES], None)
 
     def means(mean_over):
-        (indices, mean, _), = capture_means(model, encoded, len(encoded), 0, "right", mean_over, progress=False)
+        (indices, mean, _, _), = capture_means(model, encoded, len(encoded), 0, "right", mean_over, progress=False)
         return mean[np.argsort(indices)]
 
     clean = means("text_tokens")
@@ -267,7 +268,7 @@ def test_capture_over_several_write_blocks_equals_one_block(tmp_path, monkeypatc
     model, tokenizer = word_model("llama"), word_tokenizer()
     attrs = {"model": "w", "lang": "en"}
     capture_store(model, tokenizer, SAMPLES, tmp_path / "one.zarr", SETTINGS, attrs, progress=False)
-    per_sample = model.config.num_hidden_layers * model.config.intermediate_size * 4  # float32 bytes
+    per_sample = model.config.num_hidden_layers * model.config.intermediate_size * (4 + 2)  # float32 + uint16 bytes
     monkeypatch.setattr(capture, "block_size", partial(block_size, budget_bytes=2 * per_sample))
     capture_store(model, tokenizer, SAMPLES, tmp_path / "blocks.zarr", SETTINGS, attrs, progress=False)
     one, blocks = open_activations(tmp_path / "one.zarr"), open_activations(tmp_path / "blocks.zarr")

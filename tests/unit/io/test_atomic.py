@@ -127,8 +127,9 @@ def test_a_store_that_outgrows_the_file_size_limit_stops_with_one_line(tmp_path)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
         try:
-            with activation_writer(sys.argv[1], 4, 1, 2**18, 4) as writer:
-                writer.write(0, np.random.default_rng(0).random((4, 1, 2**18)), np.ones(4, dtype=np.int32))
+            with activation_writer(sys.argv[1], 4, 1, 2**18, 4, 8) as writer:
+                writer.write(0, np.random.default_rng(0).random((4, 1, 2**18)), np.ones(4, dtype=np.int32),
+                             np.zeros((4, 1, 2**18), dtype=np.uint16))
         except LinguaFrancaError as error:
             print(error)
         """
