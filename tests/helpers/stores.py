@@ -7,20 +7,23 @@ import numpy as np
 from linguafranca.io.activations import activation_writer
 
 
-def write_stores(directory, means, langs, sample_ids=None, block=2, attrs=None):
+def write_stores(directory, means, langs, sample_ids=None, block=2, attrs=None, counts=None, n_tokens=None):
     """One store per language of ``means`` (``[n_langs, n_samples, n_layers, n_neurons]``); returns ``{lang: path}``.
 
-    ``sample_ids`` default to ``s0, s1, ...``; ``attrs`` add to or replace the store attributes (model, dataset, ...).
+    ``sample_ids`` default to ``s0, s1, ...``; ``attrs`` add to or replace the store attributes (model, dataset, ...);
+    ``counts`` (like ``means``) and ``n_tokens`` (``[n_langs, n_samples]``) default to ones and threes.
     """
     _, n, n_layers, n_neurons = means.shape
     sample_ids = sample_ids or [f"s{i}" for i in range(n)]
     stores = {}
-    for lang, data in zip(langs, means):
+    counts = np.ones(means.shape, dtype=np.uint16) if counts is None else counts
+    n_tokens = np.full(means.shape[:2], 3) if n_tokens is None else n_tokens
+    for lang, data, active, tokens in zip(langs, means, counts, n_tokens):
         path = directory / f"{lang}.zarr"
         with activation_writer(path, n, n_layers, n_neurons, block, max_tokens=64) as writer:
             for start in range(0, n, block):
-                rows = data[start : start + block]
-                writer.write(start, rows, np.full(len(rows), 3), np.ones(rows.shape, dtype=np.uint16))
+                rows = slice(start, start + block)
+                writer.write(start, data[rows], tokens[rows], active[rows])
             writer.finish(
                 {
                     "lang": lang,
