@@ -49,8 +49,10 @@ class ApSettings:
             raise LinguaFrancaError(f"regions.ap.experts is {self.experts}: a count is a whole number, a share is "
                                     "below 1")
 
-    def experts_settings(self) -> ExpertsSettings:
-        experts = int(self.experts) if self.experts >= 1 else float(self.experts)
+    def experts_settings(self, n_total: int) -> ExpertsSettings:
+        """The count of experts among ``n_total`` neurons: a share rounds to at least one expert, so that a tiny
+        model (a sandbox checkpoint) still gets a region."""
+        experts = int(self.experts) if self.experts >= 1 else max(1, round(self.experts * n_total))
         return ExpertsSettings(experts=experts, bottom=self.bottom)
 
 
@@ -142,7 +144,8 @@ def compute_methods(
     if "lape" in methods:
         accumulators["lape"] = LapeAccumulator(sizes, source.n_layers, source.n_neurons, lape, null_permutations, seed)
     if "ap" in methods:
-        accumulators["ap"] = ExpertsAccumulator(sizes, source.n_layers, source.n_neurons, ap.experts_settings(),
+        accumulators["ap"] = ExpertsAccumulator(sizes, source.n_layers, source.n_neurons,
+                                                ap.experts_settings(source.n_layers * source.n_neurons),
                                                 null_permutations, seed, threads)
     median = np.empty(shape, dtype=np.float32)
     n_tokens = source.n_tokens

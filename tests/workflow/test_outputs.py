@@ -77,8 +77,10 @@ def test_ablation_tables_have_the_right_labels(finished_run):
     workdir, *_ = finished_run
     folder = workdir / "results/tiny/main/held_out/ablation/regions-toy/z1"
     controls = [f"random_{lang}" for lang in LANGS]
+    methods = [f"{prefix}{method}_{lang}" for method in ("lape", "ap") for prefix in ("", "random_") for lang in LANGS]
     rows = [line.split("\t") for line in (folder / "perplexity.tsv").read_text().splitlines()]
-    assert rows[0] == ["lang", "none", "random", *LANGS, *controls] and [r[0] for r in rows[1:]] == LANGS
+    assert rows[0] == ["lang", "none", "random", *LANGS, *controls, *methods] and [r[0] for r in rows[1:]] == LANGS
+    rows = [row[: 3 + 2 * len(LANGS)] for row in rows]  # the z-score's conditions; the methods' are tested below
     assert all(float(v) > 1 for r in rows[1:] for v in r[1:6])
     # Each size-matched control is evaluated on its own language only: a diagonal, n/a elsewhere.
     assert [[v != "n/a" for v in r[6:]] for r in rows[1:]] == [[a == b for b in LANGS] for a in LANGS]
@@ -87,7 +89,8 @@ def test_ablation_tables_have_the_right_labels(finished_run):
         evaluated = [line.split("\t")[1] for line in (folder / f"conditions/{control}.tsv").read_text().splitlines()]
         assert evaluated == ["lang", lang]
     increase = [line.split("\t") for line in (folder / "perplexity_increase.tsv").read_text().splitlines()]
-    assert increase[0] == ["lang", "random", *LANGS, *controls]
+    assert increase[0] == ["lang", "random", *LANGS, *controls, *methods]
+    increase = [row[: 2 + 2 * len(LANGS)] for row in increase]
     assert [r[0] for r in increase[1:]] == [*LANGS, "region_size", "region_percent"]
     assert increase[-2][1] == "12"  # the random control: 25% of 2 x 24 neurons
     assert increase[-2][5:] == increase[-2][2:5]  # each control has its region's size
@@ -95,7 +98,8 @@ def test_ablation_tables_have_the_right_labels(finished_run):
     dominance = [line.split("\t") for line in (folder / "diagonal_dominance.tsv").read_text().splitlines()]
     assert dominance[0] == ["lang", "own_increase", "mean_other_increase", "ratio", "matched_random_increase",
                             "ratio_to_matched_random", "unstable"]
-    for i, row in enumerate(dominance[1:]):
+    assert [row[0] for row in dominance[1:]] == [*LANGS, *(f"{m}_{lang}" for m in ("lape", "ap") for lang in LANGS)]
+    for i, row in enumerate(dominance[1 : 1 + len(LANGS)]):
         own, control = float(increase[1 + i][2 + i]), float(increase[1 + i][5 + i])
         assert float(row[1]) == own and float(row[4]) == control
         assert float(row[5]) == pytest.approx(own / control, rel=1e-12, nan_ok=True)
@@ -122,3 +126,45 @@ def test_threshold_reaches_the_regions_store_exactly(finished_run, tmp_path, thr
     regions = zarr.open_group(str(workdir / target), mode="r")
     assert regions.attrs["threshold"] == threshold
     np.testing.assert_array_equal(regions["mask"][:], regions["zscore"][:] > np.float32(threshold))
+
+
+def test_methods_side_by_side_and_their_deactivation(finished_run):
+    """LAPE and AP experts on the same capture: the comparison table, the per-neuron table and the masks agree with
+    the stores; each method's regions are Table 1 columns on their own and the next language; median forcing
+    reports output-language shares."""
+    from safetensors.numpy import load_file
+
+    workdir, *_ = finished_run
+    regions = workdir / "results/tiny/main/toy/regions"
+    methods = zarr.open_group(str(regions / "methods.zarr"), mode="r")
+    zscore = zarr.open_group(str(regions / "z1.zarr"), mode="r")
+    assert list(methods["method"][:]) == ["lape", "ap"] and methods["mask"].shape == (2, len(LANGS), 2, 24)
+    masks = {"zscore": zscore["mask"][:], "lape": methods["mask"][0], "ap": methods["mask"][1]}
+    table = [line.split("\t") for line in (regions / "methods.tsv").read_text().splitlines()]
+    header, rows = table[0], {(r[0], r[1]): dict(zip(table[0], r)) for r in table[1:]}
+    assert header[:3] == ["method", "lang", "size"] and header[-3:] == ["jaccard_zscore", "jaccard_lape", "jaccard_ap"]
+    for method, mask in masks.items():
+        for index, lang in enumerate(LANGS):
+            assert int(rows[method, lang]["size"]) == int(mask[index].sum())
+        assert rows[method, "all"]["null_mean"] != "n/a"
+    assert int(rows["ap", LANGS[0]]["size"]) >= 1  # a share of 48 neurons still gives an expert
+    stored = load_file(regions / "masks.safetensors")
+    for method, mask in masks.items():
+        for index, lang in enumerate(LANGS):
+            np.testing.assert_array_equal(stored[f"{method}/{lang}"], mask[index])
+    neurons = [line.split("\t") for line in (regions / "methods_neurons.tsv").read_text().splitlines()]
+    union = sum(int(np.logical_or.reduce([m[i] for m in masks.values()]).sum()) for i in range(len(LANGS)))
+    assert len(neurons) - 1 == 3 * union
+    folder = workdir / "results/tiny/main/held_out/ablation/regions-toy"
+    lape_en = [line.split("\t")[1] for line in (folder / "methods/lape/en.tsv").read_text().splitlines()]
+    assert lape_en == ["lang", LANGS[0], LANGS[1]]
+    assert (folder / "methods/ap/random_zh.tsv").exists()
+    shares = [line.split("\t") for line in
+              (workdir / "results/tiny/main/toy/generations/z1_forced_language.tsv").read_text().splitlines()]
+    assert shares[0][:2] == ["method", "forced_lang"] and len(shares) == 1 + 3 * len(LANGS)
+    forced = [json.loads(line) for line in
+              (workdir / "results/tiny/main/toy/generations/z1_forced.jsonl").read_text().splitlines()]
+    names = {"zscore": "median_{}", "lape": "median_lape_{}", "ap": "median_ap_{}"}
+    expected = {names[m].format(lang) for m, mask in masks.items() for i, lang in enumerate(LANGS) if mask[i].any()}
+    assert {g["condition"] for g in forced} == {"none", *expected} and "median_ap_zh" in expected
+    assert all("identified" in g for g in forced)
