@@ -156,7 +156,7 @@ def block_table1(run: Run) -> str:
     """Table 1: % perplexity increase, the region sizes, and the baseline perplexities under it."""
     folder = run.path(paths.INCREASE, dataset=run.ppl_dataset)
     rows = read_tsv(folder)
-    columns = [c for c in rows[0] if c != "lang"]
+    columns = [c for c in rows[0] if c == "random" or c in langs(run) or c.removeprefix("random_") in langs(run)]
     own = [c for c in columns if c.startswith("random_")]
     shown = [c for c in columns if c not in own]
     header = ["evaluated ↓ / region →", *shown, "size-matched random (own language)"]
@@ -176,12 +176,114 @@ def block_table1(run: Run) -> str:
 
 def block_dominance(run: Run) -> str:
     rows = read_tsv(run.path(paths.DOMINANCE, dataset=run.ppl_dataset))
-    rows = [row for row in rows if not row["lang"].startswith("sig_")]
+    rows = [row for row in rows if row["lang"] in langs(run)]
     body = [["own ÷ mean of the other languages", *(ratio(row["ratio"]) for row in rows)],
             ["own ÷ size-matched random", *(ratio(row["ratio_to_matched_random"]) for row in rows)]]
     if any(row["unstable"] for row in rows):
         body.append(["unstable", *(row["unstable"] or "" for row in rows)])
     return table(["language", *(row["lang"] for row in rows)], body)
+
+
+def other_methods(run: Run) -> list[str]:
+    return [method for method in run.config["regions"]["methods"] if method != "zscore"]
+
+
+def block_methods(run: Run) -> str:
+    """Each method's region size per language beside its null, and its layer thirds (all languages)."""
+    rows = {(row["method"], row["lang"]): row for row in read_tsv(run.path(paths.METHODS_TABLE))}
+    methods = list(dict.fromkeys(method for method, _ in rows))
+    header = ["method", *langs(run), "all", "first / middle / last third"]
+    body = []
+    for method in methods:
+        body.append([method, *(number(int(rows[method, lang]["size"])) for lang in [*langs(run), "all"]),
+                     " / ".join(f"{float(rows[method, 'all'][t]):.2f}" for t in
+                                ("first_third", "middle_third", "last_third"))])
+        nulls = [rows[method, lang] for lang in [*langs(run), "all"]]
+        if nulls[0]["null_mean"] != "n/a":
+            body.append([f"{method}, shuffled labels: mean (p95)",
+                         *(f"{number(float(r['null_mean']))} ({number(float(r['null_p95']))})" for r in nulls), ""])
+    return table(header, body)
+
+
+def block_jaccard(run: Run) -> str:
+    """The Jaccard overlap of every pair of methods, per language."""
+    rows = {(row["method"], row["lang"]): row for row in read_tsv(run.path(paths.METHODS_TABLE))}
+    methods = list(dict.fromkeys(method for method, _ in rows))
+    pairs = [(a, b) for i, a in enumerate(methods) for b in methods[i + 1:]]
+    body = [[f"{a} – {b}", *(f"{float(rows[a, lang][f'jaccard_{b}']):.3f}" for lang in [*langs(run), "all"])]
+            for a, b in pairs]
+    return table(["pair", *langs(run), "all"], body)
+
+
+def block_methods_table1(run: Run) -> str:
+    """Each method's region on its own language, on the other languages it is evaluated on (the z-score's: the
+    mean of all others; another method's: its one other language), and its size-matched control on its own language
+    (% perplexity increase), with own ÷ control."""
+    rows = {row["lang"]: row for row in read_tsv(run.path(paths.INCREASE, dataset=run.ppl_dataset))}
+
+    def measured(text: str) -> bool:
+        return text not in ("n/a", "empty", "")
+
+    body = []
+    for method in ["zscore", *other_methods(run)]:
+        for lang in langs(run):
+            region = lang if method == "zscore" else f"{method}_{lang}"
+            own, control = rows[lang][region], rows[lang]["random_" + region]
+            others = {other: rows[other][region] for other in langs(run) if other != lang and measured(rows[other][region])}
+            if not others:
+                elsewhere = rows[lang][region] if rows[lang][region] == "empty" else "n/a"
+            elif method == "zscore":
+                elsewhere = f"{increase(str(np.mean([float(v) for v in others.values()])))} (mean of the others)"
+            else:
+                other, value = next(iter(others.items()))
+                elsewhere = f"{increase(value)} ({other})"
+            quotient = ratio(str(float(own) / float(control))) if measured(own) and measured(control) else "n/a"
+            body.append([method, lang, number(int(float(rows["region_size"][region]))), increase(own), elsewhere,
+                         increase(control), quotient])
+    return table(["method", "region of", "size", "own language", "elsewhere", "size-matched random (own)",
+                  "own ÷ random"], body)
+
+
+def block_forcing(run: Run) -> str:
+    """Median forcing: the share of continuations in the forced language, per method, against the unforced model."""
+    rows = read_tsv(run.path(paths.FORCED_LANGUAGE))
+    methods = list(dict.fromkeys(row["method"] for row in rows))
+    cell = {(row["method"], row["forced_lang"]): row for row in rows}
+
+    def share(value: str) -> str:
+        return value if value in ("n/a", "empty") else f"{float(value):.2f}"
+
+    body = [["unforced", *(share(cell[methods[0], lang]["share_unforced"]) for lang in langs(run))]]
+    body += [[f"{method} forced", *(share(cell[method, lang]["share_forced"]) for lang in langs(run))]
+             for method in methods]
+    n = cell[methods[0], langs(run)[0]]["n_continuations"]
+    return table(["share in the forced language", *langs(run)], body) + (
+        f"\nEach share is over the {n} (or, for a forcing language, fewer) continuations of prompts in other "
+        "languages.\n")
+
+
+#: The language set of config/examples/romanised.yaml, whose results sit beside the default run's.
+ROMANISED_SET = "romanised"
+
+
+def block_script(run: Run) -> str:
+    """The script control of config/examples/romanised.yaml run in the same folder: per method and romanised
+    language, the region overlaps and the deactivation effects."""
+    moved = paths.language_set_paths(ROMANISED_SET)
+    overlap = read_tsv(run.path(moved["SCRIPT_OVERLAP"]))
+    harm = {(row["method"], row["lang"]): row
+            for row in read_tsv(run.path(moved["SCRIPT_DEACTIVATION"], dataset=run.ppl_dataset))}
+    body = []
+    for row in overlap:
+        effect = harm[row["method"], row["lang"]]
+        body.append([row["method"], row["lang"], number(int(row["size"])), f"{float(row['jaccard_base']):.3f}",
+                     f"{float(row['jaccard_latin_mean']):.3f} / {float(row['jaccard_latin_max']):.3f}",
+                     f"{float(row['base_jaccard_latin_mean']):.3f}", row["reads_as"],
+                     increase(effect["base_region_on_base"]), increase(effect["base_region_on_romanised"]),
+                     increase(effect["base_region_on_latin_mean"])])
+    return table(["method", "romanised", "size", "Jaccard with its base", "with Latin-script (mean / max)",
+                  "base with Latin-script", "reads as", "base's region: on base", "on romanised",
+                  "on Latin-script (mean)"], body)
 
 
 def block_accuracy(run: Run) -> str:
@@ -228,7 +330,8 @@ def block_runtime(run: Run) -> str:
 
 BLOCKS: dict[str, Callable[[Run], str]] = {
     "run": block_run, "similarity": block_similarity, "regions": block_regions, "table1": block_table1,
-    "dominance": block_dominance, "accuracy": block_accuracy, "series": block_series, "runtime": block_runtime,
+    "dominance": block_dominance, "accuracy": block_accuracy, "methods": block_methods, "jaccard": block_jaccard,
+    "methods_table1": block_methods_table1, "forcing": block_forcing, "script": block_script, "series": block_series, "runtime": block_runtime,
 }
 
 #: docs/figures/{name}: the run's file it is copied from (a path pattern and its fields).
@@ -239,6 +342,7 @@ FIGURES = {
     "regions_sizes.png": (paths.FIGURE, {"figure": "regions_z{threshold}_sizes", "ext": "png"}),
     "perplexity_increase.png": (paths.INCREASE_FIGURE, {"ext": "png", "ppl": True}),
     "accuracy.png": (paths.ACCURACY_FIGURE, {"ext": "png"}),
+    "methods.png": (paths.METHODS_FIGURE, {"ext": "png"}),
     "sandbox_m_figure4.png": (paths.SERIES_FIGURE, {"series": "sandbox-m", "figure": "figure4", "ext": "png"}),
     "sandbox_m_probes.png": (paths.SERIES_FIGURE, {"series": "sandbox-m", "figure": "probes", "ext": "png"}),
 }

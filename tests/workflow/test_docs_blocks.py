@@ -51,3 +51,29 @@ def test_similarity_and_table1_blocks_quote_the_run_tables(finished_run):
     baseline = read_tsv(run.path(paths.BASELINE_PPL, dataset="held_out"))
     line = ", ".join(f"{row['lang']} {float(row['ppl']):.1f}" for row in baseline)
     assert f"Baseline perplexities (nothing switched off): {line}." in make_results.block_table1(run)
+
+
+def _rows(block: str) -> dict[str, list[str]]:
+    """A block's Markdown table as {first cell: the other cells}."""
+    return {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+            for line in block.splitlines() if line.startswith("|") and not line.startswith("|---")}
+
+
+def test_methods_blocks_quote_the_run_methods_table_and_table1(finished_run):
+    run = tiny_run(finished_run)
+    rows = {(row["method"], row["lang"]): row for row in read_tsv(run.path(paths.METHODS_TABLE))}
+    langs = run.config["languages"]
+    sizes = _rows(make_results.block_methods(run))
+    for method in ("zscore", "lape", "ap"):
+        assert sizes[method][: len(langs) + 1] == [f"{int(rows[method, lang]['size']):,}" for lang in [*langs, "all"]]
+    jaccard = _rows(make_results.block_jaccard(run))
+    assert jaccard["zscore – ap"][0] == f"{float(rows['zscore', langs[0]]['jaccard_ap']):.3f}"
+    increase = {row["lang"]: row for row in read_tsv(run.path(paths.INCREASE, dataset="held_out"))}
+    table1 = [line.split("|")[1:-1] for line in make_results.block_methods_table1(run).splitlines()[2:]]
+    ap_first = next(cells for cells in table1 if cells[0].strip() == "ap" and cells[1].strip() == langs[0])
+    assert ap_first[3].strip() == make_results.increase(increase[langs[0]][f"ap_{langs[0]}"])
+    assert f"({langs[1]})" in ap_first[4]  # evaluated on its own language and the next
+    shares = {(row["method"], row["forced_lang"]): row for row in read_tsv(run.path(paths.FORCED_LANGUAGE))}
+    forcing = _rows(make_results.block_forcing(run))
+    value = shares["ap", langs[0]]["share_forced"]
+    assert forcing["ap forced"][0] == (value if value in ("n/a", "empty") else f"{float(value):.2f}")
