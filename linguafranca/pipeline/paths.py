@@ -48,15 +48,15 @@ METRICS = "results/{model}/{revision}/{dataset}/metrics.tsv"
 REGIONS = store_file("results/{model}/{revision}/{dataset}/regions/z{threshold}.zarr")
 SKLR = "results/{model}/{revision}/{dataset}/regions/z{threshold}_sklr.tsv"
 FIGURE = "results/{model}/{revision}/{dataset}/figures/{figure}.{ext}"
-# The other selection methods (LAPE, AP experts) on the same capture, and their comparison with the z-score regions
-# of the configured threshold (docs/methods.md).
+# The other selection methods (LAPE, AP experts) on the same capture (no threshold), and their comparison with the
+# z-score regions of a threshold, beside that threshold's SKLR table (docs/methods.md).
 METHODS = store_file("results/{model}/{revision}/{dataset}/regions/methods.zarr")
-METHODS_TABLE = "results/{model}/{revision}/{dataset}/regions/methods.tsv"
-METHOD_NEURONS = "results/{model}/{revision}/{dataset}/regions/methods_neurons.tsv"
-METHODS_FIGURE = "results/{model}/{revision}/{dataset}/regions/methods.{ext}"
-MASKS_SAFETENSORS = "results/{model}/{revision}/{dataset}/regions/masks.safetensors"
-LAPE_LAYOUT = "results/{model}/{revision}/{dataset}/regions/lape_layout"
-SCRIPT_OVERLAP = "results/{model}/{revision}/{dataset}/regions/script_control.tsv"
+METHODS_TABLE = "results/{model}/{revision}/{dataset}/regions/z{threshold}_methods.tsv"
+METHOD_NEURONS = "results/{model}/{revision}/{dataset}/regions/z{threshold}_methods_neurons.tsv"
+METHODS_FIGURE = "results/{model}/{revision}/{dataset}/regions/z{threshold}_methods.{ext}"
+MASKS_SAFETENSORS = "results/{model}/{revision}/{dataset}/regions/z{threshold}_masks.safetensors"
+LAPE_LAYOUT = "results/{model}/{revision}/{dataset}/regions/z{threshold}_lape_layout"
+SCRIPT_OVERLAP = "results/{model}/{revision}/{dataset}/regions/z{threshold}_script_control.tsv"
 # The baseline perplexity (condition none) per (model, revision, perplexity dataset): it switches nothing off, so it
 # depends on no regions or threshold and is computed once for every table that needs it. So is the random control:
 # its mask depends only on the model's shape, regions.random_fraction and regions.seed.

@@ -131,7 +131,22 @@ def after_regions(threshold: str = "1") -> set[tuple]:
           for c in REGION_CONDITIONS),
         job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold=threshold),
         job("generations", dataset="toy", threshold=threshold),
+        *methods_jobs(threshold),
     }
+
+
+def methods_jobs(threshold: str = "1") -> set[tuple]:
+    """The jobs that read the methods store and the regions store of ``threshold``: the comparison and median
+    forcing."""
+    return {job("methods_table", dataset="toy", threshold=threshold),
+            job("forced_generations", dataset="toy", threshold=threshold)}
+
+
+def method_store_jobs() -> set[tuple]:
+    """The methods job and the perplexity jobs of the methods' regions, which depend on no threshold."""
+    return {job("methods", dataset="toy"),
+            *(job("ablation_method", dataset="held_out", regions_dataset="toy", method=method)
+              for method in ("lape", "ap"))}
 
 
 def after_capture() -> set[tuple]:
@@ -141,6 +156,7 @@ def after_capture() -> set[tuple]:
         job("similarity", dataset="toy"),
         *figure_jobs(),
         *after_regions(),
+        *method_store_jobs(),
     }
 
 

@@ -135,12 +135,12 @@ def test_methods_side_by_side_and_their_deactivation(finished_run):
     from safetensors.numpy import load_file
 
     workdir, *_ = finished_run
-    regions = workdir / "results/tiny/main/toy/regions"
+    regions = workdir / "results/tiny/main/toy/regions"  # threshold 1: files z1_*
     methods = zarr.open_group(str(regions / "methods.zarr"), mode="r")
     zscore = zarr.open_group(str(regions / "z1.zarr"), mode="r")
     assert list(methods["method"][:]) == ["lape", "ap"] and methods["mask"].shape == (2, len(LANGS), 2, 24)
     masks = {"zscore": zscore["mask"][:], "lape": methods["mask"][0], "ap": methods["mask"][1]}
-    table = [line.split("\t") for line in (regions / "methods.tsv").read_text().splitlines()]
+    table = [line.split("\t") for line in (regions / "z1_methods.tsv").read_text().splitlines()]
     header, rows = table[0], {(r[0], r[1]): dict(zip(table[0], r)) for r in table[1:]}
     assert header[:3] == ["method", "lang", "size"] and header[-3:] == ["jaccard_zscore", "jaccard_lape", "jaccard_ap"]
     for method, mask in masks.items():
@@ -148,11 +148,11 @@ def test_methods_side_by_side_and_their_deactivation(finished_run):
             assert int(rows[method, lang]["size"]) == int(mask[index].sum())
         assert rows[method, "all"]["null_mean"] != "n/a"
     assert int(rows["ap", LANGS[0]]["size"]) >= 1  # a share of 48 neurons still gives an expert
-    stored = load_file(regions / "masks.safetensors")
+    stored = load_file(regions / "z1_masks.safetensors")
     for method, mask in masks.items():
         for index, lang in enumerate(LANGS):
             np.testing.assert_array_equal(stored[f"{method}/{lang}"], mask[index])
-    neurons = [line.split("\t") for line in (regions / "methods_neurons.tsv").read_text().splitlines()]
+    neurons = [line.split("\t") for line in (regions / "z1_methods_neurons.tsv").read_text().splitlines()]
     union = sum(int(np.logical_or.reduce([m[i] for m in masks.values()]).sum()) for i in range(len(LANGS)))
     assert len(neurons) - 1 == 3 * union
     folder = workdir / "results/tiny/main/held_out/ablation/regions-toy"

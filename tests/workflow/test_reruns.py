@@ -20,6 +20,8 @@ from tests.helpers.workflow import (
     copy_of_run,
     figure_jobs,
     job,
+    method_store_jobs,
+    methods_jobs,
     planned_jobs,
     random_jobs,
     reasoning_jobs,
@@ -151,7 +153,8 @@ def test_another_threshold_writes_its_tables_beside_the_first(finished_run, tmp_
 def test_a_seed_change_reruns_regions_after_and_random_but_not_none(finished_run):
     workdir, config, code = finished_run
     other = changed_config(config, "seed.yaml", lambda c: c["regions"].update(seed=7))
-    assert planned_jobs(workdir, code, other) == {*after_regions(), *random_jobs()}
+    # The seed also draws the methods' null shuffles and controls.
+    assert planned_jobs(workdir, code, other) == {*after_regions(), *random_jobs(), *method_store_jobs()}
 
 
 def test_a_random_fraction_change_reruns_regions_after_and_random_but_not_none(finished_run):
@@ -160,12 +163,23 @@ def test_a_random_fraction_change_reruns_regions_after_and_random_but_not_none(f
     assert planned_jobs(workdir, code, other) == {*after_regions(), *random_jobs()}
 
 
-@pytest.mark.parametrize("change", [{"null_permutations": 5}, {"significance_permutations": 50}, {"fdr_q": 0.1},
-                                    {"significance_statistic": "contribution"}])
-def test_a_chance_setting_reruns_regions_and_after(finished_run, change):
+@pytest.mark.parametrize(("change", "methods"), [({"null_permutations": 5}, True), ({"significance_permutations": 50}, False),
+                                                 ({"fdr_q": 0.1}, False), ({"significance_statistic": "contribution"}, False)])
+def test_a_chance_setting_reruns_regions_and_after(finished_run, change, methods):
+    """Every method's null has the same shuffles, so their number reruns the methods too; significance does not."""
     workdir, config, code = finished_run
     other = changed_config(config, "chance.yaml", lambda c: c["regions"].update(change))
-    assert planned_jobs(workdir, code, other) == after_regions()
+    assert planned_jobs(workdir, code, other) == {*after_regions(), *(method_store_jobs() if methods else ())}
+
+
+@pytest.mark.parametrize("change", [{"lape": {"top_rate": 0.5}}, {"ap": {"experts": 3}}])
+def test_a_method_setting_reruns_the_methods_and_their_readers_only(finished_run, change):
+    """LAPE's and AP's settings change neither the z-score regions nor their conditions."""
+    workdir, config, code = finished_run
+    other = changed_config(config, "method.yaml", lambda c: c["regions"].update(change))
+    assert planned_jobs(workdir, code, other) == {
+        *method_store_jobs(), *methods_jobs(),
+        job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1")}
 
 
 def test_significant_regions_switch_adds_only_their_conditions_and_the_tables(finished_run):
@@ -203,10 +217,12 @@ def test_editing_the_figure_style_reruns_the_figures_only(finished_run, edited_c
     workdir, config, _ = finished_run
     with open(edited_code / "linguafranca/figures/style.py", "a", encoding="utf-8") as module:
         module.write("\n# an edit\n")
-    # ablation_tables draws the perplexity heatmap in the same style, reasoning_table the accuracy figure
+    # ablation_tables draws the perplexity heatmap in the same style, reasoning_table the accuracy figure,
+    # methods_table the methods figure
     assert planned_jobs(workdir, edited_code, config) == {
         *figure_jobs(), job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
-        job("reasoning_table", regions_dataset="toy", threshold="1")}
+        job("reasoning_table", regions_dataset="toy", threshold="1"),
+        job("methods_table", dataset="toy", threshold="1")}
 
 
 def test_editing_a_task_yaml_reruns_the_reasoning_jobs_only(finished_run, edited_code):
@@ -261,6 +277,7 @@ def test_editing_one_languages_text_recaptures_that_language_only(finished_run):
             job("similarity", dataset="toy"),
             *figure_jobs(),
             *after_regions(),
+            *method_store_jobs(),
         }
 
 

@@ -77,20 +77,19 @@ rule methods:
 # as safetensors, and the figure; with romanised languages, the script control.
 rule methods_table:
     input:
-        regions=expand(REGIONS, threshold=THRESHOLD, allow_missing=True),
+        regions=REGIONS,
         methods=METHODS,
     output:
         **methods_table_outputs(),
     log:
-        "results/logs/{model}/{revision}/regions/{dataset}_methods_table.log",
+        "results/logs/{model}/{revision}/regions/{dataset}_z{threshold}_methods_table.log",
     benchmark:
-        "results/benchmarks/{model}/{revision}/regions/{dataset}_methods_table.tsv"
+        "results/benchmarks/{model}/{revision}/regions/{dataset}_z{threshold}_methods_table.tsv"
     conda:
         ENV
     params:
         langs=LANGS,
         methods=config["regions"]["methods"],
-        threshold=config["regions"]["threshold"],
         romanised=ROMANISED,
         code=code_of("methods_table.py"),
     script:

@@ -21,7 +21,7 @@ from linguafranca.pipeline.paths import store_of
 with job_log(snakemake.log[0]):
     out, params, wildcards = snakemake.output, snakemake.params, snakemake.wildcards
     methods = params.methods
-    results = load_method_regions(store_of(snakemake.input.regions[0]), store_of(snakemake.input.methods),
+    results = load_method_regions(store_of(snakemake.input.regions), store_of(snakemake.input.methods),
                                   methods, params.langs)
     rows = method_rows(results, params.langs)
     write_tsv(out.table, rows, method_columns(methods))
@@ -30,11 +30,11 @@ with job_log(snakemake.log[0]):
     point = f"{wildcards.model} @ {wildcards.revision} on {wildcards.dataset}"
     write_safetensors(out.safetensors, masks, params.langs,
                       {"model": wildcards.model, "revision": wildcards.revision, "dataset": wildcards.dataset,
-                       "threshold": params.threshold, "langs": ",".join(params.langs)})
+                       "threshold": wildcards.threshold, "langs": ",".join(params.langs)})
     if "lape_layout" in out.keys():
         write_lape_layout(out.lape_layout, masks)
     if "script" in out.keys():
         write_tsv(out.script, script_rows(results, params.langs, params.romanised, latin_languages(params.langs)),
                   SCRIPT_COLUMNS)
-    write_tsv_page(out.table, out.page, f"Selection methods side by side: {point}, z > {params.threshold}")
-    plot_methods(rows, out.png, out.pdf, title=f"Selection methods side by side: {point}")
+    write_tsv_page(out.table, out.page, f"Selection methods side by side: {point}, z > {wildcards.threshold}")
+    plot_methods(rows, out.png, out.pdf, title=f"Selection methods side by side: {point}, z > {wildcards.threshold}")

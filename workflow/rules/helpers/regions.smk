@@ -33,14 +33,14 @@ def methods_table_outputs():
             caption="../report/methods.rst",
             category=REPORT_REGIONS,
             subcategory="Methods side by side",
-            labels=REPORT_LABELS,
+            labels=REPORT_LABELS_THRESHOLD,
         ),
         png=in_report(
             with_ext(METHODS_FIGURE, "png"),
             caption="../report/methods_figure.rst",
             category=REPORT_REGIONS,
             subcategory="Methods figure",
-            labels=REPORT_LABELS,
+            labels=REPORT_LABELS_THRESHOLD,
         ),
     )
     if "lape_layout" in outputs:
@@ -54,5 +54,5 @@ def methods_targets():
     return [
         path
         for pattern in methods_table_patterns().values()
-        for path in for_each(pattern, datasets)
+        for path in for_each(pattern, datasets, threshold=THRESHOLD)
     ]
