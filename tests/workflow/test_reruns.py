@@ -262,6 +262,8 @@ def test_editing_one_languages_perplexity_text_reruns_what_reads_it(finished_run
             job("ablation_random", dataset="held_out"),
             *(job("ablation_condition", dataset="held_out", regions_dataset="toy", threshold="1", condition=c)
               for c in REGION_CONDITIONS if c not in ("random_fr", "random_zh")),
+            # one job per method evaluates all of its conditions, English among them
+            *(job("ablation_method", dataset="held_out", regions_dataset="toy", method=m) for m in ("lape", "ap")),
             job("ablation_tables", dataset="held_out", regions_dataset="toy", threshold="1"),
         }
     assert planned_jobs(workdir, code, config) == set()  # newer, but the same checksum: nothing to do
