@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from linguafranca.ablation.conditions import METHODS
 from linguafranca.figures.style import save_figure
 
 if TYPE_CHECKING:
@@ -30,19 +32,41 @@ def _colour_scale(values: np.ndarray) -> dict:
     return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)}
 
 
+def _groups(table: "IncreaseTable") -> list[tuple[str, list[int]]]:
+    """Column indices of the z-score's conditions (``random``, the regions, their controls, the significant ones),
+    then of each other method's (``{method}_{lang}``, ``random_{method}_{lang}``): one panel each."""
+    groups: dict[str, list[int]] = {"": []}
+    for index, region in enumerate(table.regions):
+        method = next((m for m in METHODS if region.startswith((f"{m}_", f"random_{m}_"))), "")
+        groups.setdefault(method, []).append(index)
+    return [(method, columns) for method, columns in groups.items() if columns]
+
+
+def _columns(table: "IncreaseTable", columns: list[int]) -> "IncreaseTable":
+    return replace(table, regions=[table.regions[c] for c in columns], increase=table.increase[:, columns],
+                   region_size=table.region_size[columns], region_percent=table.region_percent[columns])
+
+
 def plot_increase(
     table: "IncreaseTable", png_path: str | os.PathLike, pdf_path: str | os.PathLike, title: str | None = None
 ) -> None:
-    """Write the increase heatmap as PNG and PDF, each cell annotated with its % increase.
+    """Write the increase heatmap as PNG and PDF, each cell annotated with its % increase; one panel for the
+    z-score's conditions and one per other method (LAPE, AP), on one colour scale.
 
     Cells are coloured by the log10 perplexity ratio, so a 20% and a 900,000% increase are both visible.
 
     Column labels carry each region's size (% of all neurons) so that a large effect of a large region is
     not mistaken for specificity. Cells whose condition was not evaluated on the language are left blank.
     """
-    n_langs, n_regions = table.increase.shape
-    figure = Figure(figsize=(1.0 + 0.9 * n_regions, 1.0 + 0.6 * n_langs), layout="constrained")
-    _draw(figure, figure.add_subplot(), table, title)
+    n_langs = table.increase.shape[0]
+    groups = _groups(table)
+    widest = max(len(columns) for _, columns in groups)
+    figure = Figure(figsize=(1.0 + 0.9 * widest, (1.6 + 0.6 * n_langs) * len(groups)), layout="constrained")
+    scale = _colour_scale(_log_ratio(table))
+    for index, (method, columns) in enumerate(groups):
+        axes = figure.add_subplot(len(groups), 1, index + 1)
+        heading = title if index == 0 else f"{method}: its regions and their size-matched controls"
+        _draw(figure, axes, _columns(table, columns), heading, scale)
     save_figure(figure, png_path, pdf_path)
 
 
@@ -58,11 +82,10 @@ def cell_text(increase: float) -> str:
     return f"{increase:.2g}"
 
 
-def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None) -> None:
-    """The annotated matrix, its labels and colour bar."""
+def _draw(figure: Figure, axes, table: "IncreaseTable", title: str | None, scale: dict) -> None:
+    """The annotated matrix, its labels and colour bar, in the colours of ``scale``."""
     n_langs, n_regions = table.increase.shape
     values = _log_ratio(table)
-    scale = _colour_scale(values)
     image = axes.imshow(values, aspect="auto", **scale)
     for row, column in zip(*np.nonzero(table.evaluated)):
         dark = abs(scale["norm"](values[row, column]) - 0.5) > 0.35

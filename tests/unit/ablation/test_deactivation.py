@@ -380,7 +380,7 @@ def test_heatmap_files_are_written(tmp_path, low):
 def test_heatmap_leaves_cells_not_evaluated_blank():
     from matplotlib.figure import Figure
 
-    from linguafranca.figures.ablation import _draw
+    from linguafranca.figures.ablation import _colour_scale, _draw, _log_ratio
 
     table = IncreaseTable(
         ["en", "zh"], ["random", "en", "random_en"], np.array([[1.0, 50.0, 9.0], [2.0, 4.0, np.nan]]),
@@ -388,7 +388,7 @@ def test_heatmap_leaves_cells_not_evaluated_blank():
     )
     figure = Figure()
     axes = figure.add_subplot()
-    _draw(figure, axes, table, None)
+    _draw(figure, axes, table, None, _colour_scale(_log_ratio(table)))
     assert sorted(text.get_text() for text in axes.texts) == ["1", "2", "4", "50", "9"]
     drawn = np.ma.masked_invalid(axes.images[0].get_array())
     assert drawn.mask.tolist() == [[False, False, False], [False, False, True]]
@@ -445,3 +445,18 @@ def test_significant_regions_get_table_1_columns_and_dominance_rows(tmp_path):
     assert float(rows["sig_zh"]["ratio_to_matched_random"]) == pytest.approx(200.0 / 10.0)
     assert rows["sig_fr"]["ratio"] == "empty"
     assert float(rows["en"]["own_increase"]) == pytest.approx(300.0)  # the paper's rows unchanged
+
+
+def test_heatmap_draws_one_panel_per_method_on_one_scale(monkeypatch):
+    import linguafranca.figures.ablation as ablation
+
+    captured = []
+    monkeypatch.setattr(ablation, "save_figure", lambda fig, png, pdf: captured.append(fig))
+    regions = ["random", "en", "random_en", "lape_en", "random_lape_en", "ap_en", "random_ap_en"]
+    table = IncreaseTable(["en"], regions, np.arange(1.0, 8.0)[None], np.ones(7, dtype=np.int64), np.ones(7))
+    ablation.plot_increase(table, "unused.png", "unused.pdf", title="T")
+    panels = [ax for ax in captured[0].axes if ax.images]
+    assert [[t.get_text().split("\n")[0] for t in ax.get_xticklabels()] for ax in panels] == [
+        ["random", "en", "random_en"], ["lape_en", "random_lape_en"], ["ap_en", "random_ap_en"]]
+    assert panels[0].get_title() == "T" and panels[1].get_title().startswith("lape:")
+    assert len({(ax.images[0].norm.vmin, ax.images[0].norm.vmax) for ax in panels}) == 1
