@@ -13,14 +13,25 @@ so ties count at the last index of their run. The top experts of ``a`` are the `
 over all layers; the bottom experts (``bottom=True``) those of highest AP of ``-X``, whose low response marks
 ``a``. At the cutoff, equal APs are taken in flat order, lower ``layer * n_neurons + neuron`` first.
 
-**Vectorised.** Per layer every column is sorted once: ``E`` is the same for every labelling. ``c_r`` is then the
-rank of ``E_r`` among the ``E`` of ``r``'s group, so each labelling's AP costs one sort of small integers per
-group (``n_a`` values, radix-fast) instead of a float sort of ``N``: under a label shuffle only the groups
-change. Without ties in a column ``E`` is a permutation of ``1..N``, ``c`` the position in the sorted group, and
-the bottom AP comes from the same sorted group reversed (``E(-X) = N + 1 - E``); columns with ties take a slower
-path with run ends. Data exactly representable in float32 (the activation stores hold float32) are sorted as
-packed ``uint64`` float32 keys and row indices, much faster than ``argsort`` of float64 and exact; other data
-use ``argsort``.
+**Vectorised.** Per layer every column is sorted once: ``E`` is the same for every labelling, so a labelling's AP
+costs one sort of small integers per group (``n_a`` values, SIMD-fast) instead of a float sort of ``N``: under a
+label shuffle only the groups change. Each column gets tie-free ranks, a permutation of ``1 .. N`` (equal values
+in any order), and the group sums are ``sum_j j / S_j`` over the group's sorted ranks ``S`` and ``sum_j (n_a + 1 -
+j) / (N + 1 - S_j)`` for ``-X`` (``E(-X) = N + 1 - E``, the same sorted group reversed), exact division per term
+(a perfect expert scores exactly 1). Ties do not change that dense path: a run of ``t`` equal values holding the
+ranks ``p + 1 .. p + t``, with ``k`` rows of group ``a`` at ranks ``d_1 < .. < d_k`` and ``C`` rows of ``a`` ranked
+above the run, adds
+
+    k (C + k) / (p + t) - sum_j (C + j) / d_j                                  (top), and
+    k (n_a - C) / (N - p) - sum_j (n_a - C - j + 1) / (N + 1 - d_j)            (bottom),
+
+the exact terms (every row of the run counted at its end) less the tie-free ones, whatever order the run was
+ranked in. The runs are found once per chunk (one entry per tied row, a few per column in float32 data);
+per labelling only those entries are grouped by (run, group) and ``C`` is a binary search in the sorted group.
+Data exactly representable in float32 (the activation stores hold float32) are sorted as packed ``uint64`` keys
+(order-preserving float32 bits and the row index), much faster than ``argsort`` of float64; other data use
+``argsort``. Columns go in chunks of :data:`CHUNK` that stay in cache across the labellings, in a thread pool
+with ``threads`` (numpy releases the GIL in the sorts and ufuncs).
 
 **Null.** Permutation ``b`` uses :func:`linguafranca.analysis.permutation_null.permuted_labels` (the same
 shuffles as every method's null). With a fixed count the null's experts per language are ``experts`` by
