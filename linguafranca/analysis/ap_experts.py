@@ -13,14 +13,25 @@ so ties count at the last index of their run. The top experts of ``a`` are the `
 over all layers; the bottom experts (``bottom=True``) those of highest AP of ``-X``, whose low response marks
 ``a``. At the cutoff, equal APs are taken in flat order, lower ``layer * n_neurons + neuron`` first.
 
-**Vectorised.** Per layer every column is sorted once: ``E`` is the same for every labelling. ``c_r`` is then the
-rank of ``E_r`` among the ``E`` of ``r``'s group, so each labelling's AP costs one sort of small integers per
-group (``n_a`` values, radix-fast) instead of a float sort of ``N``: under a label shuffle only the groups
-change. Without ties in a column ``E`` is a permutation of ``1..N``, ``c`` the position in the sorted group, and
-the bottom AP comes from the same sorted group reversed (``E(-X) = N + 1 - E``); columns with ties take a slower
-path with run ends. Data exactly representable in float32 (the activation stores hold float32) are sorted as
-packed ``uint64`` float32 keys and row indices, much faster than ``argsort`` of float64 and exact; other data
-use ``argsort``.
+**Vectorised.** Per layer every column is sorted once: ``E`` is the same for every labelling, so a labelling's AP
+costs one sort of small integers per group (``n_a`` values, SIMD-fast) instead of a float sort of ``N``: under a
+label shuffle only the groups change. Each column gets tie-free ranks, a permutation of ``1 .. N`` (equal values
+in any order), and the group sums are ``sum_j j / S_j`` over the group's sorted ranks ``S`` and ``sum_j (n_a + 1 -
+j) / (N + 1 - S_j)`` for ``-X`` (``E(-X) = N + 1 - E``, the same sorted group reversed), exact division per term
+(a perfect expert scores exactly 1). Ties do not change that dense path: a run of ``t`` equal values holding the
+ranks ``p + 1 .. p + t``, with ``k`` rows of group ``a`` at ranks ``d_1 < .. < d_k`` and ``C`` rows of ``a`` ranked
+above the run, adds
+
+    k (C + k) / (p + t) - sum_j (C + j) / d_j                                  (top), and
+    k (n_a - C) / (N - p) - sum_j (n_a - C - j + 1) / (N + 1 - d_j)            (bottom),
+
+the exact terms (every row of the run counted at its end) less the tie-free ones, whatever order the run was
+ranked in. The runs are found once per chunk (one entry per tied row, a few per column in float32 data);
+per labelling only those entries are grouped by (run, group) and ``C`` is a binary search in the sorted group.
+Data exactly representable in float32 (the activation stores hold float32) are sorted as packed ``uint64`` keys
+(order-preserving float32 bits and the row index), much faster than ``argsort`` of float64; other data use
+``argsort``. Columns go in chunks of :data:`CHUNK` that stay in cache across the labellings, in a thread pool
+with ``threads`` (numpy releases the GIL in the sorts and ufuncs).
 
 **Null.** Permutation ``b`` uses :func:`linguafranca.analysis.permutation_null.permuted_labels` (the same
 shuffles as every method's null). With a fixed count the null's experts per language are ``experts`` by
@@ -40,8 +51,9 @@ from linguafranca.analysis.lape import shuffles
 from linguafranca.analysis.permutation_null import group_labels
 from linguafranca.errors import LinguaFrancaError
 
-#: Columns sorted together: a chunk's sort keys and ranks are ``CHUNK x N`` (about 100 MB at N = 9,108).
-CHUNK = 1024
+#: Columns ranked together: a chunk's keys, ranks and sums are ``CHUNK x N`` (9 MB of float64 at N = 9,108), small
+#: enough to stay in cache across a chunk's labellings (1,024 columns ran 1.5 times slower).
+CHUNK = 128
 
 #: Placeholder index of an empty slot of a running top: loses every tie.
 _NO_INDEX = np.iinfo(np.int64).max
@@ -73,97 +85,196 @@ class ExpertsSettings:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Labelling:
+    """One labelling's groups, in the layout the chunks use: ``labels`` int ``[N]``; ``rows`` intp ``[N]`` the
+    rows group by group (ascending within a group; None when that is ``0 .. N - 1``, language-major);
+    ``offsets`` ``[m + 1]`` where each group starts in ``rows``; ``top_weight``, ``bottom_weight`` float64
+    ``[N]``: ``j`` and ``n_a + 1 - j`` at the ``j``-th place (1-based) of each group."""
+
+    labels: np.ndarray
+    rows: np.ndarray | None
+    offsets: np.ndarray
+    top_weight: np.ndarray
+    bottom_weight: np.ndarray
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+def _labelling(labels: np.ndarray, n_groups: int) -> _Labelling:
+    labels = np.asarray(labels).astype(np.intp)
+    sizes = np.bincount(labels, minlength=n_groups)
+    if len(sizes) > n_groups or (sizes == 0).any():
+        raise LinguaFrancaError("average precision needs at least one sample in every group")
+    rows = np.argsort(labels, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    within = np.arange(len(labels)) - np.repeat(offsets[:-1], sizes) + 1.0
+    return _Labelling(labels, None if (np.diff(labels) >= 0).all() else rows, offsets, within,
+                      np.repeat(sizes, sizes) + 1.0 - within)
+
+
 @dataclass
 class _Ranks:
-    """One chunk's ranks: ``top`` ``[c, N]`` ``E = #{s: X_s >= X_r}``; ``tied`` ``[c]`` bool columns with equal
-    values; ``bottom`` ``[n_tied, N]`` ``#{s: X_s <= X_r}`` of the tied columns (elsewhere ``N + 1 - top``)."""
+    """One chunk of ``c`` columns: ``top`` ``[c, N]`` int16 (int32 from 2**15 rows) tie-free ranks ``E``, in each
+    column a permutation of ``1 .. N`` (equal values in any order); ``n_rows``; the runs of equal values, one
+    entry per row in a run, ordered by run and within it by ``E``: ``entry_run``, ``entry_rank`` (its ``E``),
+    ``entry_row``; per run its column ``run_column``, ``run_above`` (rows of higher value, ``p``) and
+    ``run_length`` (``t``): the run holds the ranks ``p + 1 .. p + t``."""
 
     top: np.ndarray
-    tied: np.ndarray
-    bottom: np.ndarray
+    n_rows: int
+    entry_run: np.ndarray
+    entry_rank: np.ndarray
+    entry_row: np.ndarray
+    run_column: np.ndarray
+    run_above: np.ndarray
+    run_length: np.ndarray
+
+
+#: Rows transposed together when the chunk's keys are built (cache-sized blocks).
+_BLOCK = 64
 
 
 def _ranks(X: np.ndarray) -> _Ranks:
-    """Ranks of every column of ``X`` float64 ``[N, c]`` (see :class:`_Ranks`)."""
+    """Ranks of every column of ``X`` float64 ``[N, c]`` and its runs of equal values (see :class:`_Ranks`)."""
     n_rows, n_columns = X.shape
-    if np.isnan(X).any():
-        raise LinguaFrancaError("responses hold NaN: average precision needs every sample's score")
     single = X.astype(np.float32)
-    if np.array_equal(single, X):  # exact in float32: sort the keys packed with the row index
+    exact = np.array_equal(single, X)  # NaN is never equal: it takes the argsort path and is caught there
+    rank_type = np.int16 if n_rows < 2**15 else np.int32
+    descending = np.arange(n_rows, 0, -1, dtype=rank_type)[None]  # N - i at ascending place i
+    if exact and n_rows <= 2**32:  # sort float32 bits, made order-preserving, packed with the row index
         single += np.float32(0)  # -0.0 becomes +0.0, equal to it as a float
-        bits = np.ascontiguousarray(single.T).view(np.uint32)
-        keys = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000)).astype(np.uint64)
-        shift = np.uint64(max(1, (n_rows - 1).bit_length()))
-        keys <<= shift
+        bits = np.empty((n_columns, n_rows), dtype=np.uint32)
+        for start in range(0, n_rows, _BLOCK):
+            bits[:, start : start + _BLOCK] = single[start : start + _BLOCK].view(np.uint32).T
+        flip = (bits.view(np.int32) >> 31).view(np.uint32)  # all ones for negatives: invert them
+        flip |= np.uint32(0x80000000)  # and set the sign bit of positives
+        bits ^= flip
+        del flip, single
+        shift = max(1, (n_rows - 1).bit_length())
+        keys = bits.astype(np.uint64)
+        del bits
+        keys <<= np.uint64(shift)
         keys |= np.arange(n_rows, dtype=np.uint64)
         keys.sort(axis=1)
-        order = (keys & ((np.uint64(1) << shift) - np.uint64(1))).astype(np.intp)
-        keys >>= shift
+        order = (keys & np.uint64((1 << shift) - 1)).astype(np.intp)
+        diff = keys[:, 1:] ^ keys[:, :-1]
+        del keys
+        equal = diff < np.uint64(1 << shift)
+        del diff
     else:
-        keys = np.ascontiguousarray(X.T)
-        order = np.argsort(keys, axis=1)
-        keys = np.take_along_axis(keys, order, axis=1)
-    new_run = keys[:, 1:] != keys[:, :-1]  # ascending order
-    del keys
-    tied = ~new_run.all(axis=1)
-    dtype = np.int16 if n_rows < 2**15 else np.int32
-    ranked = np.broadcast_to(np.arange(n_rows, 0, -1, dtype=dtype), (n_columns, n_rows)).copy()  # N - i
-    bottom_sorted = np.empty((int(tied.sum()), n_rows), dtype=dtype)
-    if tied.any():
-        positions = np.arange(n_rows)
-        runs = new_run[tied]
-        first = np.ones((len(runs), 1), dtype=bool)
-        starts = np.maximum.accumulate(np.where(np.hstack([first, runs]), positions, 0), axis=1)
-        ends = np.where(np.hstack([runs, first]), positions, n_rows - 1)
-        ends = np.minimum.accumulate(ends[:, ::-1], axis=1)[:, ::-1]
-        ranked[tied] = n_rows - starts
-        bottom_sorted[:] = ends + 1
-    top = np.empty_like(ranked)
-    np.put_along_axis(top, order, ranked, axis=1)
-    bottom = np.empty_like(bottom_sorted)
-    np.put_along_axis(bottom, order[tied], bottom_sorted, axis=1)
-    return _Ranks(top, tied, bottom)
+        values = np.ascontiguousarray(X.T)
+        order = np.argsort(values, axis=1)
+        values = np.take_along_axis(values, order, axis=1)
+        if np.isnan(values[:, -1]).any():  # argsort puts NaN last
+            raise LinguaFrancaError("responses hold NaN: average precision needs every sample's score")
+        equal = values[:, 1:] == values[:, :-1]
+        del values
+    top = np.empty((n_columns, n_rows), dtype=rank_type)
+    np.put_along_axis(top, order, descending, axis=1)
+    # runs: ascending places i with X equal to the next place's
+    tied = np.flatnonzero(equal)
+    del equal
+    column, place = np.divmod(tied, n_rows - 1)
+    first = column * n_rows + place
+    entries = np.union1d(first, first + 1)  # flat ascending places in a run
+    starts = ~np.isin(entries - 1, first)  # not equal to the place before: a run starts
+    run = np.cumsum(starts) - 1
+    begin = entries[starts]
+    end = np.append(entries[np.flatnonzero(starts)[1:] - 1], entries[-1:]) if len(entries) else entries
+    run_column = begin // n_rows
+    run_above = n_rows - 1 - (end - run_column * n_rows)
+    run_length = end - begin + 1
+    # within a run, ascending E is descending place: reverse each run's entries (runs stay in order)
+    n_runs = len(begin)
+    run_first = np.flatnonzero(starts)
+    run_last = np.append(run_first[1:] - 1, len(entries) - 1)
+    entries = entries[(run_first + run_last)[run] - np.arange(len(entries))]
+    return _Ranks(top, n_rows, run, n_rows - entries % n_rows, order.ravel()[entries],
+                  run_column, run_above, run_length) if n_runs else _Ranks(
+        top, n_rows, *(np.empty(0, dtype=np.intp) for _ in range(6)))
 
 
-def _tied_sum(E: np.ndarray, rows: np.ndarray, reciprocal: np.ndarray) -> np.ndarray:
-    """``sum_{r in rows} c_r / E_r`` of columns with ties, ``c_r`` counted at the end of each run of equal E."""
-    ranks = np.sort(np.take(E, rows, axis=1), axis=1)
-    n_a = ranks.shape[1]
-    ends = np.where(np.hstack([ranks[:, 1:] != ranks[:, :-1], np.ones((len(ranks), 1), dtype=bool)]),
-                    np.arange(n_a), n_a - 1)
-    counts = np.minimum.accumulate(ends[:, ::-1], axis=1)[:, ::-1] + 1
-    return (counts * np.take(reciprocal, ranks)).sum(axis=1)
+def _tie_corrections(ranks: _Ranks, labelling: _Labelling, sorted_ranks: np.ndarray, bottom: bool):
+    """What runs of equal values change in ``sum_{r in a} c_r / E_r`` (and that of ``-X``) against the tie-free
+    sums: float64 ``[m, c]`` each (None without runs). ``sorted_ranks`` ``[c, N]``: each group's ``E`` sorted,
+    in ``labelling``'s layout."""
+    if not len(ranks.entry_run):
+        return None, None
+    n_rows, n_columns = ranks.n_rows, ranks.top.shape[0]
+    sizes = labelling.sizes
+    m = len(sizes)
+    groups = labelling.labels[ranks.entry_row]
+    key = ranks.entry_run * m + groups
+    by_key = np.argsort(key, kind="stable")  # the entries of a (run, group), E ascending
+    key, rank = key[by_key], ranks.entry_rank[by_key]
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    count = np.diff(np.append(first, len(key)))
+    run, group = np.divmod(key[first], m)
+    place = np.arange(len(key)) - np.repeat(first, count) + 1.0  # j: place within the (run, group)
+    inverse = 1.0 / rank
+    column, above, length = ranks.run_column[run], ranks.run_above[run], ranks.run_length[run]
+    # C: rows of the group ranked above the run, by binary search in the group's sorted ranks
+    n_group = sizes[group]
+    base = column * n_rows + labelling.offsets[group]
+    flat = sorted_ranks.ravel()
+    target = rank[first]
+    low, high = np.zeros(len(first), dtype=np.intp), n_group.astype(np.intp)
+    for _ in range(int(sizes.max()).bit_length()):
+        middle = (low + high) >> 1
+        active = low < high
+        below = active & (flat[base + np.minimum(middle, n_group - 1)] < target)
+        low = np.where(below, middle + 1, low)
+        high = np.where(active & ~below, middle, high)
+    above_in_group = low.astype(np.float64)
+    k = count.astype(np.float64)
+    top = (k * (above_in_group + k) / (above + length) - above_in_group * np.add.reduceat(inverse, first)
+           - np.add.reduceat(place * inverse, first))
+    cell = group * n_columns + column
+    top_change = np.bincount(cell, top, minlength=m * n_columns).reshape(m, n_columns)
+    if not bottom:
+        return top_change, None
+    inverse = 1.0 / (n_rows + 1.0 - rank)
+    below = n_group - above_in_group
+    low_sum = (k * below / (n_rows - above) - (below + 1) * np.add.reduceat(inverse, first)
+               + np.add.reduceat(place * inverse, first))
+    return top_change, np.bincount(cell, low_sum, minlength=m * n_columns).reshape(m, n_columns)
 
 
-def _group_ap(ranks: _Ranks, groups: list[np.ndarray], bottom: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """AP of every group ``[m, c]`` (and of ``-X`` with ``bottom``) from one chunk's ranks; ``groups``: the row
-    indices of each group."""
-    n_columns, n_rows = ranks.top.shape
-    reciprocal = 1.0 / np.maximum(np.arange(n_rows + 1), 1)  # 1 / E, E in 1..N
-    mirrored = np.zeros(n_rows + 1)
-    mirrored[1:] = reciprocal[n_rows:0:-1]  # 1 / (N + 1 - E)
-    top_ap = np.empty((len(groups), n_columns))
-    bottom_ap = np.empty((len(groups), n_columns)) if bottom else None
-    for a, rows in enumerate(groups):
-        n_a = len(rows)
-        ranked = np.sort(np.take(ranks.top, rows, axis=1), axis=1)  # [c, n_a]
-        weights = np.arange(1, n_a + 1, dtype=np.float64)
-        top_ap[a] = (np.take(reciprocal, ranked) * weights).sum(axis=1)
+def _group_ap(ranks: _Ranks, labelling: _Labelling, bottom: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """AP of every group ``[m, c]`` (and of ``-X`` with ``bottom``) from one chunk's ranks."""
+    n_rows = ranks.n_rows
+    offsets, sizes = labelling.offsets, labelling.sizes
+    grouped = ranks.top.copy() if labelling.rows is None else ranks.top.take(labelling.rows, axis=1)
+    equal = (sizes == sizes[0]).all()
+    if equal:
+        grouped.reshape(-1, sizes[0]).sort(axis=1)
+    else:
+        for a in range(len(sizes)):
+            grouped[:, offsets[a] : offsets[a + 1]].sort(axis=1)
+    work = np.empty(grouped.shape)  # float64; the int ranks are cast in the ufuncs' buffers
+
+    def sums(values):
+        if equal:
+            return values.reshape(len(values), len(sizes), sizes[0]).sum(axis=2).T
+        return np.add.reduceat(values, offsets[:-1], axis=1).T
+
+    top = sums(np.divide(labelling.top_weight, grouped, out=work))  # [m, c]: sum_j j / E_j
+    low = None
+    if bottom:  # E(-X) = N + 1 - E, the group's order reversed
+        mirrored = np.subtract(grouped.dtype.type(n_rows + 1), grouped)
+        low = sums(np.divide(labelling.bottom_weight, mirrored, out=work))
+    top_change, low_change = _tie_corrections(ranks, labelling, grouped, bottom)
+    if top_change is not None:
+        top += top_change
         if bottom:
-            bottom_ap[a] = (np.take(mirrored, ranked) * weights[::-1]).sum(axis=1)
-        if ranks.tied.any():
-            top_ap[a, ranks.tied] = _tied_sum(ranks.top[ranks.tied], rows, reciprocal)
-            if bottom:
-                bottom_ap[a, ranks.tied] = _tied_sum(ranks.bottom, rows, reciprocal)
-        top_ap[a] /= n_a
-        if bottom:
-            bottom_ap[a] /= n_a
-    return top_ap, bottom_ap
-
-
-def _groups(labels: np.ndarray, n_groups: int) -> list[np.ndarray]:
-    """Row indices of each group of one labelling ``[N]``."""
-    return [np.flatnonzero(labels == a) for a in range(n_groups)]
+            low += low_change
+    top /= sizes[:, None]
+    if bottom:
+        low /= sizes[:, None]
+    return top, low
 
 
 def average_precision(
@@ -173,10 +284,8 @@ def average_precision(
     ``0 .. n_groups - 1``, each present) against the rest: float64 ``[n_groups, n_columns]``, as
     ``sklearn.metrics.average_precision_score(labels == a, X[:, k])``; with ``bottom`` also of ``-X``."""
     X = np.asarray(X, dtype=np.float64)
-    groups = _groups(np.asarray(labels), n_groups)
-    if any(len(rows) == 0 for rows in groups):
-        raise LinguaFrancaError("average precision needs at least one sample in every group")
-    parts = [_group_ap(_ranks(X[:, s : s + CHUNK]), groups, bottom) for s in range(0, X.shape[1], CHUNK)]
+    labelling = _labelling(labels, n_groups)
+    parts = [_group_ap(_ranks(X[:, s : s + CHUNK]), labelling, bottom) for s in range(0, X.shape[1], CHUNK)]
     top = np.concatenate([p[0] for p in parts], axis=1)
     return top, np.concatenate([p[1] for p in parts], axis=1) if bottom else None
 
@@ -299,7 +408,7 @@ class ExpertsAccumulator:
         if min(self.sizes) < 1:
             raise LinguaFrancaError(f"every language needs a sample, got sizes {self.sizes}")
         labellings = np.vstack([group_labels(self.sizes)[None], shuffles(self.sizes, null_permutations, seed)])
-        self.groups = [_groups(labels, n_langs) for labels in labellings]
+        self.labellings = [_labelling(labels, n_langs) for labels in labellings]
         self.ap = np.zeros((n_langs, self.n_layers, self.n_neurons))
         self.ap_bottom = np.zeros_like(self.ap) if settings.bottom else None
         self.null_top = _RunningTop(self.null_permutations * n_langs, self.experts)
@@ -308,7 +417,7 @@ class ExpertsAccumulator:
 
     def _chunk(self, X: np.ndarray, start: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
         ranks = _ranks(X[:, start : start + CHUNK])
-        return [_group_ap(ranks, groups, self.settings.bottom) for groups in self.groups]
+        return [_group_ap(ranks, labelling, self.settings.bottom) for labelling in self.labellings]
 
     def add_layer(self, layer: int, X: np.ndarray, A: np.ndarray | None = None, n_tokens=None) -> None:
         """Take one layer: ``X`` float64 ``[N, n_neurons]`` per-sample mean responses (``A``, ``n_tokens`` unused)."""
@@ -326,7 +435,7 @@ class ExpertsAccumulator:
         n_langs, offset = len(self.sizes), layer * self.n_neurons
         for kind in (0, 1) if self.settings.bottom else (0,):
             layer_ap = np.stack([np.concatenate([part[i][kind] for part in parts], axis=1)
-                                 for i in range(len(self.groups))])  # [1 + B, m, n]
+                                 for i in range(len(self.labellings))])  # [1 + B, m, n]
             (self.ap if kind == 0 else self.ap_bottom)[:, layer] = layer_ap[0]
             if self.null_permutations:
                 (self.null_top if kind == 0 else self.null_bottom).merge(

@@ -158,3 +158,29 @@ def test_language_medians_are_np_median_per_language():
     assert got.shape == (3, 9) and got.dtype == np.float64
     with pytest.raises(LinguaFrancaError, match="rows"):
         language_medians(X, [4, 4])
+
+
+def direct_ap(X, labels, n_groups):
+    """The definition, term by term: ``AP_a = mean over r in a of #{s in a: X_s >= X_r} / #{s: X_s >= X_r}``."""
+    above = X[:, None, :] >= X[None, :, :]  # [s, r, column]: X_s >= X_r
+    return np.stack([(above[labels == a].sum(0) / above.sum(0))[labels == a].mean(0) for a in range(n_groups)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_many_ties_match_the_definition_and_sklearn(monkeypatch, dtype):
+    """Runs of every length, within and across groups, as the tie corrections of the fast path see them."""
+    rng = np.random.default_rng(11)
+    n_rows = 150
+    columns = [rng.integers(0, k, n_rows) for k in (2, 3, 5, 20, 60, 140)]  # few values: long runs
+    columns += [np.where(rng.random(n_rows) < 0.3, 0.0, rng.standard_normal(n_rows)) for _ in range(3)]
+    columns += [np.full(n_rows, -2.0), np.where(rng.random(n_rows) < 0.5, 0.0, -0.0), rng.standard_normal(n_rows)]
+    X = np.stack(columns, axis=1).astype(dtype).astype(np.float64)
+    if dtype == np.float64:
+        X[:, 3] += 1e-9 * (X[:, 3] > 5)  # not float32-exact: the argsort path
+    labels = rng.permutation(np.repeat(np.arange(4), [20, 70, 45, 15]))
+    monkeypatch.setattr(module, "CHUNK", 5)
+    top, bottom = average_precision(X, labels, 4, bottom=True)
+    np.testing.assert_allclose(top, direct_ap(X, labels, 4), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(bottom, direct_ap(-X, labels, 4), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(top, sklearn_ap(X, labels, 4), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(bottom, sklearn_ap(-X, labels, 4), rtol=1e-12, atol=0)
