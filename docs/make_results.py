@@ -106,9 +106,11 @@ def block_run(run: Run) -> str:
     """Which run the page's numbers come from: commit, compute, jobs and wall time."""
     elapsed, jobs = run_time(run.folder)
     compute = run_compute(run)
-    return (f"Run: `snakemake --cores 8 all` from nothing at commit `{commit(run.folder)}`, {jobs} jobs in "
-            f"**{elapsed}** on 2 CPU cores, `compute: auto` = {compute}; model `{run.model}` revision "
-            f"`{run.revision}`, analysis text `{run.dataset}`, perplexity text `{run.ppl_dataset}`.\n")
+    later = later_jobs(run.folder)
+    since = f" (later runs in the folder, {later} jobs, brought it up to date with that commit)" if later else ""
+    return (f"Run: `snakemake --cores 8 all` from nothing, {jobs} jobs in **{elapsed}** on 2 CPU cores{since}, "
+            f"results current at commit `{commit(run.folder)}`, `compute: auto` = {compute}; model `{run.model}` "
+            f"revision `{run.revision}`, analysis text `{run.dataset}`, perplexity text `{run.ppl_dataset}`.\n")
 
 
 def block_similarity(run: Run) -> str:
@@ -357,19 +359,36 @@ def figure_source(run: Run, pattern: str, fields: dict) -> Path:
     return run.path(pattern, **fields)
 
 
-@functools.cache  # the run line and the run-time blocks quote the same log
-def run_time(folder: Path) -> tuple[str, int]:
-    """The newest Snakemake log's elapsed time, as "24 min 56 s", and how many jobs it ran."""
-    logs = sorted((folder / ".snakemake/log").glob("*.snakemake.log"))
-    if not logs:
-        raise SystemExit(f"make_results: no Snakemake log in {folder}/.snakemake/log: run the workflow there first")
-    text = logs[-1].read_text()
+def _finished(log: Path) -> tuple[str, int]:
+    """A finished run's elapsed time, as "24 min 56 s", and how many jobs it ran."""
+    text = log.read_text()
     elapsed = re.search(r"Elapsed time: (\d+):(\d\d):(\d\d)", text)
     done = re.search(r"(\d+) of (\d+) steps \(100%\) done", text)
     if not elapsed or not done:
-        raise SystemExit(f"make_results: {logs[-1]} is not the log of a finished run")
+        raise SystemExit(f"make_results: {log} is not the log of a finished run")
     hours, minutes, seconds = map(int, elapsed.groups())
     return f"{60 * hours + minutes} min {seconds} s", int(done.group(2))
+
+
+def _logs(folder: Path) -> list[Path]:
+    logs = sorted((folder / ".snakemake/log").glob("*.snakemake.log"))
+    if not logs:
+        raise SystemExit(f"make_results: no Snakemake log in {folder}/.snakemake/log: run the workflow there first")
+    return logs
+
+
+@functools.cache  # the run line and the run-time blocks quote the same log
+def run_time(folder: Path) -> tuple[str, int]:
+    """The run from nothing: of the folder's finished Snakemake runs, the one with the most jobs (later runs that
+    brought its results up to date, or added a language set beside them, ran fewer)."""
+    return max((_finished(log) for log in _logs(folder) if "steps (100%) done" in log.read_text()),
+               key=lambda found: found[1])
+
+
+def later_jobs(folder: Path) -> int:
+    """Jobs of the finished runs after the run from nothing (updates and other language sets)."""
+    runs = [_finished(log) for log in _logs(folder) if "steps (100%) done" in log.read_text()]
+    return sum(jobs for _, jobs in runs) - max(jobs for _, jobs in runs)
 
 
 def commit(folder: Path) -> str:

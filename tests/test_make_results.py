@@ -11,12 +11,15 @@ sys.modules["make_results"] = make_results  # dataclasses look their module up
 spec.loader.exec_module(make_results)
 
 
-def test_run_time_is_the_newest_logs_elapsed_time(tmp_path):
+def test_run_time_is_the_finished_run_from_nothing(tmp_path):
+    """The finished run with the most jobs; an unfinished one is skipped, later smaller ones are counted apart."""
     logs = tmp_path / ".snakemake/log"
     logs.mkdir(parents=True)
     (logs / "2026-01-01T000000.snakemake.log").write_text("5 of 9 steps (56%) done\n")
     (logs / "2026-01-02T000000.snakemake.log").write_text("172 of 172 steps (100%) done\nElapsed time: 1:04:09.5\n")
+    (logs / "2026-01-03T000000.snakemake.log").write_text("40 of 40 steps (100%) done\nElapsed time: 0:02:50.5\n")
     assert make_results.run_time(tmp_path) == ("64 min 9 s", 172)
+    assert make_results.later_jobs(tmp_path) == 40
 
 
 def test_blocks_between_markers_are_replaced_and_nothing_else(monkeypatch):
