@@ -278,12 +278,13 @@ def block_script(run: Run) -> str:
     body = []
     for row in overlap:
         effect = harm[row["method"], row["lang"]]
-        body.append([row["method"], row["lang"], number(int(row["size"])), f"{float(row['jaccard_base']):.3f}",
+        body.append([row["method"], row["lang"], number(int(row["size"])),
+                     f"{float(row['jaccard_base']):.3f} ({float(row['jaccard_base_chance']):.3f})",
                      f"{float(row['jaccard_latin_mean']):.3f} / {float(row['jaccard_latin_max']):.3f}",
                      f"{float(row['base_jaccard_latin_mean']):.3f}", row["reads_as"],
                      increase(effect["base_region_on_base"]), increase(effect["base_region_on_romanised"]),
                      increase(effect["base_region_on_latin_mean"])])
-    return table(["method", "romanised", "size", "Jaccard with its base", "with Latin-script (mean / max)",
+    return table(["method", "romanised", "size", "Jaccard with its base (chance)", "with Latin-script (mean / max)",
                   "base with Latin-script", "reads as", "base's region: on base", "on romanised",
                   "on Latin-script (mean)"], body)
 

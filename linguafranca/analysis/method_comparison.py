@@ -155,8 +155,8 @@ def ranks(score: np.ndarray, descending: bool = True) -> np.ndarray:
     return rank.reshape(score.shape).astype(np.int32)
 
 
-SCRIPT_COLUMNS = ("method", "lang", "base", "size", "jaccard_base", "jaccard_latin_mean", "jaccard_latin_max",
-                  "base_jaccard_latin_mean", "reads_as")
+SCRIPT_COLUMNS = ("method", "lang", "base", "size", "jaccard_base", "jaccard_base_chance", "jaccard_latin_mean",
+                  "jaccard_latin_max", "base_jaccard_latin_mean", "reads_as")
 
 
 def script_rows(results: Mapping[str, MethodRegions], langs: Sequence[str], romanised: Mapping[str, str],
@@ -165,23 +165,25 @@ def script_rows(results: Mapping[str, MethodRegions], langs: Sequence[str], roma
     overlap of its region with its base language's and with each Latin-script language's (mean and max), and,
     as the reference, the base's mean overlap with those Latin-script languages.
 
-    ``reads_as``: ``language`` when the romanised region overlaps its base more than any Latin-script language,
-    ``script`` when some Latin-script language overlaps it more than the base does, ``neither`` when it overlaps
-    none of them (every Jaccard 0 or undefined).
+    ``jaccard_base_chance``: the Jaccard overlap two random sets of the two regions' sizes have on average
+    (:func:`chance_jaccard`). ``reads_as``: ``neither`` when the romanised region overlaps its base and every
+    Latin-script language at most as much as that (a region of its own), else ``language`` when it overlaps its
+    base more than any Latin-script language and ``script`` when one of those overlaps it more.
     """
     rows = []
     for method, result in results.items():
         region = {lang: result.mask[index] for index, lang in enumerate(langs)}
         for lang, base in romanised.items():
             with_base = float(jaccard(region[lang], region[base], empty=np.nan))
+            chance = chance_jaccard(int(region[lang].sum()), int(region[base].sum()), region[lang].size)
             with_latin = np.array([jaccard(region[lang], region[other], empty=np.nan) for other in latin])
             base_latin = np.array([jaccard(region[base], region[other], empty=np.nan) for other in latin])
             rows.append({
                 "method": method, "lang": lang, "base": base, "size": int(region[lang].sum()),
-                "jaccard_base": with_base, "jaccard_latin_mean": _mean(with_latin),
+                "jaccard_base": with_base, "jaccard_base_chance": chance, "jaccard_latin_mean": _mean(with_latin),
                 "jaccard_latin_max": float(np.nanmax(with_latin)) if np.isfinite(with_latin).any() else float("nan"),
                 "base_jaccard_latin_mean": _mean(base_latin),
-                "reads_as": _reading(with_base, with_latin),
+                "reads_as": _reading(with_base, with_latin, chance),
             })
     return rows
 
@@ -191,9 +193,16 @@ def _mean(values: np.ndarray) -> float:
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
-def _reading(with_base: float, with_latin: np.ndarray) -> str:
+def chance_jaccard(a: int, b: int, total: int) -> float:
+    """The Jaccard overlap of two independent uniformly random sets of ``a`` and ``b`` of ``total`` neurons, to
+    first order: expected intersection ``ab / total`` over expected union ``a + b - ab / total``."""
+    shared = a * b / total
+    return float(shared / (a + b - shared)) if a + b else float("nan")
+
+
+def _reading(with_base: float, with_latin: np.ndarray, chance: float) -> str:
     """``language``, ``script`` or ``neither`` (see :func:`script_rows`)."""
     best_latin = np.nanmax(with_latin) if np.isfinite(with_latin).any() else 0.0
-    if not (with_base > 0 or best_latin > 0):
+    if not (with_base > chance or best_latin > chance):
         return "neither"
     return "language" if with_base > best_latin else "script"

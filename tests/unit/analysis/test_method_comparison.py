@@ -88,9 +88,14 @@ def test_script_rows_read_language_or_script():
     row = script_rows({"zscore": result}, LANGS, {"hi-Latn": "hi"}, ["en"])[0]
     assert row["jaccard_base"] == pytest.approx(2 / 6) and row["jaccard_latin_mean"] == pytest.approx(1 / 7)
     assert row["base_jaccard_latin_mean"] == 0.0 and row["reads_as"] == "language"
+    assert row["jaccard_base_chance"] == pytest.approx((4 * 4 / 10) / (8 - 4 * 4 / 10))
     mask[0, 0, :] = False
     mask[0, 0, 2:6] = True         # en now equals hi-Latn
     assert script_rows({"zscore": result}, LANGS, {"hi-Latn": "hi"}, ["en"])[0]["reads_as"] == "script"
+    big = np.zeros((3, 1, 1000), dtype=bool)
+    big[1, 0, :100], big[2, 0, 99:199], big[0, 0, 198:298] = True, True, True  # one shared neuron each: below chance
+    result = MethodRegions(big, big.astype(float), ranks(big.astype(float)), np.zeros((0, 3, 1)), "zscore")
+    assert script_rows({"zscore": result}, LANGS, {"hi-Latn": "hi"}, ["en"])[0]["reads_as"] == "neither"
 
 
 def test_safetensors_and_lape_layout_round_trip(tmp_path):
