@@ -107,7 +107,8 @@ def block_run(run: Run) -> str:
     elapsed, jobs = run_time(run.folder)
     compute = run_compute(run)
     later = later_jobs(run.folder)
-    since = f" (later runs in the folder, {later} jobs, brought it up to date with that commit)" if later else ""
+    since = (f" (later runs in the folder ran {later} more jobs: updates to the commit below and other language "
+             "sets)") if later else ""
     return (f"Run: `snakemake --cores 8 all` from nothing, {jobs} jobs in **{elapsed}** on 2 CPU cores{since}, "
             f"results current at commit `{commit(run.folder)}`, `compute: auto` = {compute}; model `{run.model}` "
             f"revision `{run.revision}`, analysis text `{run.dataset}`, perplexity text `{run.ppl_dataset}`.\n")
