@@ -92,10 +92,12 @@ def test_deactivation_tables_have_every_language(many_languages):
     folder = many_languages / "results/tiny/main/matthew/ablation/regions-genesis/z1.5"
     rows = [line.split("\t") for line in (folder / "perplexity.tsv").read_text(encoding="utf-8").splitlines()]
     header = rows[0]
-    assert header == ["lang", "none", "random", *LANGS, *(f"random_{lang}" for lang in LANGS)]
+    paper = ["lang", "none", "random", *LANGS, *(f"random_{lang}" for lang in LANGS)]
+    methods = [f"{prefix}{m}_{lang}" for m in ("lape", "ap") for prefix in ("", "random_") for lang in LANGS]
+    assert header == [*paper, *methods]
     assert [row[0] for row in rows[1:]] == LANGS
     for row in rows[1:]:
-        cells = dict(zip(header, row))
+        cells = dict(zip(paper, row))  # the z-score's conditions; the methods' are tested in test_outputs
         # Every region on every language; each size-matched control on its own language only (the default).
         assert all(float(cells[c]) > 1 for c in ["none", "random", *LANGS, f"random_{cells['lang']}"])
         assert [c for c, v in cells.items() if v == "n/a"] == [f"random_{x}" for x in LANGS if x != cells["lang"]]

@@ -25,7 +25,10 @@ def test_html_report_holds_every_figure_and_table(finished_run):
     expected = {
         **{f"{toy}/figures/{figure}.png": "figure" for figure in FIGURES},
         f"{held_out}/perplexity_increase.png": "figure",
-        **{f"{toy}/{table}.html": "table" for table in ("metrics", "regions/z1_sklr", "generations/z1")},
+        **{f"{toy}/{table}.html": "table" for table in ("metrics", "regions/z1_sklr", "generations/z1",
+                                                        "regions/z1_methods", "generations/z1_forced",
+                                                        "generations/z1_forced_language")},
+        f"{toy}/regions/z1_methods.png": "figure",
         **{f"{held_out}/{table}.html": "table"
            for table in ("perplexity", "perplexity_increase", "diagonal_dominance")},
         f"{reasoning}/accuracy.html": "table",
@@ -80,7 +83,7 @@ def test_every_table_page_holds_its_tsv_cell_for_cell(finished_run):
     workdir, _, _ = finished_run
     pages = sorted((workdir / "results").rglob("*.html"))
     tsvs = [page.with_suffix(".tsv") for page in pages if page.with_suffix(".tsv").exists()]
-    assert len(tsvs) == 6, pages  # metrics, SKLR, perplexity, Table 1, dominance, accuracy
+    assert len(tsvs) == 8, pages  # metrics, SKLR, methods, perplexity, Table 1, dominance, accuracy, forced language
     for tsv in tsvs:
         rows = [line.split("\t") for line in tsv.read_text(encoding="utf-8").splitlines()]
         page = cells(tsv.with_suffix(".html").read_text(encoding="utf-8"))

@@ -34,8 +34,8 @@ def test_model_jobs_ask_for_what_the_model_needs_and_no_other_job_asks_for_a_gpu
     spec = {**yaml.safe_load(other.read_text())["models"]["tiny"]}
     expected = model_job_resources(parameter_count(manifest["path"]), spec, cluster)
     assert expected["gpu"] == 2 and expected["gpu_model"] == "a100"
-    model_rules = ("capture", "ablation_baseline", "ablation_random", "ablation_condition", "generations",
-                   "reasoning_baseline", "reasoning_random", "reasoning_condition")
+    model_rules = ("capture", "ablation_baseline", "ablation_random", "ablation_condition", "ablation_method",
+                   "generations", "forced_generations", "reasoning_baseline", "reasoning_random", "reasoning_condition")
     for rule in model_rules:
         for items in resources[False, rule]:
             assert {key: items.get(key) for key in expected} == {k: str(v) for k, v in expected.items()}, rule

@@ -34,14 +34,16 @@ START, STOP = REPO / "tests/slurm/start.sh", REPO / "tests/slurm/stop.sh"
 #: A hard limit on the whole SLURM run: a hang (a job that never ends, a status query that never answers) fails the
 #: test instead of blocking CI. The SLURM run took about 7 minutes on 2 busy cores, the whole test 12.
 RUN_TIMEOUT_S = 1800
-MODEL_RULES = ["capture", "ablation_baseline", "ablation_random", "ablation_condition", "generations",
-               "reasoning_baseline", "reasoning_random", "reasoning_condition"]
+MODEL_RULES = ["capture", "ablation_baseline", "ablation_random", "ablation_condition", "ablation_method", "generations",
+               "forced_generations", "reasoning_baseline", "reasoning_random", "reasoning_condition"]
 #: Every job the tiny workflow submits; resolve_model, prepare_language and check_languages
 #: are local rules and stay off SLURM.
 SUBMITTED = {
     "capture": len(LANGS), "similarity": 1, "regions": 1, "figure_similarity": 1, "figure_lrds_sads": 1,
     "figure_region_layers": 1, "figure_region_sizes": 1, "ablation_baseline": 1, "ablation_random": 1,
     "ablation_condition": len(REGION_CONDITIONS), "ablation_tables": 1, "generations": 1,
+    # the methods (LAPE, AP experts): their store, the comparison, one perplexity job each, median forcing
+    "methods": 1, "methods_table": 1, "ablation_method": 2, "forced_generations": 1,
     # the reasoning baseline, the 10% random control, and each language's region and its size-matched control
     "reasoning_baseline": 1, "reasoning_random": 1, "reasoning_condition": 2 * len(LANGS), "reasoning_table": 1,
 }
