@@ -150,19 +150,19 @@ PROVENANCE = {"model": "synthetic", "revision": "none", "dataset": "random"}
 class ComputedStores(LanguageStores):
     """Stores whose layers are computed on the fly: no chunk files, so nothing to verify while reading."""
 
-    def read_layer(self, layer: int, out: np.ndarray | None = None) -> np.ndarray:
+    def _stack(self, arrays, layer: int, out: np.ndarray | None) -> np.ndarray:
+        """Layer ``layer`` of every language's computed array, rows language-major, float64 ``[N, n_neurons]``."""
         if out is None:
             out = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
-        for index, array in enumerate(self.arrays):
+        for index, array in enumerate(arrays):
             out[self.rows_of(index)] = array[slice(None), layer, slice(None)]
         return out
 
+    def read_layer(self, layer: int, out: np.ndarray | None = None) -> np.ndarray:
+        return self._stack(self.arrays, layer, out)
+
     def read_active_layer(self, layer: int, out: np.ndarray | None = None) -> np.ndarray:
-        if out is None:
-            out = np.empty((self.n_rows, self.n_neurons), dtype=np.float64)
-        for index, array in enumerate(self.active_arrays):
-            out[self.rows_of(index)] = array[slice(None), layer, slice(None)]
-        return out
+        return self._stack(self.active_arrays, layer, out)
 
 
 def computed_source(n_langs: int, n_samples: int, n_layers: int, n_neurons: int, seed: int) -> LanguageStores:

@@ -47,8 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linguafranca.analysis.lape import shuffles
-from linguafranca.analysis.permutation_null import group_labels
+from linguafranca.analysis.permutation_null import group_labels, shuffles
 from linguafranca.errors import LinguaFrancaError
 
 #: Columns ranked together: a chunk's keys, ranks and sums are ``CHUNK x N`` (9 MB of float64 at N = 9,108), small
@@ -68,12 +67,13 @@ class ExpertsSettings:
     bottom: bool = True
 
     def count(self, n_total: int) -> int:
-        """Experts per language among ``n_total`` neurons."""
+        """Experts per language among ``n_total`` neurons; a share rounds to at least one expert, so that a tiny
+        model (a sandbox checkpoint) still gets a region."""
         experts = self.experts
         if isinstance(experts, float):
             if not 0 < experts < 1:
                 raise LinguaFrancaError(f"experts as a share must be in (0, 1), got {experts}; a count is an int")
-            experts = round(experts * n_total)
+            experts = max(1, round(experts * n_total))
         experts = int(experts)
         if not 1 <= experts <= n_total:
             raise LinguaFrancaError(f"experts must be between 1 and the {n_total} neurons, got {experts}")

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linguafranca.analysis.permutation_null import BATCH, group_labels, permuted_labels
+from linguafranca.analysis.permutation_null import BATCH, group_labels, shuffles
 from linguafranca.errors import LinguaFrancaError
 
 #: float32 holds every integer up to this exactly: below it, count sums in float32 are exact.
@@ -187,13 +187,6 @@ class LapeResult:
     null_count: np.ndarray | None = None
     null_top_prob_value: np.ndarray | None = None
     null_activation_bar: np.ndarray | None = None
-
-
-def shuffles(sizes: list[int], null_permutations: int, seed: int) -> np.ndarray:
-    """Labels of the null's permutations ``0 .. B - 1``, int ``[B, N]`` (``[0, N]`` without a null)."""
-    if null_permutations == 0:
-        return np.empty((0, sum(sizes)), dtype=np.int64)
-    return permuted_labels(sizes, 0, null_permutations, seed)
 
 
 def _one_hot(labels: np.ndarray, n_groups: int, dtype: type) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 from linguafranca.errors import LinguaFrancaError
 from linguafranca.io.checksummed import read_group
 from linguafranca.io.methods_store import read_method_arrays
+from linguafranca.io.provenance import check_provenance
 from linguafranca.io.regions_store import REGIONS_STORE
 from linguafranca.overlap import jaccard
 
@@ -51,12 +52,8 @@ def load_method_regions(
     must describe the same languages and the same capture (model, revision, dataset, weights, compute)."""
     zscore, regions_attrs = read_group(REGIONS_STORE, regions_path, ("zscore", "mask"))
     arrays, attrs = read_method_arrays(methods_path, ("mask", "score", "rank", "null_count"))
-    for key in ("langs", "model", "revision", "dataset", "weights", "compute"):
-        if regions_attrs.get(key) != attrs.get(key):
-            raise LinguaFrancaError(
-                f"{methods_path} and {regions_path} disagree on {key} ({attrs.get(key)!r} against "
-                f"{regions_attrs.get(key)!r}): rerun both from the same activation stores"
-            )
+    shared = {key: regions_attrs.get(key) for key in ("langs", "model", "revision", "dataset", "weights", "compute")}
+    check_provenance(f"methods store {methods_path}", attrs, shared, f"regions store {regions_path}")
     if list(attrs["langs"]) != list(langs):
         raise LinguaFrancaError(f"{methods_path} holds languages {attrs['langs']}, the run {list(langs)}")
     null = _zscore_null(regions_path, regions_attrs, zscore["mask"].shape)

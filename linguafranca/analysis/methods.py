@@ -49,10 +49,9 @@ class ApSettings:
             raise LinguaFrancaError(f"regions.ap.experts is {self.experts}: a count is a whole number, a share is "
                                     "below 1")
 
-    def experts_settings(self, n_total: int) -> ExpertsSettings:
-        """The count of experts among ``n_total`` neurons: a share rounds to at least one expert, so that a tiny
-        model (a sandbox checkpoint) still gets a region."""
-        experts = int(self.experts) if self.experts >= 1 else max(1, round(self.experts * n_total))
+    def experts_settings(self) -> ExpertsSettings:
+        """A count as an int, a share as a float: what :class:`ExpertsSettings` tells them apart by."""
+        experts = int(self.experts) if self.experts >= 1 else float(self.experts)
         return ExpertsSettings(experts=experts, bottom=self.bottom)
 
 
@@ -144,8 +143,7 @@ def compute_methods(
     if "lape" in methods:
         accumulators["lape"] = LapeAccumulator(sizes, source.n_layers, source.n_neurons, lape, null_permutations, seed)
     if "ap" in methods:
-        accumulators["ap"] = ExpertsAccumulator(sizes, source.n_layers, source.n_neurons,
-                                                ap.experts_settings(source.n_layers * source.n_neurons),
+        accumulators["ap"] = ExpertsAccumulator(sizes, source.n_layers, source.n_neurons, ap.experts_settings(),
                                                 null_permutations, seed, threads)
     median = np.empty(shape, dtype=np.float32)
     n_tokens = source.n_tokens

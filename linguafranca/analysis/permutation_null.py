@@ -59,6 +59,14 @@ def permuted_labels(sizes: list[int], start: int, stop: int, seed: int) -> np.nd
     ).reshape(stop - start, labels.size)
 
 
+def shuffles(sizes: list[int], null_permutations: int, seed: int) -> np.ndarray:
+    """Labels of the null's permutations ``0 .. B - 1``, int ``[B, N]`` (``[0, N]`` without a null): the same
+    shuffles for every method's null."""
+    if null_permutations == 0:
+        return np.empty((0, sum(sizes)), dtype=np.int64)
+    return permuted_labels(sizes, 0, null_permutations, seed)
+
+
 def group_contributions(X: np.ndarray, squares: np.ndarray, labels: np.ndarray, sizes: list[int]) -> np.ndarray:
     """Contributions of every group of every labelling, float64 ``[n_labellings, n_groups, n_columns]``.
 

@@ -80,15 +80,15 @@ def write_methods_store(
 @dataclass(frozen=True)
 class StoredMethods:
     """What later stages need from a methods store: ``methods`` and ``langs`` in store order, ``mask`` and
-    ``random_mask_per_language`` bool ``[method, lang, layer, neuron]``, ``median`` float32
-    ``[lang, layer, neuron]``, and the attributes."""
+    ``random_mask_per_language`` bool ``[method, lang, layer, neuron]``, the attributes, and ``median`` float32
+    ``[lang, layer, neuron]`` where it was asked for (median forcing), else None."""
 
     methods: list[str]
     langs: list[str]
     mask: np.ndarray
     random_mask_per_language: np.ndarray
-    median: np.ndarray
     attrs: dict[str, Any]
+    median: np.ndarray | None = None
 
     def masks(self, method: str, control: bool = False) -> np.ndarray:
         """Bool ``[lang, layer, neuron]``: ``method``'s regions, or their size-matched controls."""
@@ -107,16 +107,18 @@ def open_methods(path: str | os.PathLike):
 
 
 def read_methods(
-    path: str | os.PathLike, expected: Mapping[str, Any] | None = None, expected_from: str = "this job"
+    path: str | os.PathLike, expected: Mapping[str, Any] | None = None, expected_from: str = "this job",
+    medians: bool = False,
 ) -> StoredMethods:
-    """Masks, controls and medians of a methods store, every chunk verified, after the provenance check against
-    ``expected`` (:func:`linguafranca.io.provenance.check_provenance`)."""
+    """Masks and controls of a methods store, and with ``medians`` its medians, every chunk verified, after the
+    provenance check against ``expected`` (:func:`linguafranca.io.provenance.check_provenance`). The medians are as
+    large as every mask together, so the deactivation jobs, which switch masks off, leave them unread."""
     group = open_methods(path)
     attrs = dict(group.attrs)
     if expected:
         check_provenance(f"methods store {path}", attrs, expected, expected_from)
-    arrays = {name: read_array(METHODS_STORE, path, group, name)
-              for name in ("mask", "random_mask_per_language", "median")}
+    names = ("mask", "random_mask_per_language", *(("median",) if medians else ()))
+    arrays = {name: read_array(METHODS_STORE, path, group, name) for name in names}
     return StoredMethods(list(attrs["methods"]), list(attrs["langs"]), attrs=attrs, **arrays)
 
 

@@ -30,8 +30,8 @@ with job_log(snakemake.log[0]):
     job = (wildcards.model, wildcards.revision, wildcards.dataset)
     regions = read_regions(store_of(snakemake.input.regions),
                            *regions_provenance(*job, wildcards.threshold, manifest, compute_of(model)))
-    methods = read_methods(store_of(snakemake.input.methods), *regions_provenance(*job, None, manifest,
-                                                                                  compute_of(model)))
+    methods = read_methods(store_of(snakemake.input.methods),
+                           *regions_provenance(*job, None, manifest, compute_of(model)), medians=True)
     masks = {"zscore": regions.mask, **{method: methods.masks(method) for method in params.methods}}
     by_name, values, conditions = forcing_conditions(masks, methods.median, params.langs)
     prompts = [prompt for lang, path in zip(settings["languages"], snakemake.input.prompts)
