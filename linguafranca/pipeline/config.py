@@ -318,6 +318,15 @@ def _check_methods(config: dict[str, Any]) -> None:
             f"config error at regions.methods: {config['regions']['methods']} leaves out zscore, whose regions every "
             "later stage reads; add zscore to the list (lape and ap are the optional ones)"
         )
+    ap = config["regions"]["ap"]
+    if ap["experts"] >= 1 and ap["experts"] != int(ap["experts"]):
+        raise LinguaFrancaError(
+            f"config error at regions.ap.experts: {ap['experts']} is neither a count (a whole number) nor a share "
+            "(a number below 1)"
+        )
+    if not (ap["top"] or ap["bottom"]):
+        raise LinguaFrancaError("config error at regions.ap: top and bottom are both false, so AP selects no expert; "
+                                "set one of them to true or drop ap from regions.methods")
 
 
 def _default_generation_languages(config: dict[str, Any]) -> None:

@@ -402,3 +402,23 @@ def test_model_jobs_patterns_split_every_name_one_way(combined_names):
     for name in names:
         assert bool(re.fullmatch(combined, name)) == (name in combined_names), name
         assert bool(re.fullmatch(split, name)) == (name not in combined_names), name
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda c: c["regions"].update(methods=["lape", "ap"]), "regions.methods: .* leaves out zscore"),
+    (lambda c: c["regions"].update(methods=["zscore", "laps"]), "regions.methods"),
+    (lambda c: c["regions"].update(lape={"top_rate": 0}), "regions.lape.top_rate"),
+    (lambda c: c["regions"].update(ap={"experts": 2.5}), "regions.ap.experts: 2.5 is neither a count"),
+    (lambda c: c["regions"].update(ap={"experts": 0}), "regions.ap.experts"),
+    (lambda c: c["regions"].update(ap={"top": False, "bottom": False}), "regions.ap: top and bottom are both false"),
+    (lambda c: c["ablation"].update(forcing={"languages": ["xx"]}), "ablation.forcing.languages: xx not in languages"),
+    (lambda c: c["ablation"].update(forcing={"prompts": 0}), "ablation.forcing.prompts"),
+])
+def test_a_bad_methods_or_forcing_setting_stops_with_one_line_naming_it(edit, message):
+    with pytest.raises(LinguaFrancaError, match=message) as raised:
+        validate(broken(edit))
+    assert "\n" not in str(raised.value)
+
+
+def test_forcing_languages_default_to_the_generation_languages():
+    assert validate(broken(lambda c: None))["ablation"]["forcing"]["languages"] == ["en", "zh", "fr"]
